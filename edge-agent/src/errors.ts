@@ -1,0 +1,48 @@
+/**
+ * Error catalogue of the edge agent. Every failure the agent reports carries a stable code
+ * (documented in README "Error codes"; a test checks that each code here is documented).
+ */
+
+export interface ErrorSpec {
+  readonly message: string;
+}
+
+export const EDGE_ERRORS = {
+  EDGE_ERR_CONFIG_INVALID: { message: 'configuration is invalid' },
+  EDGE_ERR_CONFIG_READ: { message: 'configuration file cannot be read' },
+  EDGE_ERR_MODEL_NOT_FOUND: { message: 'model file not found' },
+  EDGE_ERR_MODEL_CORRUPT: { message: 'model file cannot be loaded by ONNX Runtime' },
+  EDGE_ERR_MODEL_NOT_DETECTOR: { message: 'model outputs are not a supported detector layout' },
+  EDGE_ERR_IMAGE_DECODE: { message: 'image cannot be decoded' },
+  EDGE_ERR_SOURCE_URI: { message: 'camera source URI is not supported' },
+  EDGE_ERR_PIPELINE: { message: 'GStreamer pipeline failed' },
+  EDGE_ERR_SOURCE_STALLED: { message: 'camera source delivered no frame in time' },
+  EDGE_ERR_SOURCE_EOS: { message: 'live camera source ended' },
+  EDGE_ERR_OUTBOX: { message: 'outbox storage failed' },
+  EDGE_ERR_SD_NOTIFY: { message: 'systemd notification failed' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
+
+export class EdgeError extends Error {
+  readonly code: EdgeErrorCode;
+  readonly details: unknown;
+
+  constructor(code: EdgeErrorCode, detail?: string, options?: { cause?: unknown; details?: unknown }) {
+    const base = EDGE_ERRORS[code].message;
+    super(detail ? `${base}: ${detail}` : base, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EdgeError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** One-line rendering for logs and status: `CODE: message (cause: ...)`. */
+export function describeError(err: unknown): string {
+  if (err instanceof EdgeError) {
+    const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
+    return `${err.code}: ${err.message}${cause}`;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
