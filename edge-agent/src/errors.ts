@@ -20,6 +20,13 @@ export const EDGE_ERRORS = {
   EDGE_ERR_SOURCE_EOS: { message: 'live camera source ended' },
   EDGE_ERR_OUTBOX: { message: 'outbox storage failed' },
   EDGE_ERR_SD_NOTIFY: { message: 'systemd notification failed' },
+  EDGE_ERR_METRICS_LISTEN: { message: 'metrics endpoint cannot listen' },
+  EDGE_ERR_USAGE: { message: 'invalid command-line arguments' },
+  EDGE_ERR_MODEL_READ: { message: 'model file cannot be read' },
+  EDGE_ERR_MODEL_METADATA: { message: 'model metadata is invalid' },
+  EDGE_ERR_PROVIDER_UNAVAILABLE: { message: 'no execution provider in the chain could be used' },
+  EDGE_ERR_INFERENCE: { message: 'inference failed' },
+  EDGE_ERR_SOURCE_UNAVAILABLE: { message: 'camera source is not available' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;

@@ -1,0 +1,167 @@
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+
+/**
+ * The edge agent's configuration schema: the single source of its TypeScript type, defaults,
+ * validation and documentation (`edge-agent config-reference` renders it as Markdown).
+ * Every object rejects unknown keys so typos fail at start-up instead of being ignored.
+ */
+
+const strict = { additionalProperties: false } as const;
+
+/** A string enum as a union of literals (TypeBox's idiom; the static type is the union of the values). */
+function literals<const T extends readonly string[]>(values: T, options: { default?: T[number]; description: string }): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  ) as TUnion<TLiteral<T[number]>[]>;
+}
+
+export const EXECUTION_PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
+export const MODEL_ADAPTERS = ['auto', 'yolov8', 'yolox'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+export const ModelConfigSchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1, description: 'ONNX model file; relative paths are resolved against the config file directory.' }),
+    id: Type.Optional(Type.String({ minLength: 1, description: 'Model id written with every detection. Default: the model file name without extension.' })),
+    version: Type.Optional(Type.String({ minLength: 1, description: 'Model version written with every detection. Default: "local".' })),
+    adapter: literals(MODEL_ADAPTERS, {
+      default: 'auto',
+      description: 'Output decoder: `yolov8` (Ultralytics YOLOv8/YOLO11, `[1, 4+nc, N]`), `yolox` (`[1, N, 5+nc]`), or `auto` to detect it from the output shape and metadata.',
+    }),
+    providers: Type.Array(literals(EXECUTION_PROVIDERS, { description: 'execution provider' }), {
+      minItems: 1,
+      uniqueItems: true,
+      default: ['tensorrt', 'cuda', 'cpu'],
+      description: 'Execution providers in preference order; the first one that loads is used (and reported in metrics).',
+    }),
+    tensorrtFp16: Type.Boolean({ default: true, description: 'Let TensorRT build FP16 engines.' }),
+    engineCacheDir: Type.Optional(
+      Type.String({ minLength: 1, description: 'TensorRT engine cache directory. Default: `<dataDir>/trt-engines`. Relative paths are resolved against the config file directory.' }),
+    ),
+    conf: Type.Number({ minimum: 0, maximum: 1, default: 0.25, description: 'Confidence threshold.' }),
+    iou: Type.Number({ minimum: 0, maximum: 1, default: 0.45, description: 'IoU threshold of the class-wise NMS.' }),
+    maxDetections: Type.Integer({ minimum: 1, maximum: 10_000, default: 300, description: 'Detections kept per frame after NMS.' }),
+  },
+  { ...strict, description: 'The detection model every camera uses unless it names its own.' },
+);
+
+export const CameraConfigSchema = Type.Object(
+  {
+    id: Type.String({
+      pattern: '^[A-Za-z0-9_-]+$',
+      maxLength: 64,
+      description: 'Camera id, unique on the device: letters, digits, `_` and `-` (it appears in metrics labels and MQTT topics).',
+    }),
+    uri: Type.String({
+      minLength: 1,
+      description:
+        'Source: `file:///abs/video.mp4`, `file:///abs/photo.jpg`, `dir:///abs/images` or `file:///abs/dir/*.jpg` (image sequence), `rtsp://…`, `v4l2:///dev/video0`, `csi://0` (Jetson), `testsrc://?pattern=ball`.',
+    }),
+    enabled: Type.Boolean({ default: true, description: 'Disabled cameras are validated but not started.' }),
+    platform: literals(['generic', 'jetson'] as const, {
+      default: 'generic',
+      description: '`jetson` selects the NVMM pipelines (nvv4l2decoder, nvvidconv, nvarguscamerasrc).',
+    }),
+    fps: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1000, description: 'Frame rate for image sequences and still images (default 10), V4L2, CSI (default 30) and testsrc.' })),
+    loop: Type.Optional(Type.Boolean({ description: 'Files and image sequences: start again at the end instead of finishing. Default false.' })),
+    realtime: Type.Optional(Type.Boolean({ description: 'Files and image sequences: pace frames at their native rate and drop like a live source. Default false.' })),
+    width: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384, description: 'V4L2, CSI and testsrc: capture width.' })),
+    height: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384, description: 'V4L2, CSI and testsrc: capture height.' })),
+    format: Type.Optional(Type.String({ minLength: 1, description: 'V4L2: `mjpeg` or a raw GStreamer format such as `YUY2`.' })),
+    latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'RTSP jitter-buffer latency in ms. Default 200.' })),
+    transport: Type.Optional(literals(['tcp', 'udp', 'auto'] as const, { description: 'RTSP transport. Default `tcp`.' })),
+    codec: Type.Optional(literals(['auto', 'h264', 'h265'] as const, { description: 'Jetson files and RTSP: pins the hardware decoder chain. Default `auto`.' })),
+    pattern: Type.Optional(Type.String({ minLength: 1, description: 'testsrc: videotestsrc pattern, e.g. `ball`. Default `smpte`.' })),
+    stallTimeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      default: 10_000,
+      description: 'No frame for this long while one is awaited → the source is restarted (with backoff).',
+    }),
+    maxRestarts: Type.Optional(Type.Integer({ minimum: 0, description: 'Restarts before the camera is marked failed. Default unlimited.' })),
+    model: Type.Optional(
+      Type.Object(ModelConfigSchema.properties, {
+        ...strict,
+        // Read by the reference generator: documented once, under `model`.
+        sameAs: 'model',
+        description: 'Per-camera model instead of the top-level `model` (same fields and defaults).',
+      }),
+    ),
+  },
+  strict,
+);
+
+export const OutboxConfigSchema = Type.Object(
+  {
+    path: Type.Optional(Type.String({ minLength: 1, description: 'SQLite file. Default: `<dataDir>/outbox.sqlite`. Relative paths are resolved against the config file directory.' })),
+    maxRows: Type.Integer({
+      minimum: 100,
+      default: 2_000_000,
+      description: 'Bound on stored rows, frames plus detections; past it the oldest frames are evicted and counted.',
+    }),
+    maxBytes: Type.Integer({
+      minimum: 65_536,
+      default: 512 * 1024 * 1024,
+      description: 'Bound on the accounted row size in bytes (the file ends up about 0.9x this, plus up to 16 MiB of WAL); past it the oldest frames are evicted and counted.',
+    }),
+    synchronous: literals(['normal', 'full'] as const, {
+      default: 'normal',
+      description: '`normal`: durable across process crashes, no fsync per frame (rows are fsynced before they are sent). `full`: fsync every commit, survives power loss.',
+    }),
+  },
+  { ...strict, default: {}, description: 'Durable store-and-forward queue of detections (SQLite, WAL).' },
+);
+
+export const MetricsConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Serve /metrics and /healthz.' }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Listen address; keep it on loopback unless a scraper on the network needs it.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65_535, default: 9464, description: 'Listen port (0 picks a free one).' }),
+  },
+  { ...strict, default: {}, description: 'Local Prometheus and health endpoint.' },
+);
+
+export const LogConfigSchema = Type.Object(
+  {
+    level: literals(LOG_LEVELS, { default: 'info', description: 'Lowest level written to the journal.' }),
+  },
+  { ...strict, default: {}, description: 'Structured JSON logs on stderr (the journal).' },
+);
+
+export const AgentConfigSchema = Type.Object(
+  {
+    deviceId: Type.String({
+      pattern: '^[A-Za-z0-9._-]+$',
+      maxLength: 128,
+      description: 'This device\'s id, as registered with the control plane; written into every outbox row.',
+    }),
+    dataDir: Type.String({
+      minLength: 1,
+      default: '/var/lib/edge-agent',
+      description: 'State directory (outbox, engine cache); systemd\'s StateDirectory. Relative paths are resolved against the config file directory.',
+    }),
+    model: ModelConfigSchema,
+    cameras: Type.Array(CameraConfigSchema, { minItems: 1, description: 'Cameras; ids must be unique.' }),
+    outbox: OutboxConfigSchema,
+    metrics: MetricsConfigSchema,
+    log: LogConfigSchema,
+  },
+  strict,
+);
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** The validated, defaulted and frozen configuration. */
+export type AgentConfig = DeepReadonly<Static<typeof AgentConfigSchema>>;
+export type ModelConfig = AgentConfig['model'];
+export type CameraConfig = AgentConfig['cameras'][number];
+export type OutboxConfig = AgentConfig['outbox'];
+export type MetricsConfig = AgentConfig['metrics'];
+
+/** For generic walkers (env overrides, reference docs). */
+export type AnySchema = TSchema;

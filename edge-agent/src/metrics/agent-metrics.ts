@@ -1,0 +1,172 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DetectTimings } from '@edgefleet/vision';
+import type { CameraState, CameraStatus } from '../capture/frame-source.js';
+import type { EvictionEvent, OutboxStats } from '../outbox/outbox.js';
+import { RateWindow } from './rate-window.js';
+
+/** Every CameraState, for the one-hot state gauge (the check below fails to compile if one is missing). */
+export const CAMERA_STATES = ['starting', 'running', 'reconnecting', 'failed', 'stopped'] as const satisfies readonly CameraState[];
+type MissingState = Exclude<CameraState, (typeof CAMERA_STATES)[number]>;
+const allStatesListed: MissingState extends never ? true : never = true;
+void allStatesListed;
+
+// Milliseconds rather than Prometheus' base seconds: latency budgets are set and discussed in ms
+// everywhere else in the project (model manager, bench), and these names say so.
+const INFERENCE_BUCKETS_MS = [1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 2000, 5000];
+const STAGE_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250];
+
+export interface AgentMetricsOptions {
+  /** Process metrics (rss, cpu, event loop lag, gc); default true. */
+  readonly defaultMetrics?: boolean;
+  /** Clock for the fps window; default Date.now. */
+  readonly now?: () => number;
+  /** fps is averaged over this window; default 5000 ms. */
+  readonly fpsWindowMs?: number;
+}
+
+interface CameraTotals {
+  captured: number;
+  dropped: number;
+  restarts: number;
+}
+
+/**
+ * The agent's Prometheus metrics, on their own Registry (never the global one, so tests and several
+ * agents in one process do not collide). Its methods match the camera worker's FrameObserver.
+ */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly now: () => number;
+  private readonly fpsWindowMs: number;
+  private readonly fps = new Map<string, RateWindow>();
+  private readonly lastTotals = new Map<string, CameraTotals>();
+
+  readonly cameraFps: Gauge<'camera'>;
+  readonly cameraState: Gauge<'camera' | 'state'>;
+  readonly cameraRestarts: Counter<'camera'>;
+  readonly framesCaptured: Counter<'camera'>;
+  readonly framesProcessed: Counter<'camera'>;
+  readonly framesDropped: Counter<'camera'>;
+  readonly detections: Counter<'camera'>;
+  readonly detectionFailures: Counter<'camera'>;
+  readonly inferenceMs: Histogram<'provider' | 'model'>;
+  readonly preprocessMs: Histogram<'model'>;
+  readonly postprocessMs: Histogram<'model'>;
+  readonly outboxFrames: Gauge;
+  readonly outboxDetections: Gauge;
+  readonly outboxBytes: Gauge;
+  readonly outboxEvictedFrames: Counter;
+  readonly outboxEvictedDetections: Counter;
+  readonly syncLagSeconds: Gauge;
+
+  constructor(options: AgentMetricsOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.fpsWindowMs = options.fpsWindowMs ?? 5000;
+    const registers = [this.registry];
+    const fps = this.fps;
+    const now = this.now;
+    this.cameraFps = new Gauge({
+      name: 'edge_camera_fps',
+      help: 'Frames processed (detected and stored) per second, averaged over the last few seconds',
+      labelNames: ['camera'],
+      registers,
+      // Computed at scrape time so an idle camera decays to 0 without anyone calling us.
+      collect() {
+        for (const [camera, window] of fps) this.set({ camera }, window.rate(now()));
+      },
+    });
+    this.cameraState = new Gauge({
+      name: 'edge_camera_state',
+      help: 'Capture state per camera: 1 for the current state, 0 for the others',
+      labelNames: ['camera', 'state'],
+      registers,
+    });
+    this.cameraRestarts = new Counter({ name: 'edge_camera_restarts_total', help: 'Capture pipeline restarts after the first start', labelNames: ['camera'], registers });
+    this.framesCaptured = new Counter({ name: 'edge_frames_captured_total', help: 'Frames delivered by the capture pipeline', labelNames: ['camera'], registers });
+    this.framesProcessed = new Counter({ name: 'edge_frames_processed_total', help: 'Frames run through the detector and stored in the outbox', labelNames: ['camera'], registers });
+    this.framesDropped = new Counter({
+      name: 'edge_frames_dropped_total',
+      help: 'Frames dropped because the detector was busy (latest-frame policy)',
+      labelNames: ['camera'],
+      registers,
+    });
+    this.detections = new Counter({ name: 'edge_detections_total', help: 'Detections stored in the outbox', labelNames: ['camera'], registers });
+    this.detectionFailures = new Counter({
+      name: 'edge_detection_failures_total',
+      help: 'Frames that failed detection or could not be stored',
+      labelNames: ['camera'],
+      registers,
+    });
+    this.inferenceMs = new Histogram({
+      name: 'edge_inference_ms',
+      help: 'Model inference time in milliseconds, by execution provider actually used and model',
+      labelNames: ['provider', 'model'],
+      buckets: INFERENCE_BUCKETS_MS,
+      registers,
+    });
+    this.preprocessMs = new Histogram({ name: 'edge_preprocess_ms', help: 'Pre-processing (letterbox, tensor fill) time in milliseconds', labelNames: ['model'], buckets: STAGE_BUCKETS_MS, registers });
+    this.postprocessMs = new Histogram({ name: 'edge_postprocess_ms', help: 'Post-processing (decode, NMS) time in milliseconds', labelNames: ['model'], buckets: STAGE_BUCKETS_MS, registers });
+    this.outboxFrames = new Gauge({ name: 'edge_outbox_frames', help: 'Frames waiting in the outbox', registers });
+    this.outboxDetections = new Gauge({ name: 'edge_outbox_detections', help: 'Detections waiting in the outbox', registers });
+    this.outboxBytes = new Gauge({ name: 'edge_outbox_bytes', help: 'Accounted size of the outbox rows in bytes', registers });
+    this.outboxEvictedFrames = new Counter({ name: 'edge_outbox_evicted_frames_total', help: 'Frames evicted unsent because the outbox was full', registers });
+    this.outboxEvictedDetections = new Counter({ name: 'edge_outbox_evicted_detections_total', help: 'Detections evicted unsent because the outbox was full', registers });
+    this.syncLagSeconds = new Gauge({ name: 'edge_sync_lag_seconds', help: 'Age of the oldest unacknowledged outbox frame in seconds', registers });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** FrameObserver: one frame detected and stored. */
+  frameProcessed(cameraId: string, provider: string, modelId: string, timings: DetectTimings, detections: number): void {
+    this.framesProcessed.inc({ camera: cameraId });
+    if (detections > 0) this.detections.inc({ camera: cameraId }, detections);
+    this.inferenceMs.observe({ provider, model: modelId }, timings.inferMs);
+    this.preprocessMs.observe({ model: modelId }, timings.preMs);
+    this.postprocessMs.observe({ model: modelId }, timings.postMs);
+    let window = this.fps.get(cameraId);
+    if (!window) {
+      window = new RateWindow(this.fpsWindowMs);
+      this.fps.set(cameraId, window);
+    }
+    window.add(this.now());
+  }
+
+  /** FrameObserver: a frame failed detection or storage. */
+  detectionFailed(cameraId: string, _error: unknown): void {
+    this.detectionFailures.inc({ camera: cameraId });
+  }
+
+  /**
+   * Mirrors a capture status: the source keeps cumulative totals, the counters get the increase since
+   * the previous call (a source that restarted its totals counts from zero again).
+   */
+  observeCamera(status: CameraStatus): void {
+    const camera = status.cameraId;
+    const prev = this.lastTotals.get(camera) ?? { captured: 0, dropped: 0, restarts: 0 };
+    const delta = (now: number, before: number) => (now >= before ? now - before : now);
+    const captured = delta(status.framesCaptured, prev.captured);
+    const dropped = delta(status.framesDropped, prev.dropped);
+    const restarts = delta(status.restarts, prev.restarts);
+    // inc() also creates the series, so a camera shows up with 0 before its first frame.
+    this.framesCaptured.inc({ camera }, captured);
+    this.framesDropped.inc({ camera }, dropped);
+    this.cameraRestarts.inc({ camera }, restarts);
+    this.lastTotals.set(camera, { captured: status.framesCaptured, dropped: status.framesDropped, restarts: status.restarts });
+    for (const state of CAMERA_STATES) this.cameraState.set({ camera, state }, state === status.state ? 1 : 0);
+  }
+
+  observeOutbox(stats: OutboxStats): void {
+    this.outboxFrames.set(stats.frames);
+    this.outboxDetections.set(stats.detections);
+    this.outboxBytes.set(stats.bytes);
+  }
+
+  /** Subscribe with `outbox.onEvicted((e) => metrics.observeEviction(e))`. */
+  observeEviction(event: EvictionEvent): void {
+    this.outboxEvictedFrames.inc(event.frames);
+    this.outboxEvictedDetections.inc(event.detections);
+  }
+
+  observeSyncLag(seconds: number): void {
+    this.syncLagSeconds.set(seconds);
+  }
+}

@@ -1,0 +1,24 @@
+import type { OutboxFrame } from './outbox.js';
+
+/**
+ * Deterministic size accounting for the outbox's `maxBytes` bound. SQLite's own file size depends on
+ * page fill, free pages and the WAL, so it cannot be bounded exactly; this estimate can. A fixed
+ * per-row overhead covers the integer/real columns, rowid and index entries; text columns add their
+ * UTF-8 length. Measured on typical rows (10 detections per frame or fewer), the database file is
+ * about 0.9x the accounted bytes; the WAL adds up to 16 MiB (journal_size_limit) on top.
+ */
+export const FRAME_ROW_OVERHEAD_BYTES = 64;
+export const DETECTION_ROW_OVERHEAD_BYTES = 96;
+
+/** Accounted bytes of one frame row plus all its detection rows. */
+export function estimateFrameBytes(deviceId: string, frame: OutboxFrame): number {
+  const common =
+    Buffer.byteLength(deviceId) +
+    Buffer.byteLength(frame.cameraId) +
+    Buffer.byteLength(frame.modelId) +
+    Buffer.byteLength(frame.modelVersion) +
+    Buffer.byteLength(frame.arm);
+  let bytes = FRAME_ROW_OVERHEAD_BYTES + common;
+  for (const d of frame.detections) bytes += DETECTION_ROW_OVERHEAD_BYTES + common + Buffer.byteLength(d.label);
+  return bytes;
+}
