@@ -1,0 +1,55 @@
+/**
+ * Error catalogue of the control plane. Every failure carries a stable `CP_ERR_*` code and the
+ * HTTP status the REST layer answers with; transports translate codes once at their boundary.
+ */
+
+export interface CpErrorSpec {
+  readonly message: string;
+  /** HTTP status for the REST API. */
+  readonly status: number;
+}
+
+export const CP_ERRORS = {
+  CP_ERR_ARGS: { message: 'invalid arguments', status: 400 },
+  CP_ERR_DATASET_NOT_FOUND: { message: 'dataset not found', status: 404 },
+  CP_ERR_DATASET_YAML: { message: 'dataset data.yaml is invalid', status: 422 },
+  CP_ERR_DATASET_SPLIT: { message: 'dataset split is missing or empty', status: 422 },
+  CP_ERR_DATASET_LABELS: { message: 'dataset labels are missing or invalid', status: 422 },
+  CP_ERR_IMAGE_FORMAT: { message: 'unsupported image format', status: 415 },
+  CP_ERR_IMAGE_DECODE: { message: 'image cannot be decoded', status: 422 },
+  CP_ERR_MODEL_LOAD: { message: 'model cannot be loaded', status: 422 },
+  CP_ERR_CLASS_MISMATCH: { message: 'model classes do not match the dataset classes', status: 422 },
+  CP_ERR_EVALUATION: { message: 'evaluation failed', status: 500 },
+} as const satisfies Record<string, CpErrorSpec>;
+
+export type CpErrorCode = keyof typeof CP_ERRORS;
+
+export class CpError extends Error {
+  readonly code: CpErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: CpErrorCode, detail?: string, options?: { cause?: unknown; details?: unknown }) {
+    const base = CP_ERRORS[code].message;
+    super(detail ? `${base}: ${detail}` : base, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CpError';
+    this.code = code;
+    this.status = CP_ERRORS[code].status;
+    this.details = options?.details;
+  }
+}
+
+export function isCpError(err: unknown, code?: CpErrorCode): err is CpError {
+  return err instanceof CpError && (code === undefined || err.code === code);
+}
+
+/** One-line rendering for logs and CLI output: `CODE: message (cause: ...)`. */
+export function describeError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const prefix = err instanceof Error && typeof code === 'string' && /^[A-Z]+_ERR_/.test(code) ? `${code}: ` : '';
+  if (err instanceof Error) {
+    const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
+    return `${prefix}${err.message}${cause}`;
+  }
+  return String(err);
+}
