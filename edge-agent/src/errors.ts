@@ -50,6 +50,11 @@ export function describeError(err: unknown): string {
     const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
     return `${err.code}: ${err.message}${cause}`;
   }
-  if (err instanceof Error) return err.message;
+  if (err instanceof Error) {
+    // Errors from other packages' catalogues (VISION_ERR_*, CP_ERR_*) carry a string code too.
+    const code = (err as { code?: unknown }).code;
+    const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
+    return typeof code === 'string' && /^[A-Z]+_ERR_/.test(code) ? `${code}: ${err.message}${cause}` : err.message;
+  }
   return String(err);
 }

@@ -1,0 +1,181 @@
+/**
+ * Edge agent benchmark (`npm run bench:edge`). Prints progress on stderr and, as its last line,
+ * one JSON object with the figures. Every ratio compares against a baseline measured in this run.
+ *
+ * 1. Throughput: frames/s of the real agent on one image-sequence camera (GStreamer decode + scale,
+ *    pre-processing, ONNX Runtime CPU, decode + NMS, one outbox transaction per frame) divided by
+ *    frames/s of a bare `session.run` loop on an already prepared tensor, same model. Rounds are
+ *    interleaved (bare, agent, bare, agent, …) so machine noise hits both sides alike.
+ * 2. Pre/post-processing ms per frame, from the detector's own timings on a GStreamer-scaled frame.
+ * 3. Peak RSS of the `edge-agent run` process with two cameras.
+ */
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import * as ort from 'onnxruntime-node';
+import { OnnxDetector, createOnnxSession } from '@edgefleet/vision';
+import { Agent, decodeStillImage, loadConfig, silentLogger } from '@edgefleet/edge-agent';
+import { mean, median, percentile, progress, repoRoot, requireShared, round } from './bench-util.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 40);
+const WARMUP = 5;
+
+const modelPath = requireShared('models/yolov8n_int8.onnx');
+const imagePath = requireShared('images/dog.jpg');
+const work = mkdtempSync(join(tmpdir(), 'edge-bench-'));
+
+function makeSequence(dir: string, count: number): void {
+  for (let i = 0; i < count; i++) symlinkSync(imagePath, join(dir, `img-${String(i).padStart(4, '0')}.jpg`));
+}
+
+async function bareFps(session: ort.InferenceSession, tensor: ort.Tensor): Promise<number> {
+  const feeds = { [session.inputNames[0]!]: tensor };
+  for (let i = 0; i < 3; i++) await session.run(feeds);
+  const t0 = performance.now();
+  for (let i = 0; i < FRAMES; i++) await session.run(feeds);
+  return (FRAMES * 1000) / (performance.now() - t0);
+}
+
+function writeConfig(name: string, cameras: unknown[]): string {
+  const path = join(work, `${name}.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      deviceId: 'bench',
+      dataDir: join(work, `${name}-data`),
+      model: { path: modelPath, providers: ['cpu'] },
+      cameras,
+      metrics: { enabled: false },
+      log: { level: 'warn' },
+    }),
+  );
+  return path;
+}
+
+async function agentFps(seqDir: string, round: number): Promise<number> {
+  const config = loadConfig(
+    writeConfig(`agent-${round}`, [{ id: 'cam1', uri: `dir://${seqDir}`, loop: true, realtime: false }]),
+    {},
+  );
+  const stamps: number[] = [];
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const agent = new Agent({
+    config,
+    logger: silentLogger,
+    onDetections: () => {
+      stamps.push(performance.now());
+      if (stamps.length === WARMUP + FRAMES + 1) resolveDone();
+    },
+  });
+  await agent.start();
+  await done;
+  await agent.stop();
+  const window = stamps.slice(WARMUP);
+  return (FRAMES * 1000) / (window[window.length - 1]! - window[0]!);
+}
+
+async function prePost(): Promise<{ pre: number[]; post: number[]; infer: number[] }> {
+  const detector = await OnnxDetector.load(modelPath, { providers: ['cpu'] });
+  const frame = await decodeStillImage(imagePath, { fit: (w, h) => detector.letterboxFor(w, h), format: detector.info.pixelFormat });
+  const pre: number[] = [];
+  const post: number[] = [];
+  const infer: number[] = [];
+  for (let i = 0; i < WARMUP + FRAMES; i++) {
+    const { timings } = await detector.detect(frame, { conf: 0.25, iou: 0.45 });
+    if (i < WARMUP) continue;
+    pre.push(timings.preMs);
+    post.push(timings.postMs);
+    infer.push(timings.inferMs);
+  }
+  await detector.close();
+  return { pre, post, infer };
+}
+
+function vmHwmMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function peakRssTwoCameras(seqDir: string): Promise<{ peakRssMb: number; frames: number; exitCode: number | null }> {
+  const config = writeConfig('two-cameras', [
+    { id: 'seq', uri: `dir://${seqDir}`, loop: true, realtime: false },
+    { id: 'pattern', uri: 'testsrc://?pattern=ball&width=1280&height=720&fps=15' },
+  ]);
+  const child = spawn(process.execPath, [join(repoRoot, 'edge-agent/bin/edge-agent.js'), 'run', '--config', config, '--print-detections'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let frames = 0;
+  child.stdout.on('data', (b: Buffer) => (frames += b.toString().split('\n').length - 1));
+  let peak = 0;
+  const seconds = Number(process.env.BENCH_RSS_SECONDS ?? 15);
+  for (let s = 0; s < seconds * 4; s++) {
+    await new Promise((r) => setTimeout(r, 250));
+    try {
+      peak = Math.max(peak, vmHwmMb(child.pid!));
+    } catch {
+      break; // exited early: the exit code below says why
+    }
+  }
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  return { peakRssMb: peak, frames, exitCode: await exit };
+}
+
+async function main(): Promise<void> {
+  const seqDir = join(work, 'seq');
+  (await import('node:fs')).mkdirSync(seqDir);
+  makeSequence(seqDir, 50);
+
+  // Same session options as the agent's detector, so the ratio isolates the agent's own overhead.
+  const { session } = await createOnnxSession(modelPath, { providers: ['cpu'] });
+  const data = new Float32Array(3 * 640 * 640);
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 2654435761) % 1000) / 1000;
+  const tensor = new ort.Tensor('float32', data, [1, 3, 640, 640]);
+
+  const bare: number[] = [];
+  const agent: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    bare.push(await bareFps(session, tensor));
+    progress(`round ${r + 1}/${ROUNDS}: bare session.run ${bare[r]!.toFixed(2)} fps`);
+    agent.push(await agentFps(seqDir, r));
+    progress(`round ${r + 1}/${ROUNDS}: agent ${agent[r]!.toFixed(2)} fps`);
+  }
+  await session.release();
+
+  progress('pre/post-processing timings');
+  const t = await prePost();
+  progress('peak RSS with two cameras');
+  const rss = await peakRssTwoCameras(seqDir);
+
+  const ratios = agent.map((a, i) => a / bare[i]!);
+  const preMs = median(t.pre);
+  const postMs = median(t.post);
+  const inferMs = median(t.infer);
+  const result = {
+    bench: 'edge',
+    model: 'yolov8n_int8.onnx',
+    provider: 'cpu',
+    bareFps: round(median(bare), 2),
+    agentFps: round(median(agent), 2),
+    ratio: round(median(ratios), 3),
+    ratioTarget: 0.9,
+    preMsMedian: round(preMs),
+    postMsMedian: round(postMs),
+    postMsP95: round(percentile(t.post, 95)),
+    postTargetMs: 1.5,
+    inferMsMedian: round(inferMs, 2),
+    prePostPctOfInfer: round((100 * (preMs + postMs)) / inferMs, 2),
+    prePostTargetPct: 10,
+    preMsMean: round(mean(t.pre)),
+    twoCameraPeakRssMb: round(rss.peakRssMb, 1),
+    twoCameraFrames: rss.frames,
+    twoCameraExitCode: rss.exitCode,
+  };
+  rmSync(work, { recursive: true, force: true });
+  console.log(JSON.stringify(result));
+}
+
+await main();

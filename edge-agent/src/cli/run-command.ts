@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../log/logger.js';
+import { Agent } from '../agent/agent.js';
+import { describeError, EdgeError } from '../errors.js';
+import type { CliIo } from './main.js';
+
+/**
+ * `edge-agent run --config FILE`: validate the config (every bad path reported, nothing started
+ * when invalid), run all cameras, and on SIGTERM/SIGINT stop capture, flush and close.
+ */
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'print-detections': { type: 'boolean', default: false },
+        'exit-when-idle': { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    io.stderr.write(`edge-agent run: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (!args.values.config) {
+    io.stderr.write('edge-agent run: --config FILE is required\n');
+    return 2;
+  }
+
+  let config;
+  try {
+    config = loadConfig(args.values.config, process.env);
+  } catch (err) {
+    io.stderr.write(`edge-agent: ${describeError(err)}\n`);
+    if (err instanceof EdgeError && Array.isArray(err.details)) {
+      for (const problem of err.details) io.stderr.write(`  ${String(problem)}\n`);
+    }
+    return 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a broken config from looping
+  }
+
+  const logger = createLogger({ level: config.log.level, base: { device: config.deviceId } });
+  const print = args.values['print-detections'];
+  const agent = new Agent({
+    config,
+    logger,
+    onDetections: print
+      ? (cameraId, frameId, detections) => io.stdout.write(JSON.stringify({ cameraId, frameId, detections }) + '\n')
+      : undefined,
+  });
+
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string): Promise<void> => {
+    if (!stopping) {
+      logger.info('stopping', { signal });
+      stopping = agent.stop();
+    }
+    return stopping;
+  };
+
+  try {
+    await agent.start();
+  } catch (err) {
+    logger.error('agent failed to start', { error: describeError(err) });
+    await stop('start-failure');
+    return 1;
+  }
+
+  return await new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      void stop(signal).then(() => resolve(0), (err) => {
+        logger.error('stop failed', { error: describeError(err) });
+        resolve(1);
+      });
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    if (args.values['exit-when-idle']) {
+      void agent.idle().then(() => onSignal('SIGTERM'));
+    }
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * Error catalogue of the detection core. Every failure carries a stable `VISION_ERR_*` code;
+ * callers (edge agent, control plane) translate codes once at their own boundary.
+ */
+
+export interface VisionErrorSpec {
+  readonly message: string;
+}
+
+export const VISION_ERRORS = {
+  VISION_ERR_MODEL_NOT_FOUND: { message: 'model file not found' },
+  VISION_ERR_MODEL_READ: { message: 'model file cannot be read' },
+  VISION_ERR_MODEL_CORRUPT: { message: 'model file cannot be loaded by ONNX Runtime' },
+  VISION_ERR_MODEL_NOT_DETECTOR: { message: 'model inputs/outputs fit no detector adapter' },
+  VISION_ERR_MODEL_METADATA: { message: 'model metadata is invalid' },
+  VISION_ERR_PROVIDER_UNAVAILABLE: { message: 'no execution provider in the chain could be used' },
+  VISION_ERR_BAD_OPTION: { message: 'invalid option' },
+  VISION_ERR_BAD_FRAME: { message: 'invalid frame' },
+  VISION_ERR_INFERENCE: { message: 'inference failed' },
+  VISION_ERR_CLOSED: { message: 'detector is closed' },
+} as const satisfies Record<string, VisionErrorSpec>;
+
+export type VisionErrorCode = keyof typeof VISION_ERRORS;
+
+export class VisionError extends Error {
+  readonly code: VisionErrorCode;
+  /** The specific part of the message (after the catalogue text), for callers that re-word the error. */
+  readonly detail: string | undefined;
+
+  constructor(code: VisionErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const base = VISION_ERRORS[code].message;
+    super(detail ? `${base}: ${detail}` : base, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VisionError';
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export function isVisionError(err: unknown, code?: VisionErrorCode): err is VisionError {
+  return err instanceof VisionError && (code === undefined || err.code === code);
+}
