@@ -47,6 +47,8 @@ export function createFrameSource(camera: CameraConfig, deps: CreateFrameSourceD
     transport: camera.transport,
     codec: camera.codec,
     pattern: camera.pattern,
+    schedule: camera.schedule,
+    seed: camera.seed,
   };
   const source = new GstFrameSource({
     cameraId: camera.id,

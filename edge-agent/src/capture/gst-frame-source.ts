@@ -27,7 +27,8 @@
  *   decodebin pipeline never links again. Preflight keeps dead cameras from building pipelines.
  *
  * Threads needed: one bus poll per camera plus one pull per live camera (a non-live file pulls only
- * while next() waits): see requiredThreadpoolSize().
+ * while next() waits): see requiredThreadpoolSize(). A synthetic camera adds one worker thread (its
+ * scene renderer, outside the libuv pool), which lives until stop().
  */
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { describeError, EdgeError } from '../errors.js';
@@ -42,6 +43,7 @@ import { materializeSequence, type MaterializedSequence } from './image-sequence
 import type { FitFn, PipelineSource } from './pipeline-description.js';
 import { preflightSource } from './source-preflight.js';
 import { isLiveSpec, parseSourceSpec, type SourceOptions, type SourceSpec } from './source-spec.js';
+import { SyntheticFeeder, type SyntheticFrameInfo } from './synthetic-feeder.js';
 
 /** libuv's own ceiling for UV_THREADPOOL_SIZE. */
 const UV_THREADPOOL_MAX = 1024;
@@ -108,7 +110,14 @@ export interface GstFrameSourceStatus extends CameraStatus {
   readonly framesDelivered: number;
   /** Runs whose pull or bus thread did not come back after teardown (should stay 0). */
   readonly threadsNotReleased: number;
+  /** Synthetic sources: the scene domain of the newest captured frame, e.g. `fog` or `day->fog 40%` (null before the first). */
+  readonly domain?: string | null;
+  /** Synthetic sources: frame ticks with no frame because the renderer or pipeline was still busy (counted apart from framesDropped). */
+  readonly ticksSkipped?: number;
 }
+
+/** Ground truth kept for this many of the newest captured frames (see groundTruth()). */
+const GROUND_TRUTH_FRAMES = 64;
 
 export class GstFrameSource implements FrameSource {
   readonly cameraId: string;
@@ -117,6 +126,9 @@ export class GstFrameSource implements FrameSource {
   private supervisor: CameraSupervisor | null = null;
   private session: GstPipelineSession | null = null;
   private sequence: MaterializedSequence | null = null;
+  private feeder: SyntheticFeeder | null = null;
+  private readonly truth = new Map<number, SyntheticFrameInfo>();
+  private domain: string | null = null;
   private output: FrameOutput | null = null;
   private slot: CapturedFrame | null = null;
   private waiters: ((frame: CapturedFrame | null) => void)[] = [];
@@ -191,6 +203,14 @@ export class GstFrameSource implements FrameSource {
     });
   }
 
+  /**
+   * Synthetic sources: what the scene generator drew in the captured frame `frameId` (its domain and
+   * exact boxes in source pixels), for one of the newest frames; undefined otherwise.
+   */
+  groundTruth(frameId: number): SyntheticFrameInfo | undefined {
+    return this.truth.get(frameId);
+  }
+
   status(): GstFrameSourceStatus {
     const s: SupervisorSnapshot = this.supervisor?.snapshot() ?? {
       state: 'stopped',
@@ -213,6 +233,7 @@ export class GstFrameSource implements FrameSource {
       framesDelivered: this.framesDelivered,
       lastFrameAt: s.lastFrameAt,
       threadsNotReleased: this.threadsNotReleased,
+      ...(this.options.spec.kind === 'synthetic' ? { domain: this.domain, ticksSkipped: this.feeder?.ticksSkipped ?? 0 } : {}),
     };
   }
 
@@ -233,6 +254,8 @@ export class GstFrameSource implements FrameSource {
     } finally {
       const sequence = this.sequence;
       this.sequence = null;
+      // After the runs are closed (feeder detached): ends the render worker thread.
+      await this.feeder?.close();
       await sequence?.dispose();
       this.events.removeAllListeners();
     }
@@ -261,16 +284,22 @@ export class GstFrameSource implements FrameSource {
     } else {
       source = spec;
     }
+    if (spec.kind === 'synthetic') {
+      if (this.stopping !== null) throw new EdgeError('EDGE_ERR_PIPELINE', 'stopped while starting');
+      // One per camera, across runs: it keeps the stream clock and the render worker.
+      this.feeder ??= new SyntheticFeeder({ spec, timers: this.timers });
+    }
     const session = new GstPipelineSession({
       source,
       format: output.format,
       fit: output.fit,
       continuous: this.live,
       timers: this.timers,
+      ...(this.feeder !== null ? { feeder: this.feeder } : {}),
       listener: {
-        onFrame: (frame, at) => {
+        onFrame: (frame, at, fed) => {
           callbacks.frame();
-          this.deliver(frame, at);
+          this.deliver(frame, at, fed);
         },
         onFailure: (error) => callbacks.fail(error),
         onFinished: () => callbacks.finish(),
@@ -289,9 +318,15 @@ export class GstFrameSource implements FrameSource {
     };
   }
 
-  private deliver(frame: RgbFrame, at: number): void {
+  private deliver(frame: RgbFrame, at: number, fed: SyntheticFrameInfo | null): void {
     this.framesCaptured += 1;
     const captured: CapturedFrame = { frame, frameId: this.nextFrameId++, timestampMs: at };
+    if (fed !== null) {
+      this.domain = fed.domain;
+      this.truth.set(captured.frameId, fed);
+      // Map keeps insertion order: the first key is the oldest frame.
+      if (this.truth.size > GROUND_TRUTH_FRAMES) this.truth.delete(this.truth.keys().next().value as number);
+    }
     const waiter = this.waiters.shift();
     if (waiter !== undefined) {
       this.framesDelivered += 1;

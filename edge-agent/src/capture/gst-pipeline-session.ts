@@ -9,15 +9,20 @@
  *   is always drained and frames flow at the source's pace;
  * - on demand (files as fast as possible): one pull per `requestFrame()`; with appsink
  *   max-buffers=1 drop=false the decoder waits for the consumer and no decode is wasted.
+ *
+ * Sources rendered in JS (synthetic://) end in an appsrc: a feeder is attached after play() and
+ * detached before the pipeline goes to NULL, so no timer or push outlives the run; each sample
+ * that comes out is matched with what the feeder pushed (it keeps at most one frame in flight).
  */
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { describeError, EdgeError } from '../errors.js';
 import type { CaptureTimers } from './capture-timers.js';
-import { asAppSink, gst, SEEK_FLAG_FLUSH, type GstAppSink, type GstBusMessage, type GstElement, type GstPipeline, type GstSampleCaps } from './gst-binding.js';
+import { asAppSink, gst, SEEK_FLAG_FLUSH, type GstAppSink, type GstAppSrc, type GstBusMessage, type GstElement, type GstPipeline, type GstSampleCaps } from './gst-binding.js';
 import {
   buildPipelineDescription,
   FIT_ELEMENT,
   fitCaps,
+  isLiveDevice,
   keepsNativeSize,
   knownSourceSize,
   SINK_ELEMENT,
@@ -27,9 +32,11 @@ import {
   type Size,
 } from './pipeline-description.js';
 import { sampleSize, sampleToRgbFrame } from './rgb-sample.js';
+import type { AppSrcFeeder, SyntheticFrameInfo } from './synthetic-feeder.js';
 
 export interface SessionListener {
-  onFrame(frame: RgbFrame, capturedAtMs: number): void;
+  /** `fed`: what the feeder pushed for this frame (synthetic sources), else null. */
+  onFrame(frame: RgbFrame, capturedAtMs: number, fed: SyntheticFrameInfo | null): void;
   /** The run cannot continue (bus error, EOS of a live source, bad sample). Called at most once. */
   onFailure(error: EdgeError): void;
   /** A non-looping file or image sequence reached its end. Called at most once. */
@@ -44,6 +51,8 @@ export interface PipelineSessionDeps {
   readonly continuous: boolean;
   readonly listener: SessionListener;
   readonly timers: CaptureTimers;
+  /** Pushes frames into the pipeline's appsrc (synthetic sources); required for them, unused otherwise. */
+  readonly feeder?: AppSrcFeeder;
   /** How long close() waits for the blocked pull/bus threads to come back before giving up on them. */
   readonly releaseTimeoutMs?: number;
 }
@@ -52,6 +61,7 @@ export class GstPipelineSession {
   private pipeline: GstPipeline | null = null;
   private sink: GstAppSink | null = null;
   private fitElement: GstElement | null = null;
+  private feederAttached = false;
   private native: Size | null = null;
   private fitLocked = false;
   private closed = false;
@@ -99,6 +109,15 @@ export class GstPipelineSession {
     if (sink === null || fitElement === null) {
       throw new EdgeError('EDGE_ERR_PIPELINE', `pipeline has no appsink '${SINK_ELEMENT}' or capsfilter '${FIT_ELEMENT}'`);
     }
+    let appsrc: GstAppSrc | null = null;
+    if (this.deps.source.kind === 'synthetic') {
+      const src = pipeline.findChild(SOURCE_ELEMENT);
+      // Checked before play(): a pipeline that never played needs no teardown.
+      if (this.deps.feeder === undefined || src === undefined || typeof src['push'] !== 'function') {
+        throw new EdgeError('EDGE_ERR_PIPELINE', `synthetic source needs a feeder and an appsrc '${SOURCE_ELEMENT}'`);
+      }
+      appsrc = src as GstAppSrc;
+    }
     // Keep messages posted while going to NULL: they are what wakes the blocked bus poll on close().
     pipeline['auto-flush-bus'] = false;
     this.pipeline = pipeline;
@@ -112,6 +131,10 @@ export class GstPipelineSession {
     if (this.deps.continuous) {
       this.waiting = this.deps.timers.now();
       this.pull();
+    }
+    if (appsrc !== null && this.deps.feeder !== undefined) {
+      this.feederAttached = true;
+      this.deps.feeder.attach(appsrc, (error) => this.fail(error));
     }
   }
 
@@ -134,6 +157,11 @@ export class GstPipelineSession {
   close(): Promise<ThreadRelease> {
     if (this.closing !== null) return this.closing;
     this.closed = true;
+    // No push into a pipeline going to NULL, no feeder timer left behind.
+    if (this.feederAttached) {
+      this.feederAttached = false;
+      this.deps.feeder?.detach();
+    }
     this.pipeline?.stop();
     this.closing = this.waitForRelease().then((release) => {
       if (release.released) this.releaseRetainedSample();
@@ -182,6 +210,8 @@ export class GstPipelineSession {
       this.onEndOfStream();
       return;
     }
+    // Samples leave in the order frames were pushed, one per push: take this one's record first.
+    const fed = this.feederAttached ? (this.deps.feeder?.sampleOut() ?? null) : null;
     const now = this.deps.timers.now();
     let frame: RgbFrame;
     try {
@@ -195,7 +225,7 @@ export class GstPipelineSession {
     }
     this.framesSinceSeek += 1;
     this.waiting = this.deps.continuous ? now : null;
-    this.deps.listener.onFrame(frame, now);
+    this.deps.listener.onFrame(frame, now, fed);
     if (this.deps.continuous && !this.closed) this.pull();
   }
 
@@ -218,8 +248,7 @@ export class GstPipelineSession {
 
   private onEndOfStream(): void {
     const source = this.deps.source;
-    const live = source.kind === 'rtsp' || source.kind === 'v4l2' || source.kind === 'csi' || source.kind === 'testsrc';
-    if (live) {
+    if (isLiveDevice(source)) {
       this.fail(new EdgeError('EDGE_ERR_SOURCE_EOS', `${source.displayUri} sent end-of-stream`));
       return;
     }
@@ -305,5 +334,7 @@ const INERT_SOURCE: Readonly<Record<PipelineSource['kind'], readonly [string, st
   rtsp: ['location', 'rtsp://127.0.0.1:1/released'],
   v4l2: ['device', ''],
   testsrc: undefined,
+  // appsrc opens nothing; the feeder has been detached before the release step.
+  synthetic: undefined,
   csi: null,
 };

@@ -22,6 +22,7 @@ import type {
   RtspSpec,
   SourceSpec,
   StillImageSpec,
+  SyntheticSpec,
   TestPatternSpec,
   V4l2Spec,
   VideoFileSpec,
@@ -64,7 +65,7 @@ export interface PipelineOutput {
 
 export const FIT_ELEMENT = 'fit';
 export const SINK_ELEMENT = 'sink';
-/** The source element (filesrc, multifilesrc, rtspsrc, v4l2src, videotestsrc, nvarguscamerasrc). */
+/** The source element (filesrc, multifilesrc, rtspsrc, v4l2src, videotestsrc, nvarguscamerasrc, appsrc). */
 export const SOURCE_ELEMENT = 'src';
 
 /** Double-quoted gst-launch string: backslash and double quote escaped (gst_parse unescapes them). */
@@ -117,6 +118,7 @@ export function knownSourceSize(source: PipelineSource): Size | null {
   switch (source.kind) {
     case 'testsrc':
     case 'csi':
+    case 'synthetic':
       return { width: source.width, height: source.height };
     case 'v4l2':
       return source.width !== null && source.height !== null ? { width: source.width, height: source.height } : null;
@@ -142,11 +144,18 @@ export function keepsNativeSize(source: PipelineSource): boolean {
  */
 export function appsinkProperties(spec: SourceSpec): string {
   const live = isLiveSpec(spec);
-  const liveDevice = spec.kind === 'rtsp' || spec.kind === 'v4l2' || spec.kind === 'csi' || spec.kind === 'testsrc';
+  const liveDevice = isLiveDevice(spec);
   const drop = liveDevice;
   // Files in realtime mode are paced by the sink clock; everything else is delivered as soon as decoded.
   const sync = live && !liveDevice;
   return `max-buffers=1 drop=${drop} sync=${sync} enable-last-sample=false`;
+}
+
+const LIVE_DEVICES = ['rtsp', 'v4l2', 'csi', 'testsrc', 'synthetic'] as const;
+
+/** Sources that produce frames on their own clock whatever the consumer does (as opposed to files in realtime mode). */
+export function isLiveDevice<T extends { readonly kind: SourceSpec['kind'] }>(spec: T): spec is Extract<T, { readonly kind: (typeof LIVE_DEVICES)[number] }> {
+  return (LIVE_DEVICES as readonly string[]).includes(spec.kind);
 }
 
 /** The full gst-launch description for a source. */
@@ -175,6 +184,8 @@ function sourceHead(source: PipelineSource): string {
       return csiHead(source);
     case 'testsrc':
       return testsrcHead(source);
+    case 'synthetic':
+      return syntheticHead(source);
   }
 }
 
@@ -254,4 +265,15 @@ function testsrcHead(spec: TestPatternSpec): string {
     `videotestsrc name=${SOURCE_ELEMENT} is-live=true pattern=${spec.pattern} ! ` +
     `video/x-raw,width=${spec.width},height=${spec.height},framerate=${fpsFraction(spec.fps)}`
   );
+}
+
+/**
+ * Frames rendered in JS and pushed by synthetic-feeder.ts: packed RGB whose rows are padded to 4
+ * bytes (GStreamer's stride for 24-bit formats). Live and timestamped on arrival (do-timestamp),
+ * like a camera. No leaky-type/max-buffers (GStreamer 1.20+, absent on JetPack 5's 1.16): the feeder
+ * never has more than one frame in the pipeline, which bounds appsrc's queue instead.
+ */
+function syntheticHead(spec: SyntheticSpec): string {
+  const caps = `video/x-raw,format=RGB,width=${spec.width},height=${spec.height},framerate=${fpsFraction(spec.fps)},pixel-aspect-ratio=1/1`;
+  return `appsrc name=${SOURCE_ELEMENT} is-live=true format=time do-timestamp=true caps=${gstQuote(caps)}`;
 }

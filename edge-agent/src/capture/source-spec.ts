@@ -12,6 +12,11 @@
  * - `v4l2:///dev/video0?width=1280&height=720&fps=30&format=mjpeg`: a V4L2 device; `format` is `mjpeg` or a raw GStreamer format (YUY2, NV12, …).
  * - `csi://0?width=1920&height=1080&fps=30`: a Jetson CSI sensor (nvarguscamerasrc), only with `platform: 'jetson'`.
  * - `testsrc://?pattern=ball&fps=10&width=640&height=480`: a live videotestsrc.
+ * - `synthetic://?schedule=day:300,fog:300~30&seed=7&width=640&height=480&fps=10`: a live street scene from
+ *   @edgefleet/scenes whose domain follows the schedule (`DOMAIN:DURATION_S[~TRANSITION_S],…`, in seconds
+ *   since the camera started; default `day`), pushed through appsrc. Options: `schedule`, `seed` (default 0),
+ *   `width`/`height` (default 640×480, 8..8192), `fps` (default 10, at most 240), `loop` (repeat the schedule
+ *   instead of holding its last domain). A `+` in the query is kept as is (domain mixes: `night@0.5+fog`).
  * - A bare absolute path (`/abs/video.mp4`) is read as the `file://` URI of that path.
  *
  * Options come from the URI query (except for rtsp, whose query is the camera's) and from the options
@@ -21,6 +26,7 @@
 import { basename, dirname, extname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdgeError } from '../errors.js';
+import { scheduleProblem } from './synthetic-schedule.js';
 
 export type Platform = 'generic' | 'jetson';
 /** rtspsrc lower transports: `auto` is rtspsrc's default (UDP first, then TCP). */
@@ -67,6 +73,10 @@ export interface SourceOptions {
   readonly codec?: VideoCodec;
   /** testsrc only. Default `smpte`. */
   readonly pattern?: string;
+  /** synthetic only: domain schedule, `DOMAIN:DURATION_S[~TRANSITION_S],…` (e.g. `day:300,fog:300~30`). Default `day`. */
+  readonly schedule?: string;
+  /** synthetic only: scene seed (layout, traffic, noise), an integer 0..4294967295. Default 0. */
+  readonly seed?: number;
 }
 
 interface SpecBase {
@@ -139,6 +149,18 @@ export interface TestPatternSpec extends SpecBase {
   readonly fps: number;
 }
 
+export interface SyntheticSpec extends SpecBase {
+  readonly kind: 'synthetic';
+  /** Domain schedule text, validated (stream time is seconds since the camera started). */
+  readonly schedule: string;
+  readonly seed: number;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** Repeat the schedule after its last segment instead of holding the last domain. */
+  readonly loop: boolean;
+}
+
 export type SourceSpec =
   | VideoFileSpec
   | StillImageSpec
@@ -146,12 +168,13 @@ export type SourceSpec =
   | RtspSpec
   | V4l2Spec
   | CsiSpec
-  | TestPatternSpec;
+  | TestPatternSpec
+  | SyntheticSpec;
 
 export type SourceKind = SourceSpec['kind'];
 
 const IMAGE_EXTENSIONS: Readonly<Record<string, ImageCodec>> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png' };
-const SUPPORTED = 'file://, dir://, rtsp://, rtsps://, v4l2://, csi://, testsrc://';
+const SUPPORTED = 'file://, dir://, rtsp://, rtsps://, v4l2://, csi://, testsrc://, synthetic://';
 
 /** Options each kind accepts (besides `platform`). */
 const APPLICABLE: Readonly<Record<SourceKind, readonly (keyof SourceOptions)[]>> = {
@@ -162,6 +185,7 @@ const APPLICABLE: Readonly<Record<SourceKind, readonly (keyof SourceOptions)[]>>
   v4l2: ['width', 'height', 'fps', 'format'],
   csi: ['width', 'height', 'fps'],
   testsrc: ['pattern', 'width', 'height', 'fps'],
+  synthetic: ['schedule', 'seed', 'width', 'height', 'fps', 'loop'],
 };
 
 /** Query parameter names (URI spelling) → option keys. */
@@ -178,6 +202,8 @@ const QUERY_KEYS: Readonly<Record<string, keyof SourceOptions>> = {
   transport: 'transport',
   codec: 'codec',
   pattern: 'pattern',
+  schedule: 'schedule',
+  seed: 'seed',
 };
 
 function fail(uri: string, why: string): never {
@@ -279,9 +305,42 @@ export function parseSourceSpec(uri: string, options: SourceOptions = {}): Sourc
         fps: opts.fps === undefined ? 10 : fpsOf(text, opts.fps),
       };
     }
+    case 'synthetic':
+      return fromSynthetic(text, url, options);
     default:
       return fail(text, `unsupported scheme '${scheme}://'; supported: ${SUPPORTED}`);
   }
+}
+
+/** Largest frame the scene renderer accepts (and smallest: its objects need a few pixels). */
+const SYNTHETIC_MIN_SIDE = 8;
+const SYNTHETIC_MAX_SIDE = 8192;
+const SYNTHETIC_MAX_FPS = 240;
+
+function fromSynthetic(uri: string, url: URL, options: SourceOptions): SyntheticSpec {
+  if (url.hostname !== '' || (url.pathname !== '' && url.pathname !== '/')) fail(uri, 'expected synthetic://?schedule=…&seed=…');
+  // URLSearchParams reads `+` as a space, but `+` joins a domain mix (`night@0.5+fog`): keep it literal.
+  const query = new URL(url.href);
+  query.search = url.search.replace(/\+/g, '%2B');
+  const opts = merge(uri, query, options);
+  checkApplicable(uri, 'synthetic', opts);
+  const schedule = opts.schedule ?? 'day:60';
+  if (typeof schedule !== 'string') fail(uri, `schedule must be a string, got ${JSON.stringify(schedule)}`);
+  const problem = scheduleProblem(schedule);
+  if (problem !== null) fail(uri, `bad schedule '${schedule}': ${problem}`);
+  const fps = opts.fps === undefined ? 10 : fpsOf(uri, opts.fps);
+  if (fps > SYNTHETIC_MAX_FPS) fail(uri, `fps of a synthetic source must be at most ${SYNTHETIC_MAX_FPS}, got ${fps}`);
+  return {
+    kind: 'synthetic',
+    platform: platformOf(uri, opts),
+    displayUri: redactUri(uri),
+    schedule: schedule.trim(),
+    seed: optInt(uri, 'seed', opts.seed, 0, 0xffff_ffff) ?? 0,
+    width: optInt(uri, 'width', opts.width, SYNTHETIC_MIN_SIDE, SYNTHETIC_MAX_SIDE) ?? 640,
+    height: optInt(uri, 'height', opts.height, SYNTHETIC_MIN_SIDE, SYNTHETIC_MAX_SIDE) ?? 480,
+    fps,
+    loop: boolOf(uri, 'loop', opts.loop),
+  };
 }
 
 function fromFilePath(uri: string, path: string, opts: SourceOptions): SourceSpec {
@@ -384,7 +443,8 @@ function queryValue(uri: string, option: keyof SourceOptions, value: string): un
     case 'fps':
     case 'width':
     case 'height':
-    case 'latencyMs': {
+    case 'latencyMs':
+    case 'seed': {
       const n = Number(value);
       if (value.trim() === '' || !Number.isFinite(n)) fail(uri, `parameter ${option} must be a number, got '${value}'`);
       return n;
@@ -452,6 +512,7 @@ export function isLiveSpec(spec: SourceSpec): boolean {
     case 'v4l2':
     case 'csi':
     case 'testsrc':
+    case 'synthetic':
       return true;
     case 'file':
     case 'image':

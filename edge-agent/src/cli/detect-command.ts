@@ -20,7 +20,7 @@ import {
   type ExecutionProviderName,
   type VisionErrorCode,
 } from '@edgefleet/vision';
-import { decodeStillImage } from '../capture/still-image.js';
+import { StillImageDecoder } from '../capture/still-image.js';
 import { EdgeError, type EdgeErrorCode } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 
@@ -153,13 +153,12 @@ export async function detectCommand(argv: string[], io: DetectCommandIo): Promis
   }
 
   let failures = 0;
+  const images = new StillImageDecoder({ format: detector.info.pixelFormat });
+  const fit = (w: number, h: number): { width: number; height: number } => detector.letterboxFor(w, h);
   try {
     for (const image of args.images) {
       try {
-        const frame = await decodeStillImage(image, {
-          fit: (w, h) => detector.letterboxFor(w, h),
-          format: detector.info.pixelFormat,
-        });
+        const frame = await images.decode(image, fit);
         const { detections } = await detector.detect(frame, args.detect);
         const line = {
           image,
@@ -174,6 +173,7 @@ export async function detectCommand(argv: string[], io: DetectCommandIo): Promis
       }
     }
   } finally {
+    await images.close();
     await detector.close();
   }
   return failures > 0 ? 1 : 0;

@@ -56,23 +56,31 @@ export const CameraConfigSchema = Type.Object(
     uri: Type.String({
       minLength: 1,
       description:
-        'Source: `file:///abs/video.mp4`, `file:///abs/photo.jpg`, `dir:///abs/images` or `file:///abs/dir/*.jpg` (image sequence), `rtsp://…`, `v4l2:///dev/video0`, `csi://0` (Jetson), `testsrc://?pattern=ball`.',
+        'Source: `file:///abs/video.mp4`, `file:///abs/photo.jpg`, `dir:///abs/images` or `file:///abs/dir/*.jpg` (image sequence), `rtsp://…`, `v4l2:///dev/video0`, `csi://0` (Jetson), `testsrc://?pattern=ball`, `synthetic://?schedule=day:300,fog:300~30&seed=7` (a generated street scene whose domain follows the schedule).',
     }),
     enabled: Type.Boolean({ default: true, description: 'Disabled cameras are validated but not started.' }),
     platform: literals(['generic', 'jetson'] as const, {
       default: 'generic',
       description: '`jetson` selects the NVMM pipelines (nvv4l2decoder, nvvidconv, nvarguscamerasrc).',
     }),
-    fps: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1000, description: 'Frame rate for image sequences and still images (default 10), V4L2, CSI (default 30) and testsrc.' })),
-    loop: Type.Optional(Type.Boolean({ description: 'Files and image sequences: start again at the end instead of finishing. Default false.' })),
+    fps: Type.Optional(Type.Number({ minimum: 0.1, maximum: 1000, description: 'Frame rate for image sequences and still images (default 10), V4L2, CSI (default 30), testsrc and synthetic (default 10, at most 240).' })),
+    loop: Type.Optional(Type.Boolean({ description: 'Files and image sequences: start again at the end instead of finishing; synthetic: repeat the schedule instead of holding its last domain. Default false.' })),
     realtime: Type.Optional(Type.Boolean({ description: 'Files and image sequences: pace frames at their native rate and drop like a live source. Default false.' })),
-    width: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384, description: 'V4L2, CSI and testsrc: capture width.' })),
-    height: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384, description: 'V4L2, CSI and testsrc: capture height.' })),
+    width: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384, description: 'V4L2, CSI, testsrc and synthetic (default 640): capture width.' })),
+    height: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384, description: 'V4L2, CSI, testsrc and synthetic (default 480): capture height.' })),
     format: Type.Optional(Type.String({ minLength: 1, description: 'V4L2: `mjpeg` or a raw GStreamer format such as `YUY2`.' })),
     latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'RTSP jitter-buffer latency in ms. Default 200.' })),
     transport: Type.Optional(literals(['tcp', 'udp', 'auto'] as const, { description: 'RTSP transport. Default `tcp`.' })),
     codec: Type.Optional(literals(['auto', 'h264', 'h265'] as const, { description: 'Jetson files and RTSP: pins the hardware decoder chain. Default `auto`.' })),
     pattern: Type.Optional(Type.String({ minLength: 1, description: 'testsrc: videotestsrc pattern, e.g. `ball`. Default `smpte`.' })),
+    schedule: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'synthetic: domain schedule `DOMAIN:DURATION_S[~TRANSITION_S],…` in seconds since the camera started, e.g. `day:300,fog:300~30` (fog fades in over 30 s); domains day, night, fog, rain, camera, style or mixes like `night@0.5+fog`. Default `day`.',
+      }),
+    ),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: 'synthetic: scene seed (street layout, traffic, noise). Default 0.' })),
     stallTimeoutMs: Type.Integer({
       minimum: 100,
       maximum: 600_000,
