@@ -11,7 +11,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import { readImageHeader, parseImageHeader } from '../src/capture/image-header.js';
-import { decodeStillImage } from '../src/capture/still-image.js';
+import { decodeStillImage, StillImageDecoder } from '../src/capture/still-image.js';
 import { EdgeError } from '../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -167,7 +167,7 @@ describe('decodeStillImage', () => {
     assert.deepEqual([...bgr.data], swapped);
   });
 
-  it('decodes files whose path needs quoting in a pipeline description', async (t) => {
+  it('decodes files whose path has spaces, quotes, ! and backslashes', async (t) => {
     const dir = join(await tempDir(t), 'dir with "quotes" ! and \\ backslash');
     await mkdir(dir);
     const path = join(dir, "it's a dog.jpg");
@@ -204,6 +204,47 @@ describe('decodeStillImage', () => {
     );
   });
 
+  it('decodes a mix of JPEG and PNG files of different sizes with one decoder, before and after bad files', async (t) => {
+    const dir = await tempDir(t);
+    const small = join(dir, 'small.png');
+    const wide = join(dir, 'wide.png');
+    await writeFile(small, encodePng(5, 3, pattern));
+    await writeFile(wide, encodePng(7, 2, pattern));
+    await writeFile(join(dir, 'bad.png'), corruptPng());
+    const decoder = new StillImageDecoder({ format: 'RGB' });
+    t.after(() => decoder.close());
+    // A failed decode leaves messages behind (the decoder's own error after the source's); they must not
+    // reach the next decode on the same pipeline.
+    await assert.rejects(decoder.decode(join(dir, 'bad.png'), identityFit), isDecodeError(/bad\.png/));
+    const sizes: Array<[number, number, number, number]> = [];
+    for (const path of [small, sharedPath('images', 'dog.jpg'), wide, sharedPath('images', 'person.jpg'), small]) {
+      const frame = await decoder.decode(path, (w, h) => ({ width: Math.min(w, 64), height: Math.min(h, 48) }));
+      sizes.push([frame.width, frame.height, frame.sourceWidth, frame.sourceHeight]);
+      if (path === wide) {
+        const expected: number[] = [];
+        for (let y = 0; y < 2; y++) for (let x = 0; x < 7; x++) expected.push(...pattern(x, y));
+        assert.deepEqual([...frame.data], expected);
+      }
+    }
+    assert.deepEqual(sizes, [[5, 3, 5, 3], [64, 48, 768, 576], [7, 2, 7, 2], [64, 48, 640, 424], [5, 3, 5, 3]]);
+    await assert.rejects(decoder.decode(join(dir, 'bad.png'), identityFit), isDecodeError(/bad\.png/));
+    const again = await decoder.decode(small, identityFit);
+    assert.equal(again.data[3], pattern(1, 0)[0]);
+  });
+
+  it('queues concurrent decodes and refuses new ones after close()', async () => {
+    const decoder = new StillImageDecoder({ format: 'BGR' });
+    const fit = (): { width: number; height: number } => ({ width: 32, height: 24 });
+    const frames = await Promise.all([
+      decoder.decode(sharedPath('images', 'dog.jpg'), fit),
+      decoder.decode(sharedPath('images', 'eagle.jpg'), fit),
+      decoder.decode(sharedPath('images', 'giraffe.jpg'), fit),
+    ]);
+    assert.deepEqual(frames.map((f) => f.sourceWidth), [768, 773, 500]);
+    await decoder.close();
+    await assert.rejects(decoder.decode(sharedPath('images', 'dog.jpg'), fit), { code: 'EDGE_ERR_PIPELINE', message: /closed/ });
+  });
+
   it('leaves no threadpool thread blocked: decodes, errors and timeouts under CPU contention on a 2-thread pool still exit', async (t) => {
     const dir = await tempDir(t);
     const bad = join(dir, 'bad.png');
@@ -215,22 +256,27 @@ describe('decodeStillImage', () => {
     // this guards against left the process unable to exit in about half of such runs).
     const script = `
       import { Worker } from 'node:worker_threads';
-      const { decodeStillImage } = await import(${JSON.stringify(module)});
+      const { StillImageDecoder, decodeStillImage } = await import(${JSON.stringify(module)});
       const spinners = [0, 1, 2].map(() => new Worker('for (;;) {}', { eval: true }));
       const half = (w, h) => ({ width: Math.round(w / 2), height: Math.round(h / 2) });
+      const decoder = new StillImageDecoder({ format: 'RGB' });
       const outcomes = [];
-      const attempt = async (path, options = {}) => {
-        try { await decodeStillImage(path, { fit: half, format: 'RGB', ...options }); outcomes.push('ok'); }
-        catch (err) { outcomes.push(err.code); }
+      const attempt = async (decode) => {
+        try { await decode(); outcomes.push('ok'); } catch (err) { outcomes.push(err.code); }
       };
+      const dog = ${JSON.stringify(sharedPath('images', 'dog.jpg'))};
       // Success path first: stop() from the pull callback while the bus poll is parked is the risky case.
-      for (let i = 0; i < 60; i++) await attempt(${JSON.stringify(sharedPath('images', 'dog.jpg'))});
+      for (let i = 0; i < 50; i++) await attempt(() => decoder.decode(dog, half));
+      for (let i = 0; i < 10; i++) await attempt(() => decodeStillImage(dog, { fit: half, format: 'RGB' }));
       for (let i = 0; i < 10; i++) {
-        await attempt(${JSON.stringify(bad)});
-        await attempt(${JSON.stringify(empty)});
+        await attempt(() => decoder.decode(${JSON.stringify(bad)}, half));
+        await attempt(() => decoder.decode(${JSON.stringify(empty)}, half));
         // A tiny timeout: either outcome is fine, the pipeline must be torn down either way.
-        await attempt(${JSON.stringify(sharedPath('images', 'kite.jpg'))}, { timeoutMs: 1 });
+        await attempt(() => decodeStillImage(${JSON.stringify(sharedPath('images', 'kite.jpg'))}, { fit: half, format: 'RGB', timeoutMs: 1 }));
       }
+      // The reused pipelines still work after errors.
+      await attempt(() => decoder.decode(dog, half));
+      await decoder.close();
       await Promise.all(spinners.map((w) => w.terminate()));
       console.log(JSON.stringify(outcomes));
     `;
@@ -247,12 +293,13 @@ describe('decodeStillImage', () => {
     clearTimeout(killer);
     assert.equal(code, 0, `child exited on its own (output: ${stdout.trim() || 'none'})`);
     const outcomes = JSON.parse(stdout) as string[];
-    assert.equal(outcomes.length, 90);
+    assert.equal(outcomes.length, 91);
     assert.deepEqual(new Set(outcomes.slice(0, 60)), new Set(['ok']));
     for (let i = 60; i < 90; i += 3) {
       assert.equal(outcomes[i], 'EDGE_ERR_IMAGE_DECODE');
       assert.equal(outcomes[i + 1], 'EDGE_ERR_IMAGE_DECODE');
       assert.ok(outcomes[i + 2] === 'ok' || outcomes[i + 2] === 'EDGE_ERR_IMAGE_DECODE');
     }
+    assert.equal(outcomes[90], 'ok');
   });
 });
