@@ -229,7 +229,7 @@ describe('configuration schema and loader', () => {
           'EDGE_AGENT_CAMERAS__3__URI: /cameras has 1 item(s); there is no item 3 to override (add it to the file)',
           'EDGE_AGENT_CAMERAS__FRONT__URI: /cameras is a list: expected an item index, got FRONT',
           'EDGE_AGENT_METRICS____PORT: empty path segment (use `__` only between keys)',
-          'EDGE_AGENT_MODEL__PTH: no setting PTH under /model (known: PATH, ID, VERSION, ADAPTER, PROVIDERS, TENSORRT_FP16, ENGINE_CACHE_DIR, CONF, IOU, MAX_DETECTIONS)',
+          'EDGE_AGENT_MODEL__PTH: no setting PTH under /model (known: PATH, ID, VERSION, ADAPTER, LETTERBOX, PROVIDERS, TENSORRT_FP16, ENGINE_CACHE_DIR, CONF, IOU, MAX_DETECTIONS)',
           `EDGE_AGENT_OUTBOX: value is not valid JSON (${(() => {
             try {
               JSON.parse('{maxRows: 1}');

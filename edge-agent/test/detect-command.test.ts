@@ -116,13 +116,13 @@ const YOLOV8_EXPECTED: Record<string, { size: [number, number]; objects: Expecte
   'eagle.jpg': { size: [773, 512], objects: [{ labels: ['bird'], score: 0.92, box: [138, 84, 601, 448] }] },
 };
 
-function assertFinds(line: OutputLine, expected: Expected): void {
+function assertFinds(line: OutputLine, expected: Expected, strict = false): void {
   const match = line.detections.find((d) => expected.labels.includes(d.label) && iou(d.box, expected.box) >= 0.9);
   assert.ok(
     match,
     `${line.image}: no ${expected.labels.join('/')} with IoU >= 0.9 to [${expected.box.join(',')}]; got ${JSON.stringify(line.detections)}`,
   );
-  const tolerance = expected.scoreTolerance ?? 0.05;
+  const tolerance = strict ? 0.05 : (expected.scoreTolerance ?? 0.05);
   assert.ok(
     Math.abs(match.score - expected.score) <= tolerance,
     `${line.image}: ${match.label} score ${match.score}, expected ${expected.score} ± ${tolerance}`,
@@ -137,16 +137,16 @@ describe('edge-agent detect', () => {
     yolox = sharedPath('models', 'yolox_nano.onnx');
   });
 
-  it('finds every object of the README table with yolov8n_int8.onnx, one JSON line per image', async () => {
+  async function checkReadmeTable(extra: string[], strict: boolean): Promise<void> {
     const images = Object.keys(YOLOV8_EXPECTED).map((name) => sharedPath('images', name));
-    const { code, lines, stderr } = await run(['--model', yolov8, '--conf', '0.5', '--iou', '0.45', '--providers', 'cpu', ...images]);
+    const { code, lines, stderr } = await run(['--model', yolov8, '--conf', '0.5', '--iou', '0.45', '--providers', 'cpu', ...extra, ...images]);
     assert.equal(code, 0, stderr);
     assert.deepEqual(lines.map((l) => l.image), images);
     for (const line of lines) {
       const name = line.image.split('/').pop()!;
       const { size, objects } = YOLOV8_EXPECTED[name]!;
       assert.deepEqual([line.width, line.height], size, name);
-      for (const expected of objects) assertFinds(line, expected);
+      for (const expected of objects) assertFinds(line, expected, strict);
       for (const d of line.detections) {
         assert.ok(d.score >= 0.5, `${name}: score ${d.score} below --conf`);
         assert.equal(d.score, Math.round(d.score * 1e4) / 1e4, 'score has at most 4 decimals');
@@ -155,6 +155,20 @@ describe('edge-agent detect', () => {
         assert.equal(typeof d.classId, 'number');
       }
     }
+  }
+
+  it('finds every object of the README table with yolov8n_int8.onnx, one JSON line per image (centred letterbox, as Ultralytics)', async () => {
+    await checkReadmeTable([], false);
+  });
+
+  it('matches every README score within 0.05 with the top-left letterbox the table was made with', async () => {
+    await checkReadmeTable(['--letterbox', 'top-left'], true);
+  });
+
+  it('rejects an unknown --letterbox placement with EDGE_ERR_USAGE', async () => {
+    const { code, stderr } = await run(['--model', yolov8, '--letterbox', 'middle', sharedPath('images', 'dog.jpg')]);
+    assert.equal(code, 2);
+    assert.match(stderr, /EDGE_ERR_USAGE: .*--letterbox must be center or top-left/);
   });
 
   it('finds dog, bicycle and car/truck on dog.jpg and person, horse and dog on person.jpg with yolox_nano.onnx', async () => {

@@ -9,7 +9,7 @@ import { signatureOf } from './adapters/model-signature.js';
 import { ADAPTER_NAMES, selectAdapter } from './adapters/select-adapter.js';
 import { resolveDetectOptions } from './detect-options.js';
 import { VisionError } from './errors.js';
-import { checkFrame, computeLetterbox, writeLetterboxTensor, type LetterboxGeometry } from './letterbox.js';
+import { checkFrame, computeLetterbox, writeLetterboxTensor, type LetterboxAlign, type LetterboxGeometry } from './letterbox.js';
 import { nmsClasswise } from './nms.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
 import { createOnnxSession, type OnnxSessionOptions } from './onnx-session.js';
@@ -21,6 +21,12 @@ export interface OnnxDetectorOptions extends OnnxSessionOptions {
    * @example 'yolox'
    */
   readonly adapter?: string;
+  /**
+   * Where the picture sits inside the model input. Default: the adapter's own (`center` for
+   * Ultralytics exports, as Ultralytics predicts; `top-left` for YOLOX). Scores of small objects
+   * move by a few hundredths between placements, so match the pipeline a reference was made with.
+   */
+  readonly letterbox?: LetterboxAlign;
 }
 
 /** A reusable input tensor; `busy` while ONNX Runtime may still read it. */
@@ -39,11 +45,15 @@ export class OnnxDetector implements Detector {
     readonly info: ModelInfo,
     private readonly session: InferenceSession,
     private readonly adapter: DetectorAdapter,
+    private readonly align: LetterboxAlign,
   ) {}
 
   static async load(path: string, options: OnnxDetectorOptions = {}): Promise<OnnxDetector> {
     if (options.adapter !== undefined && !ADAPTER_NAMES.includes(options.adapter)) {
       throw new VisionError('VISION_ERR_BAD_OPTION', `unknown adapter '${options.adapter}' (known: ${ADAPTER_NAMES.join(', ')})`);
+    }
+    if (options.letterbox !== undefined && options.letterbox !== 'center' && options.letterbox !== 'top-left') {
+      throw new VisionError('VISION_ERR_BAD_OPTION', `letterbox must be 'center' or 'top-left', got '${String(options.letterbox)}'`);
     }
     const loaded = await createOnnxSession(path, options);
     try {
@@ -60,7 +70,7 @@ export class OnnxDetector implements Detector {
         sha256: loaded.sha256,
         metadata: Object.freeze({ ...metadata }),
       });
-      return new OnnxDetector(info, loaded.session, adapter);
+      return new OnnxDetector(info, loaded.session, adapter, options.letterbox ?? adapter.align);
     } catch (err) {
       await loaded.session.release();
       throw err;
@@ -69,7 +79,7 @@ export class OnnxDetector implements Detector {
 
   /** Letterbox for a source of this size; capture scales frames to `width` × `height` of the result. */
   letterboxFor(sourceWidth: number, sourceHeight: number): LetterboxGeometry {
-    return computeLetterbox(sourceWidth, sourceHeight, this.adapter.inputWidth, this.adapter.inputHeight, this.adapter.align);
+    return computeLetterbox(sourceWidth, sourceHeight, this.adapter.inputWidth, this.adapter.inputHeight, this.align);
   }
 
   async detect(frame: RgbFrame, options?: DetectOptions): Promise<DetectResult> {

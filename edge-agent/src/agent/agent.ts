@@ -126,7 +126,7 @@ export class Agent {
   }
 
   private model(config: ModelConfig): LoadedModel {
-    const key = JSON.stringify([config.path, config.adapter, config.providers]);
+    const key = JSON.stringify([config.path, config.adapter, config.providers, config.letterbox]);
     let model = this.models.get(key);
     if (!model) {
       const detector = OnnxDetector.load(config.path, {
@@ -134,6 +134,7 @@ export class Agent {
         adapter: config.adapter === 'auto' ? undefined : config.adapter,
         tensorrtFp16: config.tensorrtFp16,
         engineCacheDir: config.engineCacheDir,
+        letterbox: config.letterbox,
         logger: this.deps.logger,
       });
       // Avoid an unhandled rejection before a camera awaits it; each camera reports the failure itself.

@@ -30,7 +30,8 @@ export interface DetectCommandIo {
 }
 
 export const DETECT_USAGE = `usage: edge-agent detect --model MODEL [--conf C] [--iou I] [--max-det N]
-                         [--providers tensorrt,cuda,cpu] [--adapter ${ADAPTER_NAMES.join('|')}] IMAGE...
+                         [--providers tensorrt,cuda,cpu] [--adapter ${ADAPTER_NAMES.join('|')}]
+                         [--letterbox center|top-left] IMAGE...
 `;
 
 /** The vision catalogue seen from the agent: one edge code per vision code. */
@@ -62,6 +63,7 @@ interface DetectArgs {
   readonly detect: Required<DetectOptions>;
   readonly providers: ExecutionProviderName[] | undefined;
   readonly adapter: string | undefined;
+  readonly letterbox: 'center' | 'top-left' | undefined;
 }
 
 function number(name: string, text: string | undefined): number | undefined {
@@ -85,6 +87,7 @@ function parseDetectArgs(argv: string[]): DetectArgs {
         'max-det': { type: 'string' },
         providers: { type: 'string' },
         adapter: { type: 'string' },
+        letterbox: { type: 'string' },
       },
     });
   } catch (err) {
@@ -103,7 +106,10 @@ function parseDetectArgs(argv: string[]): DetectArgs {
       maxDetections: number('max-det', values['max-det']),
     });
     const providers = values.providers === undefined ? undefined : parseProviderList(values.providers);
-    return { model: values.model, images: positionals, detect, providers, adapter: values.adapter };
+    if (values.letterbox !== undefined && values.letterbox !== 'center' && values.letterbox !== 'top-left') {
+      throw new EdgeError('EDGE_ERR_USAGE', `--letterbox must be center or top-left, got '${values.letterbox}'`);
+    }
+    return { model: values.model, images: positionals, detect, providers, adapter: values.adapter, letterbox: values.letterbox };
   } catch (err) {
     throw toEdgeError(err);
   }
@@ -145,6 +151,7 @@ export async function detectCommand(argv: string[], io: DetectCommandIo): Promis
     detector = await OnnxDetector.load(args.model, {
       ...(args.providers ? { providers: args.providers } : {}),
       ...(args.adapter ? { adapter: args.adapter } : {}),
+      ...(args.letterbox ? { letterbox: args.letterbox } : {}),
       logger,
     });
   } catch (err) {

@@ -29,6 +29,11 @@ export const ModelConfigSchema = Type.Object(
       default: 'auto',
       description: 'Output decoder: `yolov8` (Ultralytics YOLOv8/YOLO11, `[1, 4+nc, N]`), `yolox` (`[1, N, 5+nc]`), or `auto` to detect it from the output shape and metadata.',
     }),
+    letterbox: Type.Optional(
+      literals(['center', 'top-left'] as const, {
+        description: 'Where the picture sits in the model input. Default: the adapter\'s own (`center` for Ultralytics exports, `top-left` for YOLOX).',
+      }),
+    ),
     providers: Type.Array(literals(EXECUTION_PROVIDERS, { description: 'execution provider' }), {
       minItems: 1,
       uniqueItems: true,
