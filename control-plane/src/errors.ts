@@ -20,6 +20,19 @@ export const CP_ERRORS = {
   CP_ERR_MODEL_LOAD: { message: 'model cannot be loaded', status: 422 },
   CP_ERR_CLASS_MISMATCH: { message: 'model classes do not match the dataset classes', status: 422 },
   CP_ERR_EVALUATION: { message: 'evaluation failed', status: 500 },
+  CP_ERR_CONFIG_READ: { message: 'configuration file cannot be read', status: 400 },
+  CP_ERR_CONFIG_INVALID: { message: 'configuration is invalid', status: 400 },
+  CP_ERR_STORAGE: { message: 'database operation failed', status: 503 },
+  CP_ERR_MIGRATION: { message: 'database migration failed', status: 500 },
+  CP_ERR_BROKER: { message: 'MQTT broker failed', status: 503 },
+  CP_ERR_INGEST: { message: 'ingest failed', status: 503 },
+  CP_ERR_VALIDATION: { message: 'request is invalid', status: 400 },
+  CP_ERR_DEVICE_ID: { message: 'invalid device id', status: 400 },
+  CP_ERR_DEVICE_EXISTS: { message: 'device is already enrolled', status: 409 },
+  CP_ERR_DEVICE_NOT_FOUND: { message: 'device not found', status: 404 },
+  CP_ERR_ENROLMENT_DISABLED: { message: 'device enrolment is disabled', status: 403 },
+  CP_ERR_NOT_FOUND: { message: 'route not found', status: 404 },
+  CP_ERR_INTERNAL: { message: 'internal error', status: 500 },
 } as const satisfies Record<string, CpErrorSpec>;
 
 export type CpErrorCode = keyof typeof CP_ERRORS;

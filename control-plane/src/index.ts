@@ -34,3 +34,62 @@ export { mapClasses, type ClassMapping } from './evaluation/class-mapping.js';
 export { checkImageFormat, loadImage } from './evaluation/load-image.js';
 export { evaluateModel, type ClassEvaluation, type EvaluateModelOptions, type EvaluationResult } from './evaluation/evaluate-model.js';
 export { main } from './cli/main.js';
+
+// Configuration
+export {
+  ControlPlaneConfigSchema,
+  type ControlPlaneConfig,
+  type ControlPlaneConfigInput,
+  type HttpConfig,
+  type IngestConfig,
+  type MqttConfig,
+  type RetentionConfig,
+} from './config/control-plane-config-schema.js';
+export { loadControlPlaneConfig, parseControlPlaneConfig, type ParseConfigOptions } from './config/load-control-plane-config.js';
+export { redactUrl } from './config/redact-url.js';
+export { configReference } from './config/config-reference.js';
+export { applyEnvOverrides, ENV_PREFIX } from './config/config-env.js';
+
+// Storage
+export type {
+  CountFilter,
+  DetectionRow,
+  DeviceMetricsUpdate,
+  DeviceRecord,
+  DeviceStatusUpdate,
+  FrameRow,
+  InsertResult,
+  PartitionInfo,
+  Store,
+} from './storage/store.js';
+export { SqlStore } from './storage/sql-store.js';
+export { createPgStore, type PgStoreOptions } from './storage/pg-store.js';
+export { createPgliteStore, type PgliteStoreOptions } from './storage/pglite-store.js';
+export { openStore, type OpenedStore, type OpenStoreOptions } from './storage/open-store.js';
+export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './storage/migrations.js';
+export { addDays, dayOf, partitionName } from './storage/day-partitions.js';
+export { isDataError, sqlStateOf } from './storage/storage-errors.js';
+
+// Broker
+export { EmbeddedBroker, type EmbeddedBrokerDeps, type EmbeddedBrokerOptions, type PublishGate } from './broker/embedded-broker.js';
+export { DeviceCredentials, generatePassword, hashPassword, verifyPassword, type EnrolledDevice } from './broker/device-credentials.js';
+export { TopicAuthorizer, type AuthResult, type Principal, type TopicAuthorizerDeps } from './broker/authorizer.js';
+
+// Ingest
+export { IngestStats, MESSAGE_KINDS, REJECT_REASONS, type IngestStatsSnapshot, type MessageKind, type RejectReason } from './ingest/ingest-stats.js';
+export { BatchWriter, type BatchWriterOptions, type WriteOutcome } from './ingest/batch-writer.js';
+export { IngestPipeline, type IngestPipelineDeps } from './ingest/ingest-pipeline.js';
+export type { HandlerOutcome, MessageHandler } from './ingest/message-handler.js';
+export { DetectionsHandler, batchToRows } from './ingest/handlers/detections-handler.js';
+export { StatusHandler } from './ingest/handlers/status-handler.js';
+export { MetricsHandler } from './ingest/handlers/metrics-handler.js';
+export { embeddedIngestGate } from './ingest/embedded-ingest-gate.js';
+export { MqttIngestClient, type MqttIngestClientOptions } from './ingest/mqtt-ingest-client.js';
+
+// REST API and composition
+export { buildHttpApp } from './api/http-app.js';
+export type { ApiContext } from './api/api-context.js';
+export { ControlPlane, type ControlPlaneDeps, type ControlPlaneInfo } from './server/control-plane.js';
+export { PartitionMaintainer } from './server/partition-maintainer.js';
+export { createLogger, silentLogger, type Logger, type LogLevel } from './server/logger.js';
+export { startCommand, START_USAGE } from './cli/start-command.js';

@@ -6,17 +6,20 @@
 import { CpError, describeError } from '../errors.js';
 import { processIo, type CliIo } from './cli-io.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
+import { START_USAGE, startCommand } from './start-command.js';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; usage: string }>> = {
   eval: { run: evalCommand, usage: EVAL_USAGE },
+  start: { run: startCommand, usage: START_USAGE },
 };
 
 export const USAGE = `usage: control-plane <command> [options]
 
 commands:
   eval   evaluate an ONNX detector on a YOLO dataset split (COCO mAP50, mAP50-95, per class)
+  start  run the control plane (MQTT broker or ingest client, storage, REST API) until SIGTERM
 
 ${Object.values(COMMANDS).map((c) => c.usage).join('\n')}`;
 

@@ -1,0 +1,83 @@
+import { decodeDetectionBatch, type DetectionBatch, type Frame } from '@edgefleet/proto';
+import type { DetectionRow, FrameRow } from '../../storage/store.js';
+import type { BatchWriter } from '../batch-writer.js';
+import { rejected, STORED, type HandlerOutcome, type MessageHandler } from '../message-handler.js';
+import { hasNul, protoRejection } from '../proto-rejection.js';
+
+/**
+ * `{prefix}/{device}/detections`: a DetectionBatch becomes frame and detection rows, committed through
+ * the batch writer. The codec checks the contract (ids, sequence numbers ≥ 1, scores, boxes, whole
+ * frames); this handler adds the device check against the topic and what the database cannot store.
+ */
+export interface DetectionsHandlerDeps {
+  readonly writer: BatchWriter;
+  readonly maxPayloadBytes: number;
+}
+
+export class DetectionsHandler implements MessageHandler {
+  constructor(private readonly deps: DetectionsHandlerDeps) {}
+
+  async handle(deviceId: string, payload: Buffer): Promise<HandlerOutcome> {
+    let batch: DetectionBatch;
+    try {
+      batch = decodeDetectionBatch(payload, { maxBytes: this.deps.maxPayloadBytes });
+    } catch (err) {
+      return protoRejection(err);
+    }
+    if (batch.deviceId !== deviceId) return rejected('device-mismatch', `payload device_id ${JSON.stringify(batch.deviceId)} on the topic of ${deviceId}`);
+    const rows = batchToRows(batch);
+    if (typeof rows === 'string') return rejected('unstorable', rows);
+    if (rows.detections.length === 0 && rows.frames.length === 0) return STORED;
+    const outcome = await this.deps.writer.write(rows.frames, rows.detections);
+    return outcome.ok ? STORED : rejected('db-rejected', (outcome.error as Error)?.message ?? String(outcome.error));
+  }
+}
+
+/** Rows of a validated batch; a detection takes its capture time, model and arm from its frame. Returns a reason string when unstorable. */
+export function batchToRows(batch: DetectionBatch): { frames: FrameRow[]; detections: DetectionRow[] } | string {
+  const deviceId = batch.deviceId;
+  const byKey = new Map<string, Frame>();
+  const frames: FrameRow[] = new Array(batch.frames.length);
+  for (let i = 0; i < batch.frames.length; i++) {
+    const f = batch.frames[i] as Frame;
+    if (hasNul(f.modelId) || hasNul(f.modelVersion)) return `frames[${i}]: NUL character in model id or version`;
+    byKey.set(`${f.cameraId}/${f.frameSeq}`, f);
+    frames[i] = {
+      deviceId,
+      cameraId: f.cameraId,
+      frameSeq: f.frameSeq,
+      frameId: f.frameId,
+      tsMs: f.timestampMs,
+      modelId: f.modelId,
+      modelVersion: f.modelVersion,
+      arm: f.arm,
+      detectionCount: f.detectionCount,
+    };
+  }
+  const detections: DetectionRow[] = new Array(batch.detections.length);
+  for (let i = 0; i < batch.detections.length; i++) {
+    const d = batch.detections[i]!;
+    const f = byKey.get(`${d.cameraId}/${d.frameSeq}`);
+    // The codec guarantees the frame is in the batch; checked again because the row needs its time.
+    if (!f) return `detections[${i}]: frame ${d.cameraId}/${d.frameSeq} is not in the batch`;
+    if (hasNul(d.label)) return `detections[${i}].label: NUL character`;
+    detections[i] = {
+      deviceId,
+      cameraId: d.cameraId,
+      seq: d.seq,
+      frameSeq: d.frameSeq,
+      tsMs: f.timestampMs,
+      modelId: f.modelId,
+      modelVersion: f.modelVersion,
+      arm: f.arm,
+      classId: d.classId,
+      label: d.label,
+      score: d.score,
+      x1: d.x1,
+      y1: d.y1,
+      x2: d.x2,
+      y2: d.y2,
+    };
+  }
+  return { frames, detections };
+}

@@ -1,0 +1,38 @@
+import { decodeDeviceStatus, type DeviceStatus } from '@edgefleet/proto';
+import { isDataError } from '../../storage/storage-errors.js';
+import type { Store } from '../../storage/store.js';
+import { rejected, STORED, type HandlerOutcome, type MessageHandler } from '../message-handler.js';
+import { protoRejection } from '../proto-rejection.js';
+
+/**
+ * `{prefix}/{device}/status` (retained; the broker publishes the last will with online = false): updates
+ * the device's online flag, last seen time and latest status report.
+ */
+export interface StatusHandlerDeps {
+  readonly store: Store;
+  readonly maxPayloadBytes: number;
+  readonly now?: () => number;
+}
+
+export class StatusHandler implements MessageHandler {
+  constructor(private readonly deps: StatusHandlerDeps) {}
+
+  async handle(deviceId: string, payload: Buffer): Promise<HandlerOutcome> {
+    let status: DeviceStatus;
+    try {
+      status = decodeDeviceStatus(payload, { maxBytes: this.deps.maxPayloadBytes });
+    } catch (err) {
+      return protoRejection(err);
+    }
+    if (status.deviceId !== deviceId) return rejected('device-mismatch', `payload device_id ${JSON.stringify(status.deviceId)} on the topic of ${deviceId}`);
+    const json = JSON.stringify(status);
+    if (json.includes('\\u0000')) return rejected('unstorable', 'NUL character in a text field');
+    try {
+      await this.deps.store.updateDeviceStatus({ deviceId, online: status.online, status, seenAt: (this.deps.now ?? Date.now)() });
+    } catch (err) {
+      if (isDataError(err)) return rejected('db-rejected', (err as Error).message);
+      throw err;
+    }
+    return STORED;
+  }
+}

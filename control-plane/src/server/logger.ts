@@ -1,0 +1,60 @@
+/**
+ * Structured logger: one JSON object per line on stderr. Fields whose names look like secrets are
+ * redacted, so a password can never reach a log line by accident.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SECRET = /pass(word)?|secret|token|credential|authorization|private.?key/i;
+
+export interface LoggerOptions {
+  readonly level?: LogLevel;
+  /** Where lines go; default process.stderr. */
+  readonly write?: (line: string) => void;
+  readonly base?: Record<string, unknown>;
+}
+
+function redact(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (SECRET.test(k)) out[k] = '[redacted]';
+    else if (v instanceof Error) out[k] = { message: v.message, code: (v as { code?: unknown }).code };
+    else out[k] = v;
+  }
+  return out;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = ORDER[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => void process.stderr.write(line + '\n'));
+  const base = options.base ?? {};
+  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
+    if (ORDER[lvl] < level) return;
+    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...redact(base), ...(fields ? redact(fields) : {}) }));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger({ ...options, base: { ...base, ...fields } }),
+  };
+}
+
+/** Drops everything (tests). */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+};

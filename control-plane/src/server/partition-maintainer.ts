@@ -1,0 +1,63 @@
+import { addDays, dayOf } from '../storage/day-partitions.js';
+import { describeError } from '../errors.js';
+import type { Store } from '../storage/store.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Keeps day partitions ahead of time and applies retention: at start and then every
+ * `intervalMs`, creates today's partition and `partitionsAhead` more, and drops the ones older than
+ * `retentionDays`. Safe to run from several replicas at once (the store serialises schema changes).
+ */
+export interface PartitionMaintainerOptions {
+  readonly partitionsAhead: number;
+  readonly retentionDays: number;
+  readonly intervalMs: number;
+}
+
+export interface PartitionMaintainerDeps {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export class PartitionMaintainer {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly options: PartitionMaintainerOptions,
+    private readonly deps: PartitionMaintainerDeps,
+  ) {}
+
+  /** One pass; throws CP_ERR_STORAGE on failure. */
+  async runOnce(): Promise<{ created: string[]; dropped: string[] }> {
+    const today = dayOf((this.deps.now ?? Date.now)());
+    const created = await this.deps.store.ensurePartitions(today, this.options.partitionsAhead + 1);
+    const dropped = await this.deps.store.dropPartitionsOlderThan(addDays(today, -this.options.retentionDays));
+    if (created.length > 0 || dropped.length > 0) this.deps.logger.info('partitions maintained', { created, dropped });
+    return { created, dropped };
+  }
+
+  /** Runs once now (failing start if that fails), then periodically; later failures are logged and retried next time. */
+  async start(): Promise<void> {
+    await this.runOnce();
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.runOnce()
+        .then(
+          () => undefined,
+          (err: unknown) => this.deps.logger.error('partition maintenance failed', { error: describeError(err) }),
+        )
+        .finally(() => {
+          this.running = null;
+        });
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

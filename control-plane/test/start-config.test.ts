@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { configReference, isCpError, loadControlPlaneConfig, parseControlPlaneConfig, redactUrl } from '../src/index.js';
+import { tempDir } from './temp-dir.js';
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(isCpError(err, 'CP_ERR_CONFIG_INVALID'), String(err));
+    return err.details as string[];
+  }
+  assert.fail('expected CP_ERR_CONFIG_INVALID');
+}
+
+test('defaults: embedded broker on 1883, REST on loopback 8080, PGlite under ./.data/control-plane, 30 days retention', () => {
+  const c = parseControlPlaneConfig({}, { baseDir: '/srv/cp' });
+  assert.equal(c.dataDir, '/srv/cp/.data/control-plane');
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.mqtt.mode, 'embedded');
+  assert.equal(c.mqtt.port, 1883);
+  assert.equal(c.mqtt.topicPrefix, 'fleet/v1');
+  assert.equal(c.mqtt.sharedGroup, 'ingest');
+  assert.match(c.mqtt.clientId ?? '', /^cp-/);
+  assert.deepEqual(c.http, { host: '127.0.0.1', port: 8080 });
+  assert.equal(c.retention.days, 30);
+  assert.equal(c.retention.partitionsAhead, 3);
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.mqtt));
+});
+
+test('CP_* environment variables override the file, converted by type', () => {
+  const c = parseControlPlaneConfig(
+    { mqtt: { port: 1884 } },
+    { env: { CP_DATABASE_URL: 'postgres://u:p@db:5432/cp', CP_MQTT__PORT: '0', CP_HTTP__HOST: '0.0.0.0', CP_ENROLMENT__ENABLED: 'false', CP_INGEST: '{"batchMaxRows":100}' } },
+  );
+  assert.equal(c.databaseUrl, 'postgres://u:p@db:5432/cp');
+  assert.equal(c.mqtt.port, 0);
+  assert.equal(c.http.host, '0.0.0.0');
+  assert.equal(c.enrolment.enabled, false);
+  assert.equal(c.ingest.batchMaxRows, 100);
+  assert.equal(c.ingest.flushIntervalMs, 5, 'defaults fill the rest of an object given as JSON');
+});
+
+test('every problem is reported at once, with the variable that caused it', () => {
+  const found = problems(() =>
+    parseControlPlaneConfig(
+      { mqtt: { mode: 'external', port: 70000 }, http: { prot: 1 }, retention: { days: 0 } },
+      { env: { CP_MQTT__PROT: '1', CP_INGEST__BATCH_MAX_ROWS: 'many', CP_DATABASE_URL: 'mysql://x' } },
+    ),
+  );
+  const text = found.join('\n');
+  assert.match(text, /CP_MQTT__PROT: no setting PROT under \/mqtt/);
+  assert.match(text, /\/mqtt\/port: .*70000/);
+  assert.match(text, /\/http.*prot|\/http\/prot/);
+  assert.match(text, /\/retention\/days/);
+  assert.match(text, /\/ingest\/batchMaxRows: .*"many" \(from CP_INGEST__BATCH_MAX_ROWS\)/);
+  assert.match(text, /\/databaseUrl: .* \(from CP_DATABASE_URL\)/);
+  assert.match(text, /\/mqtt\/url: required when \/mqtt\/mode is "external"/);
+});
+
+test('a config file: relative dataDir resolves against its directory; unreadable or invalid JSON is CP_ERR_CONFIG_READ', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'cp.json');
+  writeFileSync(file, JSON.stringify({ dataDir: 'state', http: { port: 9000 } }));
+  const c = loadControlPlaneConfig(file, {});
+  assert.equal(c.dataDir, join(dir, 'state'));
+  assert.equal(c.http.port, 9000);
+  writeFileSync(file, '{ "http": ');
+  assert.throws(() => loadControlPlaneConfig(file, {}), (err: unknown) => isCpError(err, 'CP_ERR_CONFIG_READ') && /invalid JSON/.test(err.message));
+  assert.throws(() => loadControlPlaneConfig(join(dir, 'missing.json'), {}), (err: unknown) => isCpError(err, 'CP_ERR_CONFIG_READ') && /ENOENT/.test(err.message));
+});
+
+test('redactUrl hides passwords in database and broker URLs', () => {
+  assert.equal(redactUrl('postgres://cp:s3cret@db:5432/fleet'), 'postgres://cp:***@db:5432/fleet');
+  assert.equal(redactUrl('mqtt://broker:1883'), 'mqtt://broker:1883');
+  assert.equal(redactUrl('postgres://cp:s3cret@[bad'), 'postgres://[unparseable URL]');
+});
+
+test('README.md embeds the configuration reference generated from the schema', () => {
+  const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'), 'utf8');
+  assert.ok(readme.includes(configReference()), 'regenerate the table with configReference() and paste it under "## Configuration"');
+});
