@@ -15,3 +15,5 @@ export { decodeStillImage } from './capture/still-image.js';
 export { createLogger, silentLogger, type Logger } from './log/logger.js';
 export { EDGE_ERRORS, EdgeError, describeError, type EdgeErrorCode } from './errors.js';
 export { main } from './cli/main.js';
+export { MqttSyncWorker, type SyncStats } from './sync/mqtt-sync-worker.js';
+export { createSyncWorker } from './sync/create-sync-worker.js';

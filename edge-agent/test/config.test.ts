@@ -113,7 +113,7 @@ describe('configuration schema and loader', () => {
   it('rejects unknown keys at every level, naming the allowed ones', () => {
     const raw = { ...minimal(), modle: {}, cameras: [{ id: 'a', uri: 'rtsp://x/y', fsp: 5 }], metrics: { prot: 1 } };
     assert.deepEqual(problemsOf(() => parseConfig(raw)), [
-      '/modle: unknown key (allowed here: deviceId, dataDir, model, cameras, outbox, metrics, log)',
+      '/modle: unknown key (allowed here: deviceId, dataDir, model, cameras, outbox, sync, metrics, log)',
       '/cameras/0/fsp: unknown key (allowed here: id, uri, enabled, platform, fps, loop, realtime, width, height, format, latencyMs, transport, codec, pattern, schedule, seed, stallTimeoutMs, maxRestarts, model)',
       '/metrics/prot: unknown key (allowed here: enabled, host, port)',
     ]);

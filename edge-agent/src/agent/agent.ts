@@ -13,6 +13,10 @@ import { Watchdog } from '../systemd/watchdog.js';
 import { CameraWorker } from './camera-worker.js';
 import { SerialLock } from './serial-lock.js';
 import { describeError } from '../errors.js';
+import { createSyncWorker } from '../sync/create-sync-worker.js';
+import { toCameraStatus } from '../sync/camera-status-report.js';
+import type { MqttSyncWorker, SyncStats } from '../sync/mqtt-sync-worker.js';
+import { AGENT_VERSION } from './agent-version.js';
 
 export interface AgentDeps {
   readonly config: AgentConfig;
@@ -24,6 +28,7 @@ export interface AgentDeps {
 // A type alias (not an interface) so it fits the health endpoint's index-signature report type.
 export type AgentStatus = {
   readonly deviceId: string;
+  readonly sync: SyncStats | null;
   readonly cameras: Record<string, ReturnType<CameraWorker['status']>>;
   readonly outbox: ReturnType<Outbox['stats']>;
 };
@@ -41,6 +46,8 @@ export class Agent {
   private readonly workers: CameraWorker[] = [];
   private readonly models = new Map<string, LoadedModel>();
   private outbox: Outbox | null = null;
+  private sync: MqttSyncWorker | null = null;
+  private readonly startedAtMs = Date.now();
   private metrics: AgentMetrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private notifier: SdNotifier | null = null;
@@ -101,6 +108,33 @@ export class Agent {
 
     await Promise.all(this.workers.map((w) => w.start(this.abort.signal)));
 
+    // Store-and-forward: connects in the background and never blocks detection; no signal, because it
+    // must outlive the cameras on shutdown to drain what they wrote last.
+    this.sync = createSyncWorker({
+      config,
+      outbox,
+      logger,
+      reports: {
+        status: () => ({
+          agentVersion: AGENT_VERSION,
+          startedAtMs: this.startedAtMs,
+          hardware: `${process.platform}-${process.arch}`,
+          providers: [...new Set(this.workers.map((w) => w.status().provider).filter((p): p is string => p !== null))],
+          cameras: this.workers.map((w) => {
+            const status = w.status();
+            return toCameraStatus({
+              status,
+              fps: metrics.fpsOf(w.cameraId),
+              modelId: status.modelId,
+              modelVersion: status.modelVersion,
+              provider: status.provider ?? undefined,
+            });
+          }),
+        }),
+      },
+    });
+    await this.sync?.start();
+
     if (config.metrics.enabled) {
       this.metricsServer = new MetricsServer({
         host: config.metrics.host,
@@ -150,6 +184,7 @@ export class Agent {
     if (this.outbox && this.metrics) {
       this.metrics.observeOutbox(this.outbox.stats());
       for (const w of this.workers) this.metrics.observeCamera(w.status().capture);
+      if (this.sync) this.metrics.observeSyncLag(this.sync.stats().syncLagMs / 1000);
     }
     this.notifier?.status(this.statusLine());
   }
@@ -158,13 +193,15 @@ export class Agent {
     const states = this.workers.map((w) => w.status());
     const running = states.filter((s) => s.state === 'running' && s.capture.state === 'running').length;
     const stats = this.outbox?.stats();
-    return `${running}/${states.length} cameras running; outbox ${stats?.frames ?? 0} frames, ${stats?.detections ?? 0} detections`;
+    const sync = this.sync?.stats();
+    const syncText = sync ? `; sync ${sync.state}, lag ${(sync.syncLagMs / 1000).toFixed(1)} s` : '';
+    return `${running}/${states.length} cameras running; outbox ${stats?.frames ?? 0} frames, ${stats?.detections ?? 0} detections${syncText}`;
   }
 
   status(): AgentStatus {
     const cameras: AgentStatus['cameras'] = {};
     for (const w of this.workers) cameras[w.cameraId] = w.status();
-    return { deviceId: this.deps.config.deviceId, cameras, outbox: this.outbox!.stats() };
+    return { deviceId: this.deps.config.deviceId, sync: this.sync?.stats() ?? null, cameras, outbox: this.outbox!.stats() };
   }
 
   /** /healthz: failing when no camera runs, degraded when some do not. */
@@ -189,6 +226,8 @@ export class Agent {
     if (this.tick) clearInterval(this.tick);
     this.watchdog?.stop();
     await Promise.all(this.workers.map((w) => w.stop().catch((err) => logger.error('camera stop failed', { error: describeError(err) }))));
+    // After the cameras: drain what they wrote last (bounded by sync.drainTimeoutMs), then disconnect.
+    await this.sync?.stop().catch((err) => logger.error('sync stop failed', { error: describeError(err) }));
     await this.metricsServer?.stop();
     for (const model of this.models.values()) {
       const detector = await model.detector.catch(() => null);

@@ -38,6 +38,7 @@ export class CameraWorker {
   private loop: Promise<void> | null = null;
   private stopping = false;
   private processed = 0;
+  private provider: string | null = null;
   private detections = 0;
 
   constructor(private readonly deps: CameraWorkerDeps) {}
@@ -62,6 +63,7 @@ export class CameraWorker {
       return;
     }
     this.state = 'running';
+    this.provider = detector.info.provider;
     logger.info('camera running', { model: detector.info.path, provider: detector.info.provider, adapter: detector.info.adapter });
     this.loop = this.run(detector);
   }
@@ -119,9 +121,21 @@ export class CameraWorker {
     await this.loop;
   }
 
-  status(): { state: WorkerState; error: string | null; framesProcessed: number; detections: number; capture: CameraStatus } {
+  status(): {
+    state: WorkerState;
+    error: string | null;
+    framesProcessed: number;
+    detections: number;
+    modelId: string;
+    modelVersion: string;
+    provider: string | null;
+    capture: CameraStatus;
+  } {
     return {
       state: this.state,
+      modelId: this.deps.modelId,
+      modelVersion: this.deps.modelVersion,
+      provider: this.provider,
       error: this.error,
       framesProcessed: this.processed,
       detections: this.detections,

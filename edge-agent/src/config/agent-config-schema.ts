@@ -23,8 +23,8 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export const ModelConfigSchema = Type.Object(
   {
     path: Type.String({ minLength: 1, description: 'ONNX model file; relative paths are resolved against the config file directory.' }),
-    id: Type.Optional(Type.String({ minLength: 1, description: 'Model id written with every detection. Default: the model file name without extension.' })),
-    version: Type.Optional(Type.String({ minLength: 1, description: 'Model version written with every detection. Default: "local".' })),
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Model id written with every detection. Default: the model file name without extension.' })),
+    version: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Model version written with every detection. Default: "local".' })),
     adapter: literals(MODEL_ADAPTERS, {
       default: 'auto',
       description: 'Output decoder: `yolov8` (Ultralytics YOLOv8/YOLO11, `[1, 4+nc, N]`), `yolox` (`[1, N, 5+nc]`), or `auto` to detect it from the output shape and metadata.',
@@ -142,6 +142,63 @@ export const LogConfigSchema = Type.Object(
   { ...strict, default: {}, description: 'Structured JSON logs on stderr (the journal).' },
 );
 
+export const SyncConfigSchema = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^(mqtts?|tcp|ssl|wss?)://[^/]',
+      description: 'MQTT broker of the control plane: `mqtt://host:1883`, `mqtts://host:8883` (TLS), `ws://` or `wss://`. Put credentials in `username`/`password`, not in the URL.',
+    }),
+    username: Type.Optional(Type.String({ minLength: 1, description: 'MQTT user name (the device\'s broker credential). Default: none.' })),
+    password: Type.Optional(
+      Type.String({ minLength: 1, description: 'MQTT password; never logged. Prefer `EDGE_AGENT_SYNC__PASSWORD` or `passwordFile` over the config file.' }),
+    ),
+    passwordFile: Type.Optional(
+      Type.String({ pattern: '^/', description: 'Absolute path of a file holding the MQTT password (e.g. a systemd `LoadCredential=`); trailing newline ignored.' }),
+    ),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'MQTT client id. Default: `edge-<deviceId>`.' })),
+    topicPrefix: Type.String({
+      pattern: '^[^+#$/][^+#]*[^+#/]$',
+      default: 'fleet/v1',
+      description: 'Topic prefix; the agent publishes `<prefix>/<deviceId>/detections|status|metrics`.',
+    }),
+    protocol: literals(['auto', 'mqtt5', 'mqtt311'] as const, {
+      default: 'auto',
+      description: '`auto`: MQTT 5, falling back to 3.1.1 when the broker refuses it (the embedded aedes broker speaks 3.1.1).',
+    }),
+    batchMaxFrames: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Frames per detection batch at most.' }),
+    batchMaxBytes: Type.Integer({
+      minimum: 1024,
+      maximum: 1_048_576,
+      default: 262_144,
+      description: 'Encoded size of a detection batch at most (about 50 bytes per detection); the wire contract allows 1 MiB.',
+    }),
+    inFlightWindow: Type.Integer({ minimum: 1, maximum: 1000, default: 8, description: 'Detection batches published and not yet acknowledged (PUBACK), at most.' }),
+    pollIntervalMs: Type.Integer({
+      minimum: 1,
+      maximum: 60_000,
+      default: 50,
+      description: 'How often an idle sync worker looks for new rows (each send of new rows costs one outbox checkpoint, an fsync).',
+    }),
+    reconnectMinMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 500, description: 'First reconnect delay; doubles per failed attempt (±20 % jitter).' }),
+    reconnectMaxMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 30_000, description: 'Longest reconnect delay.' }),
+    keepaliveSeconds: Type.Integer({ minimum: 0, maximum: 65_535, default: 30, description: 'MQTT keepalive; a dead connection is noticed after about 1.5x this.' }),
+    connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000, description: 'Time allowed for the TCP/TLS connect and CONNACK.' }),
+    statusIntervalMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 30_000, description: 'Retained online status is re-published this often (0: on connect only).' }),
+    metricsIntervalMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 10_000, description: 'Device metrics are published this often (0: never).' }),
+    drainTimeoutMs: Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      default: 2000,
+      description: 'On shutdown, time to wait for batches in flight to be acknowledged (unacknowledged rows stay in the outbox and are sent after the restart).',
+    }),
+    tlsCaFile: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of the PEM CA bundle for `mqtts://`/`wss://`. Default: the system store.' })),
+    tlsCertFile: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of the PEM client certificate (brokers that authenticate devices by certificate).' })),
+    tlsKeyFile: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of the PEM client key.' })),
+    tlsRejectUnauthorized: Type.Boolean({ default: true, description: 'Verify the broker certificate; turn off only for tests.' }),
+  },
+  { ...strict, description: 'Store-and-forward sync of the outbox to the control plane over MQTT (QoS 1). Absent: detections stay in the outbox.' },
+);
+
 export const AgentConfigSchema = Type.Object(
   {
     deviceId: Type.String({
@@ -157,6 +214,7 @@ export const AgentConfigSchema = Type.Object(
     model: ModelConfigSchema,
     cameras: Type.Array(CameraConfigSchema, { minItems: 1, description: 'Cameras; ids must be unique.' }),
     outbox: OutboxConfigSchema,
+    sync: Type.Optional(SyncConfigSchema),
     metrics: MetricsConfigSchema,
     log: LogConfigSchema,
   },
@@ -174,6 +232,7 @@ export type AgentConfig = DeepReadonly<Static<typeof AgentConfigSchema>>;
 export type ModelConfig = AgentConfig['model'];
 export type CameraConfig = AgentConfig['cameras'][number];
 export type OutboxConfig = AgentConfig['outbox'];
+export type SyncConfig = NonNullable<AgentConfig['sync']>;
 export type MetricsConfig = AgentConfig['metrics'];
 
 /** For generic walkers (env overrides, reference docs). */

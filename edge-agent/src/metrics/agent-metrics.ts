@@ -166,6 +166,11 @@ export class AgentMetrics {
     this.outboxEvictedDetections.inc(event.detections);
   }
 
+  /** Frames processed per second over the fps window (0 for an unknown camera). */
+  fpsOf(cameraId: string): number {
+    return this.fps.get(cameraId)?.rate(this.now()) ?? 0;
+  }
+
   observeSyncLag(seconds: number): void {
     this.syncLagSeconds.set(seconds);
   }
