@@ -67,6 +67,16 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
       assert.equal(await store.countDetections({ deviceId: 'dev-insert', cameraId: 'cam-2' }), 0);
     });
 
+    test('sequenceSummary reports rows, distinct sequence numbers and their range per camera', async () => {
+      assert.deepEqual(await store.sequenceSummary('detections', 'dev-seqsum', 'cam-1'), { rows: 0, distinct: 0, min: null, max: null });
+      const a = makeRows('dev-seqsum', 'cam-1', { frames: 4, perFrame: 2, startMs: t0 });
+      const gap = makeRows('dev-seqsum', 'cam-1', { frames: 2, perFrame: 2, startMs: t0 + 10_000, firstFrameSeq: 7 });
+      await store.insertBatch([...a.frames, ...gap.frames], [...a.detections, ...gap.detections]);
+      // Frames 1-4 and 7-8: six rows over a range of eight, so a gap of two shows as max - min + 1 > rows.
+      assert.deepEqual(await store.sequenceSummary('frames', 'dev-seqsum', 'cam-1'), { rows: 6, distinct: 6, min: 1, max: 8 });
+      assert.deepEqual(await store.sequenceSummary('detections', 'dev-seqsum', 'cam-1'), { rows: 12, distinct: 12, min: 1, max: 16 });
+    });
+
     test('re-inserting a batch writes nothing and counts every row as a duplicate', async () => {
       const rows = makeRows('dev-idem', 'cam-1', { frames: 5, perFrame: 4, startMs: t0 });
       await store.insertBatch(rows.frames, rows.detections);

@@ -12,6 +12,7 @@ import type {
   FrameRow,
   InsertResult,
   PartitionInfo,
+  SequenceSummary,
   Store,
 } from './store.js';
 
@@ -206,6 +207,27 @@ export class SqlStore implements Store {
 
   countFrames(filter: CountFilter = {}): Promise<number> {
     return this.count('frames', filter);
+  }
+
+  async sequenceSummary(kind: 'frames' | 'detections', deviceId: string, cameraId: string): Promise<SequenceSummary> {
+    const column = kind === 'frames' ? 'frame_seq' : 'seq';
+    try {
+      const { rows } = await this.db.query<{ rows: number; distinct_seqs: number; min_seq: number | null; max_seq: number | null }>(
+        `SELECT count(*)::float8 AS rows, count(DISTINCT ${column})::float8 AS distinct_seqs,
+                min(${column})::float8 AS min_seq, max(${column})::float8 AS max_seq
+           FROM ${kind} WHERE device_id = $1 AND camera_id = $2`,
+        [deviceId, cameraId],
+      );
+      const r = rows[0];
+      return {
+        rows: Number(r?.rows ?? 0),
+        distinct: Number(r?.distinct_seqs ?? 0),
+        min: r?.min_seq === null || r?.min_seq === undefined ? null : Number(r.min_seq),
+        max: r?.max_seq === null || r?.max_seq === undefined ? null : Number(r.max_seq),
+      };
+    } catch (err) {
+      throw storageError(`sequence summary of ${kind}`, err);
+    }
   }
 
   async enrolDevice(deviceId: string, credentialHash: string, options: { replace?: boolean } = {}): Promise<void> {

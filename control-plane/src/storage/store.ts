@@ -49,6 +49,14 @@ export interface CountFilter {
   readonly cameraId?: string;
 }
 
+/** Sequence numbers stored for one camera: gapless and duplicate-free when rows = distinct = max - min + 1. */
+export interface SequenceSummary {
+  readonly rows: number;
+  readonly distinct: number;
+  readonly min: number | null;
+  readonly max: number | null;
+}
+
 export interface DeviceRecord {
   readonly id: string;
   /** False for devices only seen through telemetry (external broker) and never enrolled here. */
@@ -98,6 +106,8 @@ export interface Store {
   recentDetections(deviceId: string, cameraId: string, limit: number): Promise<DetectionRow[]>;
   countDetections(filter?: CountFilter): Promise<number>;
   countFrames(filter?: CountFilter): Promise<number>;
+  /** Audit of one camera's sequence numbers (loss and duplicate checks). */
+  sequenceSummary(kind: 'frames' | 'detections', deviceId: string, cameraId: string): Promise<SequenceSummary>;
 
   /** Registers a device with its credential hash. Throws CP_ERR_DEVICE_EXISTS when enrolled and `replace` is false. */
   enrolDevice(deviceId: string, credentialHash: string, options?: { replace?: boolean }): Promise<void>;

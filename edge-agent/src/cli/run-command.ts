@@ -52,33 +52,39 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   });
 
   let stopping: Promise<void> | null = null;
+  let starting: Promise<void> | null = null;
   const stop = (signal: string): Promise<void> => {
     if (!stopping) {
       logger.info('stopping', { signal });
-      stopping = agent.stop();
+      // A signal during start-up waits for start to settle, then stops what did start.
+      stopping = (starting ?? Promise.resolve()).catch(() => undefined).then(() => agent.stop());
     }
     return stopping;
   };
 
-  try {
-    await agent.start();
-  } catch (err) {
-    logger.error('agent failed to start', { error: describeError(err) });
-    await stop('start-failure');
-    return 1;
-  }
-
-  return await new Promise<number>((resolve) => {
+  // Handlers go in before start-up, so a SIGTERM while models load still ends in a clean stop.
+  const exit = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
-      void stop(signal).then(() => resolve(0), (err) => {
-        logger.error('stop failed', { error: describeError(err) });
-        resolve(1);
-      });
+      void stop(signal).then(
+        () => resolve(0),
+        (err) => {
+          logger.error('stop failed', { error: describeError(err) });
+          resolve(1);
+        },
+      );
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
-    if (args.values['exit-when-idle']) {
-      void agent.idle().then(() => onSignal('SIGTERM'));
-    }
+    starting = agent.start();
+    starting.then(
+      () => {
+        if (args.values['exit-when-idle']) void agent.idle().then(() => onSignal('SIGTERM'));
+      },
+      (err) => {
+        logger.error('agent failed to start', { error: describeError(err) });
+        void stop('start-failure').finally(() => resolve(1));
+      },
+    );
   });
+  return await exit;
 }

@@ -1,0 +1,164 @@
+/**
+ * Store-and-forward under faults, end to end: real agents (child processes of the CLI, real GStreamer and
+ * ONNX Runtime) → MQTT (embedded aedes) → ingest → PostgreSQL and PGlite. After each scenario the
+ * outbox is drained and every detection and frame the cameras produced must be in the database exactly
+ * once: per camera, rows = distinct sequence numbers = the outbox's last sequence number, starting at 1.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { imageSequence, shared, tempDir } from '../support/fixtures.js';
+import {
+  AgentProcess,
+  CuttableLink,
+  FleetControlPlane,
+  STORE_KINDS,
+  TestDatabase,
+  freePort,
+  outboxAudit,
+  sleep,
+  waitFor,
+  writeAgentConfig,
+  type AgentSpec,
+} from '../support/fleet-harness.js';
+
+const KILLS = Number(process.env.FAULT_KILLS ?? 20);
+
+interface Fleet {
+  spec: AgentSpec;
+  cp: FleetControlPlane;
+  db: TestDatabase;
+  outbox: string;
+  cleanup: () => Promise<void>;
+}
+
+async function fleet(kind: (typeof STORE_KINDS)[number], name: string, viaPort?: (brokerPort: number) => Promise<number>): Promise<Fleet> {
+  const tmp = tempDir(`fault-${name}-${kind}`);
+  const db = await TestDatabase.create(kind, tmp.path);
+  const cp = new FleetControlPlane(db, join(tmp.path, 'cp'), await freePort());
+  await cp.start();
+  const deviceId = `box-${name}`;
+  const credentials = await cp.enrol(deviceId);
+  const seq = imageSequence(join(tmp.path, 'seq'), shared('images/person.jpg'), 8);
+  const spec: AgentSpec = {
+    dir: tmp.path,
+    deviceId,
+    mqttPort: viaPort ? await viaPort(cp.mqttPort) : cp.mqttPort,
+    credentials,
+    model: shared('models/yolov8n_int8.onnx'),
+    cameras: [
+      { id: 'people', uri: `dir://${seq}`, loop: true },
+      { id: 'pattern', uri: 'testsrc://?pattern=ball&width=320&height=240&fps=5' },
+    ],
+  };
+  return {
+    spec,
+    cp,
+    db,
+    outbox: join(tmp.path, 'agent-data', 'outbox.sqlite'),
+    cleanup: async () => {
+      await cp.stop();
+      await db.drop();
+      tmp.cleanup();
+    },
+  };
+}
+
+/** Runs an agent with its cameras disabled until the outbox is empty: only sync is left to do. */
+async function drain(f: Fleet): Promise<void> {
+  const agent = new AgentProcess(writeAgentConfig(f.spec, 'drain', true));
+  try {
+    await waitFor('drain agent ready', () => agent.log().includes('"agent ready"'), 60_000);
+    await waitFor('outbox drained', () => outboxAudit(f.outbox).pendingFrames === 0, 120_000);
+  } finally {
+    assert.equal(await agent.term(), 0, agent.log());
+  }
+}
+
+async function assertExactlyOnce(f: Fleet): Promise<{ frames: number; detections: number }> {
+  const audit = outboxAudit(f.outbox);
+  assert.equal(audit.evicted, 0, 'the outbox bound was not reached, so nothing may have been evicted');
+  assert.equal(audit.pendingFrames, 0);
+  let frames = 0;
+  let detections = 0;
+  for (const [camera, produced] of audit.produced) {
+    const fs = await f.cp.store!.sequenceSummary('frames', f.spec.deviceId, camera);
+    const ds = await f.cp.store!.sequenceSummary('detections', f.spec.deviceId, camera);
+    assert.deepEqual(fs, { rows: produced.frames, distinct: produced.frames, min: produced.frames ? 1 : null, max: produced.frames || null }, `${camera} frames`);
+    assert.deepEqual(
+      ds,
+      { rows: produced.detections, distinct: produced.detections, min: produced.detections ? 1 : null, max: produced.detections || null },
+      `${camera} detections`,
+    );
+    frames += produced.frames;
+    detections += produced.detections;
+  }
+  assert.ok(audit.produced.get('people')!.detections > 0, 'the people camera produced detections');
+  return { frames, detections };
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`store-and-forward through faults (${kind})`, () => {
+    test(`kill -9 of the agent at ${KILLS} random points during sync loses and duplicates nothing`, async (t) => {
+      const f = await fleet(kind, 'kill9');
+      t.after(f.cleanup);
+      const config = writeAgentConfig(f.spec, 'agent');
+      for (let i = 0; i < KILLS; i++) {
+        const agent = new AgentProcess(config);
+        await waitFor('agent ready', () => agent.log().includes('"agent ready"') || agent.child.exitCode !== null, 60_000).catch(() => undefined);
+        // Random point: anywhere from right after start-up to a few batches into the run.
+        await sleep(200 + Math.floor(Math.random() * 1800));
+        await agent.kill9();
+      }
+      await drain(f);
+      const totals = await assertExactlyOnce(f);
+      t.diagnostic(`${KILLS} crashes; ${totals.frames} frames and ${totals.detections} detections stored exactly once`);
+    });
+
+    test('a control-plane (embedded broker) restart mid-stream and an outage of a few seconds lose and duplicate nothing', async (t) => {
+      const f = await fleet(kind, 'restart');
+      t.after(f.cleanup);
+      const agent = new AgentProcess(writeAgentConfig(f.spec, 'agent'));
+      t.after(() => agent.kill9());
+      await waitFor('rows ingested', async () => (await f.cp.store!.countFrames({ deviceId: f.spec.deviceId })) > 5);
+      await f.cp.stop(); // restart mid-stream
+      await f.cp.start();
+      await sleep(1500);
+      await f.cp.stop(); // down for a while; cameras keep producing into the outbox
+      const before = outboxAudit(f.outbox).pendingFrames;
+      await sleep(3000);
+      assert.ok(outboxAudit(f.outbox).pendingFrames > before, 'detection continued while the control plane was down');
+      await f.cp.start();
+      await sleep(1500);
+      assert.equal(await agent.term(), 0, agent.log());
+      await drain(f);
+      const totals = await assertExactlyOnce(f);
+      t.diagnostic(`${totals.frames} frames and ${totals.detections} detections stored exactly once`);
+    });
+
+    test('a network cut between agent and broker while cameras keep producing loses and duplicates nothing', async (t) => {
+      let link: CuttableLink | null = null;
+      const f = await fleet(kind, 'netcut', async (brokerPort) => {
+        link = new CuttableLink(brokerPort);
+        await link.start();
+        return link.port;
+      });
+      t.after(f.cleanup);
+      t.after(() => link?.stop());
+      const agent = new AgentProcess(writeAgentConfig(f.spec, 'agent'));
+      t.after(() => agent.kill9());
+      await waitFor('rows ingested', async () => (await f.cp.store!.countFrames({ deviceId: f.spec.deviceId })) > 5);
+      link!.setCut(true);
+      const stored = await f.cp.store!.countFrames({ deviceId: f.spec.deviceId });
+      await sleep(3000);
+      assert.ok(outboxAudit(f.outbox).pendingFrames > 0, 'frames wait in the outbox while the link is down');
+      assert.equal(await f.cp.store!.countFrames({ deviceId: f.spec.deviceId }), stored, 'nothing arrives through a cut link');
+      link!.setCut(false);
+      await waitFor('rows flow again', async () => (await f.cp.store!.countFrames({ deviceId: f.spec.deviceId })) > stored);
+      assert.equal(await agent.term(), 0, agent.log());
+      await drain(f);
+      const totals = await assertExactlyOnce(f);
+      t.diagnostic(`${totals.frames} frames and ${totals.detections} detections stored exactly once`);
+    });
+  });
+}
