@@ -1,23 +1,101 @@
-// The main job (`./dev fleet`): a local fleet on the embedded defaults.
-// For now: one edge agent with a demo camera, printing detections as they happen.
-// Until the project's own base model exists, the demo uses the test model in ../shared/models.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// The main job (`./dev fleet`): a local fleet on the embedded defaults — a control plane (embedded MQTT
+// broker, PGlite database, REST API) and one edge agent whose camera's detections flow into the database.
+// Until the project's own base model (models/base/edgefleet-base.onnx, `npm run base-model`) exists, the
+// demo camera uses the test model and photos in ../shared; it says so and stops when that folder is missing.
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const root = resolve(import.meta.dirname, '..');
 const shared = resolve(root, '..', 'shared');
-const model = join(shared, 'models', 'yolov8n_int8.onnx');
-const images = join(shared, 'images');
-if (!existsSync(model) || !existsSync(images)) {
-  console.error(`fleet: the demo camera and model come from ${shared} (models/yolov8n_int8.onnx, images/),`);
-  console.error('fleet: and that folder is missing. Put the shared test data beside this checkout and run again.');
-  process.exit(1);
+const dataDir = join(root, '.data', 'fleet');
+const baseModel = join(root, 'models', 'base', 'edgefleet-base.onnx');
+mkdirSync(dataDir, { recursive: true });
+
+const log = (m) => console.log(`fleet: ${m}`);
+
+// The camera: with the project's own model, a synthetic street whose weather drifts; otherwise real photos.
+let model;
+let camera;
+if (existsSync(baseModel)) {
+  model = baseModel;
+  camera = { id: 'street', uri: 'synthetic://?schedule=day:60,fog:60~20,night:60~20&seed=7&width=640&height=480&fps=2', loop: true };
+  log(`model ${baseModel} (the project's own base model); camera 'street' = synthetic scene drifting day → fog → night`);
+} else {
+  model = join(shared, 'models', 'yolov8n_int8.onnx');
+  const images = join(shared, 'images');
+  if (!existsSync(model) || !existsSync(images)) {
+    console.error(`fleet: no base model yet (models/base/edgefleet-base.onnx; build it with \`npm run base-model\`),`);
+    console.error(`fleet: and the demo fallback in ${shared} (models/yolov8n_int8.onnx, images/) is missing.`);
+    process.exit(1);
+  }
+  camera = { id: 'demo', uri: `dir://${images}`, loop: true, realtime: true, fps: 2 };
+  log(`model ${model} (test model from ../shared until the base model exists); camera 'demo' = ${images}, looping at 2 fps`);
 }
 
-const dataDir = join(root, '.data', 'fleet');
-mkdirSync(dataDir, { recursive: true });
+const children = [];
+function start(name, args, env) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children.push(child);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`fleet: ${name} exited (${signal ?? code}); stopping`);
+      shutdown(1);
+    }
+  });
+  return child;
+}
+
+let stopping = false;
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  // Agent first (it drains its outbox to the broker), then the control plane.
+  for (const child of [...children].reverse()) {
+    if (child.exitCode !== null) continue;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  process.exit(code);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void shutdown(0));
+
+// 1. Control plane on the embedded defaults (PGlite under .data/fleet/control-plane), loopback only.
+const cp = start('control plane', [join(root, 'control-plane', 'bin', 'control-plane.js'), 'start'], {
+  CP_DATA_DIR: join(dataDir, 'control-plane'),
+  CP_MQTT__HOST: '127.0.0.1',
+  CP_MQTT__PORT: process.env.FLEET_MQTT_PORT ?? '0',
+  CP_HTTP__PORT: process.env.FLEET_HTTP_PORT ?? '0',
+});
+cp.stderr.pipe(process.stderr);
+const ports = await new Promise((resolvePorts) => {
+  const found = {};
+  createInterface({ input: cp.stdout }).on('line', (line) => {
+    console.log(`[control-plane] ${line}`);
+    const m = /^(mqtt|http) port: (\d+)/.exec(line);
+    if (m) found[m[1]] = Number(m[2]);
+    if (found.mqtt && found.http) resolvePorts(found);
+  });
+});
+const api = `http://127.0.0.1:${ports.http}`;
+
+// 2. Enrol the device (a new password each start; only its hash is stored by the control plane).
+const res = await fetch(`${api}/api/v1/devices`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ deviceId: 'demo-box', rotate: true }),
+});
+if (res.status !== 201) {
+  console.error(`fleet: enrolment failed: ${res.status} ${await res.text()}`);
+  await shutdown(1);
+}
+const creds = await res.json();
+const passwordFile = join(dataDir, 'demo-box.password');
+writeFileSync(passwordFile, creds.password, { mode: 0o600 });
+chmodSync(passwordFile, 0o600);
+
+// 3. The edge agent, syncing its outbox to the control plane.
 const configPath = join(dataDir, 'edge-agent.json');
 writeFileSync(
   configPath,
@@ -25,22 +103,18 @@ writeFileSync(
     {
       deviceId: 'demo-box',
       dataDir: join(dataDir, 'edge-agent'),
-      model: { path: model, conf: 0.5 },
-      cameras: [{ id: 'demo', uri: `dir://${images}`, loop: true, realtime: true, fps: 2 }],
+      model: { path: model, conf: 0.5, providers: ['cpu'] },
+      cameras: [camera],
       metrics: { enabled: true, port: Number(process.env.EDGE_METRICS_PORT ?? 9464) },
-      log: { level: 'info' },
+      log: { level: 'warn' },
+      sync: { url: `mqtt://127.0.0.1:${ports.mqtt}`, username: creds.username, passwordFile, clientId: creds.clientId },
     },
     null,
     2,
   ),
 );
-console.log(`fleet: edge agent 'demo-box', camera 'demo' = ${images} (looping, 2 fps), model ${model}`);
-console.log(`fleet: config ${configPath}; outbox ${join(dataDir, 'edge-agent', 'outbox.sqlite')}`);
-console.log(`fleet: metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics; Ctrl-C stops`);
-
-const agent = spawn(process.execPath, [join(root, 'edge-agent', 'bin', 'edge-agent.js'), 'run', '--config', configPath, '--print-detections'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const agent = start('edge agent', [join(root, 'edge-agent', 'bin', 'edge-agent.js'), 'run', '--config', configPath, '--print-detections'], {});
+agent.stderr.pipe(process.stderr);
 createInterface({ input: agent.stdout }).on('line', (line) => {
   try {
     const { cameraId, frameId, detections } = JSON.parse(line);
@@ -50,5 +124,15 @@ createInterface({ input: agent.stdout }).on('line', (line) => {
     console.log(line);
   }
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => agent.kill('SIGTERM'));
-agent.on('exit', (code) => process.exit(code ?? 0));
+log(`REST ${api} (try ${api}/api/v1/devices/demo-box/cameras/${camera.id}/detections?limit=5), agent metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics`);
+log(`data in ${dataDir}; Ctrl-C stops the fleet`);
+
+// 4. Every few seconds: what the database holds.
+setInterval(async () => {
+  try {
+    const stats = await (await fetch(`${api}/api/v1/ingest/stats`)).json();
+    log(`database: ${stats.insertedFrames} frames, ${stats.insertedDetections} detections ingested (duplicates ignored: ${stats.duplicateRows}, rejected: ${stats.rejectedTotal})`);
+  } catch (err) {
+    if (!stopping) log(`stats unavailable: ${err.message}`);
+  }
+}, Number(process.env.FLEET_STATS_EVERY_MS ?? 10_000)).unref();
