@@ -17,3 +17,4 @@ export { EDGE_ERRORS, EdgeError, describeError, type EdgeErrorCode } from './err
 export { main } from './cli/main.js';
 export { MqttSyncWorker, type SyncStats } from './sync/mqtt-sync-worker.js';
 export { createSyncWorker } from './sync/create-sync-worker.js';
+export { DEFAULT_SYNC_OPTIONS, type MqttSyncSettings } from './sync/sync-options.js';
