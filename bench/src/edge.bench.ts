@@ -18,7 +18,7 @@ import { OnnxDetector, createOnnxSession, writeLetterboxTensor } from '@edgeflee
 import { Agent, decodeStillImage, loadConfig, silentLogger } from '@edgefleet/edge-agent';
 import { mean, median, percentile, progress, repoRoot, requireShared, round } from './bench-util.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 40);
 const WARMUP = 5;
 
