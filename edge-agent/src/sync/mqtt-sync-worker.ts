@@ -384,7 +384,9 @@ export class MqttSyncWorker {
     this.clearPoll();
     this.clearReportTimers();
     this.drained?.();
-    this.deps.logger.warn('sync disconnected', { unackedBatches: lostBatches, lastError: this.lastError });
+    // A disconnect we asked for (stop) is routine; any other one is worth a warning.
+    if (this.stopping) this.deps.logger.info('sync disconnected', { unackedBatches: lostBatches });
+    else this.deps.logger.warn('sync disconnected', { unackedBatches: lostBatches, lastError: this.lastError });
     this.deps.observer?.connectionChanged?.(false);
   }
 
