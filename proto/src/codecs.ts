@@ -106,18 +106,26 @@ export function decodeDetectionBatch(payload: Uint8Array, options?: DecodeOption
     arm: str(f, 'arm') as Arm,
     detectionCount: num(f, 'detectionCount'),
   }));
-  const detections: Detection[] = items(m, 'detections').map((d, i) => ({
-    cameraId: str(d, 'cameraId'),
-    seq: u64(d, 'seq', `detections[${i}].seq`),
-    frameSeq: u64(d, 'frameSeq', `detections[${i}].frame_seq`),
-    classId: num(d, 'classId'),
-    label: str(d, 'label'),
-    score: num(d, 'score'),
-    x1: num(d, 'x1'),
-    y1: num(d, 'y1'),
-    x2: num(d, 'x2'),
-    y2: num(d, 'y2'),
-  }));
+  const detections: Detection[] = items(m, 'detections').map((d, i) => {
+    const base: Detection = {
+      cameraId: str(d, 'cameraId'),
+      seq: u64(d, 'seq', `detections[${i}].seq`),
+      frameSeq: u64(d, 'frameSeq', `detections[${i}].frame_seq`),
+      classId: num(d, 'classId'),
+      label: str(d, 'label'),
+      score: num(d, 'score'),
+      x1: num(d, 'x1'),
+      y1: num(d, 'y1'),
+      x2: num(d, 'x2'),
+      y2: num(d, 'y2'),
+    };
+    // proto3 strings decode as '' when absent: only set overrides become fields.
+    const modelId = str(d, 'modelId');
+    const modelVersion = str(d, 'modelVersion');
+    const arm = str(d, 'arm');
+    if (!modelId && !modelVersion && !arm) return base;
+    return { ...base, ...(modelId ? { modelId } : {}), ...(modelVersion ? { modelVersion } : {}), ...(arm ? { arm: arm as Arm } : {}) };
+  });
   const batch: DetectionBatch = {
     deviceId: str(m, 'deviceId'),
     batchId: u64(m, 'batchId', 'batch_id'),

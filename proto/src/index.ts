@@ -34,6 +34,10 @@ export {
   MAX_ERROR_TEXT_LENGTH,
   MAX_PROVIDERS,
   MAX_TEXT_LENGTH,
+  MAX_CLASS_NAMES,
+  MAX_CONTROL_MESSAGE_BYTES,
+  MAX_MODEL_CHUNK_BYTES,
+  DEFAULT_MODEL_CHUNK_BYTES,
 } from './limits.js';
 export { CAMERA_ID_PATTERN, DEVICE_ID_PATTERN, isCameraId, isDeviceId } from './ids.js';
 export {
@@ -51,4 +55,46 @@ export {
   type TopicKind,
 } from './topics.js';
 export { batchHeaderWireSize, detectionWireSize, frameWireSize, varintSize } from './wire-size.js';
-export { TELEMETRY_PROTO_PATH } from './schema.js';
+export { CONTROL_PROTO_PATH, TELEMETRY_PROTO_PATH } from './schema.js';
+export type {
+  AssignmentSnapshot,
+  CameraAssignment,
+  CameraInfo,
+  CandidateMode,
+  DownloadModelRequest,
+  ModelArm,
+  ModelChunk,
+  ModelDescriptor,
+  ModelState,
+  ModelStatusAck,
+  ModelStatusReport,
+  RollbackPolicy,
+  WatchAssignmentsRequest,
+} from './control-messages.js';
+export { CANDIDATE_MODES, FULL_SPLIT_BASIS_POINTS, MODEL_ARMS, MODEL_STATES } from './control-messages.js';
+export {
+  decodeAssignmentSnapshot,
+  decodeDownloadModelRequest,
+  decodeModelChunk,
+  decodeModelStatusAck,
+  decodeModelStatusReport,
+  decodeWatchAssignmentsRequest,
+  encodeAssignmentSnapshot,
+  encodeDownloadModelRequest,
+  encodeModelChunk,
+  encodeModelStatusAck,
+  encodeModelStatusReport,
+  encodeWatchAssignmentsRequest,
+} from './control-codecs.js';
+export {
+  isSha256Hex,
+  validateAssignmentSnapshot,
+  validateCameraAssignment,
+  validateDownloadModelRequest,
+  validateModelChunk,
+  validateModelDescriptor,
+  validateModelStatusReport,
+  validateWatchAssignmentsRequest,
+} from './control-validate.js';
+export { FLEET_CONTROL_CLIENT_DEFINITION, FLEET_CONTROL_SERVER_DEFINITION, FLEET_CONTROL_SERVICE_NAME } from './fleet-control-service.js';
+export { MODEL_SIGNATURE_TAG, modelSignaturePayload, signingKeyId } from './model-signature.js';

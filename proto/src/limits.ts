@@ -23,3 +23,13 @@ export const MAX_ERROR_TEXT_LENGTH = 2048;
 
 /** Execution providers listed in DeviceStatus. */
 export const MAX_PROVIDERS = 16;
+
+/** Class names in one ModelDescriptor. */
+export const MAX_CLASS_NAMES = 4096;
+
+/** Largest control message (assignment snapshots, model chunks) a codec accepts: 4 MiB, gRPC's default. */
+export const MAX_CONTROL_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Largest artifact chunk a server sends (and the default an agent asks for: 256 KiB). */
+export const MAX_MODEL_CHUNK_BYTES = 1024 * 1024;
+export const DEFAULT_MODEL_CHUNK_BYTES = 256 * 1024;

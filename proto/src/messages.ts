@@ -43,6 +43,13 @@ export interface Detection {
   readonly y1: number;
   readonly x2: number;
   readonly y2: number;
+  /**
+   * Only on detections of another model than their frame's (shadow mode: the shadow model's detections on
+   * the same frame, arm 'shadow'). Absent: the frame's model and arm.
+   */
+  readonly modelId?: string;
+  readonly modelVersion?: string;
+  readonly arm?: Arm;
 }
 
 /** Payload of `fleet/v1/{device}/detections`. */

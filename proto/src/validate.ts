@@ -98,6 +98,11 @@ export function validateDetection(d: Detection, field = 'detection'): void {
   finite(d.y2, `${field}.y2`, -Infinity);
   if (d.x2 < d.x1) throw invalid(`${field}.x2`, `must be >= x1 (${d.x1}), got ${d.x2}`);
   if (d.y2 < d.y1) throw invalid(`${field}.y2`, `must be >= y1 (${d.y1}), got ${d.y2}`);
+  if (d.modelId !== undefined) text(d.modelId, `${field}.model_id`, false);
+  if (d.modelVersion !== undefined) text(d.modelVersion, `${field}.model_version`, false);
+  if (d.arm !== undefined && d.arm !== ('' as string) && (typeof d.arm !== 'string' || !ARM_SET.has(d.arm))) {
+    throw invalid(`${field}.arm`, `expected one of ${ARMS.join(', ')} (or empty: the frame's), got ${render(d.arm)}`);
+  }
 }
 
 interface FrameSlot {

@@ -48,7 +48,12 @@ export function frameWireSize(f: Frame): number {
 /** Bytes one detection adds to a DetectionBatch. */
 export function detectionWireSize(d: Detection): number {
   // score, x1, y1, x2, y2: fixed32 floats, 1 tag byte + 4 each.
-  return embedded(stringField(d.cameraId) + uintField(d.seq) + uintField(d.frameSeq) + uintField(d.classId) + stringField(d.label) + 25);
+  // The optional model/arm overrides are written only when set (shadow detections).
+  const overrides =
+    (d.modelId === undefined ? 0 : stringField(d.modelId)) +
+    (d.modelVersion === undefined ? 0 : stringField(d.modelVersion)) +
+    (d.arm === undefined ? 0 : stringField(d.arm));
+  return embedded(stringField(d.cameraId) + uintField(d.seq) + uintField(d.frameSeq) + uintField(d.classId) + stringField(d.label) + 25 + overrides);
 }
 
 /** Bytes of a DetectionBatch's scalar fields (device_id, batch_id, sent_at_ms). */

@@ -7,6 +7,10 @@ export interface OutboxDetection {
   readonly score: number;
   /** Source pixels. */
   readonly box: Box;
+  /** Only for a detection of another model than its frame's (shadow mode); absent: the frame's. */
+  readonly modelId?: string;
+  readonly modelVersion?: string;
+  readonly arm?: string;
 }
 
 /** One processed frame and its detections, written in one transaction. */
@@ -16,7 +20,7 @@ export interface OutboxFrame {
   readonly timestampMs: number;
   readonly modelId: string;
   readonly modelVersion: string;
-  /** A/B arm that produced it ('primary' until rollouts exist). */
+  /** A/B arm that produced it: 'primary' or 'candidate' (a split's share of frames). */
   readonly arm: string;
   readonly detections: readonly OutboxDetection[];
 }

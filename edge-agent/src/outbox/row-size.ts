@@ -19,6 +19,17 @@ export function estimateFrameBytes(deviceId: string, frame: OutboxFrame): number
     Buffer.byteLength(frame.modelVersion) +
     Buffer.byteLength(frame.arm);
   let bytes = FRAME_ROW_OVERHEAD_BYTES + common;
-  for (const d of frame.detections) bytes += DETECTION_ROW_OVERHEAD_BYTES + common + Buffer.byteLength(d.label);
+  for (const d of frame.detections) {
+    // A shadow detection stores its own model and arm instead of the frame's.
+    const own =
+      d.modelId === undefined && d.modelVersion === undefined && d.arm === undefined
+        ? common
+        : Buffer.byteLength(deviceId) +
+          Buffer.byteLength(frame.cameraId) +
+          Buffer.byteLength(d.modelId ?? frame.modelId) +
+          Buffer.byteLength(d.modelVersion ?? frame.modelVersion) +
+          Buffer.byteLength(d.arm ?? frame.arm);
+    bytes += DETECTION_ROW_OVERHEAD_BYTES + own + Buffer.byteLength(d.label);
+  }
   return bytes;
 }

@@ -273,8 +273,8 @@ export class SqliteOutbox implements Outbox {
     for (const d of f.detections) {
       seq++;
       this.stmts.insertDetection.run(
-        rowId, deviceId, f.cameraId, seq, frameSeq, f.frameId, Math.round(f.timestampMs), f.modelId, f.modelVersion,
-        f.arm, d.classId, d.label, d.score, d.box[0], d.box[1], d.box[2], d.box[3],
+        rowId, deviceId, f.cameraId, seq, frameSeq, f.frameId, Math.round(f.timestampMs), d.modelId ?? f.modelId, d.modelVersion ?? f.modelVersion,
+        d.arm ?? f.arm, d.classId, d.label, d.score, d.box[0], d.box[1], d.box[2], d.box[3],
       );
     }
     touched.set(f.cameraId, { lastFrameSeq: frameSeq, lastSeq: seq });

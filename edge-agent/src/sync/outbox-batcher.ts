@@ -49,8 +49,9 @@ export function toWireFrame(f: StoredFrame): Frame {
   };
 }
 
-export function toWireDetection(d: StoredDetection): Detection {
-  return {
+/** A detection on the wire; model and arm travel only when they differ from its frame's (shadow detections). */
+export function toWireDetection(d: StoredDetection, frame?: Pick<StoredFrame, 'modelId' | 'modelVersion' | 'arm'>): Detection {
+  const wire: Detection = {
     cameraId: d.cameraId,
     seq: d.seq,
     frameSeq: d.frameSeq,
@@ -62,6 +63,8 @@ export function toWireDetection(d: StoredDetection): Detection {
     x2: d.box[2],
     y2: d.box[3],
   };
+  if (!frame || (d.modelId === frame.modelId && d.modelVersion === frame.modelVersion && d.arm === frame.arm)) return wire;
+  return { ...wire, modelId: d.modelId, modelVersion: d.modelVersion, arm: d.arm as Arm };
 }
 
 export class OutboxBatcher {
@@ -149,7 +152,7 @@ export class OutboxBatcher {
       while (d < detections.length && (detections[d] as StoredDetection).frameRowId < f.rowId) d++;
       const own: Detection[] = [];
       while (d < detections.length && (detections[d] as StoredDetection).frameRowId === f.rowId) {
-        own.push(toWireDetection(detections[d] as StoredDetection));
+        own.push(toWireDetection(detections[d] as StoredDetection, f));
         d++;
       }
       const frame = toWireFrame(f);

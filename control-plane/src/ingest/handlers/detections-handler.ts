@@ -33,7 +33,7 @@ export class DetectionsHandler implements MessageHandler {
   }
 }
 
-/** Rows of a validated batch; a detection takes its capture time, model and arm from its frame. Returns a reason string when unstorable. */
+/** Rows of a validated batch; a detection takes its capture time from its frame, and its model and arm too unless it names its own (shadow). Returns a reason string when unstorable. */
 export function batchToRows(batch: DetectionBatch): { frames: FrameRow[]; detections: DetectionRow[] } | string {
   const deviceId = batch.deviceId;
   const byKey = new Map<string, Frame>();
@@ -61,15 +61,19 @@ export function batchToRows(batch: DetectionBatch): { frames: FrameRow[]; detect
     // The codec guarantees the frame is in the batch; checked again because the row needs its time.
     if (!f) return `detections[${i}]: frame ${d.cameraId}/${d.frameSeq} is not in the batch`;
     if (hasNul(d.label)) return `detections[${i}].label: NUL character`;
+    if ((d.modelId !== undefined && hasNul(d.modelId)) || (d.modelVersion !== undefined && hasNul(d.modelVersion))) {
+      return `detections[${i}]: NUL character in model id or version`;
+    }
     detections[i] = {
       deviceId,
       cameraId: d.cameraId,
       seq: d.seq,
       frameSeq: d.frameSeq,
       tsMs: f.timestampMs,
-      modelId: f.modelId,
-      modelVersion: f.modelVersion,
-      arm: f.arm,
+      // A shadow model's detection names its own model and arm; others take their frame's.
+      modelId: d.modelId || f.modelId,
+      modelVersion: d.modelVersion || f.modelVersion,
+      arm: d.arm || f.arm,
       classId: d.classId,
       label: d.label,
       score: d.score,
