@@ -202,7 +202,8 @@ function rowBatches(deviceId: string, frames: readonly OutboxFrame[]): RowBatch[
         deviceId, cameraId: f.cameraId, seq: s.seq, frameSeq: s.frameSeq, tsMs, modelId: f.modelId, modelVersion: f.modelVersion, arm,
         classId: d.classId, label: d.label, score: d.score, x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3],
       };
-      frameBytes += detectionWireSize(row);
+      // On the wire a detection takes model and arm from its frame (no overrides).
+      frameBytes += detectionWireSize({ cameraId: row.cameraId, seq: row.seq, frameSeq: row.frameSeq, classId: row.classId, label: row.label, score: row.score, x1: row.x1, y1: row.y1, x2: row.x2, y2: row.y2 });
       return row;
     });
     if (current.frames.length > 0 && (current.frames.length >= BATCH_LIMITS.maxFrames || bytes + frameBytes > budget)) {
