@@ -63,8 +63,32 @@ export type {
   Store,
 } from './storage/store.js';
 export { SqlStore } from './storage/sql-store.js';
+export type {
+  AgentInfo,
+  AssignmentAction,
+  AssignmentHistoryRow,
+  AssignmentHistoryWrite,
+  AssignmentRow,
+  AssignmentWrite,
+  AuditFilter,
+  AuditInput,
+  AuditRecord,
+  CameraRecord,
+  CameraUpdate,
+  HistoryFingerprint,
+  ModelListFilter,
+  ModelRecord,
+  ModelStatusRow,
+  ModelStatusWrite,
+  NewModel,
+  RegistryQueries,
+  RegistryStore,
+} from './storage/registry-store.js';
+export { ASSIGNMENT_ACTIONS } from './storage/registry-store.js';
+export { SqlRegistryStore } from './storage/sql-registry-store.js';
+export type { SqlExecutor, SqlQueryable, SqlResult } from './storage/sql-executor.js';
 export { createPgStore, type PgStoreOptions } from './storage/pg-store.js';
-export { createPgliteStore, type PgliteStoreOptions } from './storage/pglite-store.js';
+export { createPgliteExecutor, createPgliteStore, type PgliteStoreOptions } from './storage/pglite-store.js';
 export { openStore, type OpenedStore, type OpenStoreOptions } from './storage/open-store.js';
 export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './storage/migrations.js';
 export { addDays, dayOf, partitionName } from './storage/day-partitions.js';

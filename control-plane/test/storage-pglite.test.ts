@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createPgliteStore } from '../src/index.js';
+import { createPgliteExecutor, createPgliteStore, SqlStore } from '../src/index.js';
+import { registryConformance } from './registry-conformance.js';
 import { makeRows, storeConformance } from './store-conformance.js';
 import { tempDir } from './temp-dir.js';
 
@@ -10,10 +11,17 @@ storeConformance('PGlite (in memory)', async () => {
   return { store, cleanup: async () => {} };
 });
 
+registryConformance('PGlite (in memory)', async () => {
+  const executor = await createPgliteExecutor();
+  const store = new SqlStore('pglite', executor);
+  await store.migrate();
+  return { store, sql: (text) => executor.exec(text), cleanup: async () => {} };
+});
+
 test('PGlite store in a directory keeps its rows and migrations across reopening', async (t) => {
   const dir = tempDir(t);
   const first = await createPgliteStore({ dataDir: dir });
-  assert.deepEqual(await first.migrate(), [1]);
+  assert.deepEqual(await first.migrate(), [1, 2]);
   const rows = makeRows('dev-reopen', 'cam-1', { frames: 3, perFrame: 2, startMs: Date.UTC(2030, 0, 1) });
   await first.insertBatch(rows.frames, rows.detections);
   await first.close();

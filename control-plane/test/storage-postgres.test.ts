@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
 import { createPgStore } from '../src/index.js';
+import { registryConformance } from './registry-conformance.js';
 import { storeConformance } from './store-conformance.js';
 import { createDatabase, createTestDatabase } from './storage-test-db.js';
 
@@ -9,6 +11,22 @@ storeConformance('PostgreSQL', async () => {
   const store = createPgStore({ connectionString: url });
   await store.migrate();
   return { store, cleanup: drop };
+});
+
+registryConformance('PostgreSQL', async () => {
+  const { url, drop } = await createDatabase();
+  const store = createPgStore({ connectionString: url });
+  await store.migrate();
+  const sql = async (text: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  return { store, sql, cleanup: drop };
 });
 
 test('PostgreSQL store: two replicas migrating at once apply each migration once', async (t) => {
@@ -20,5 +38,5 @@ test('PostgreSQL store: two replicas migrating at once apply each migration once
     await b.close();
   });
   const [ra, rb] = await Promise.all([a.migrate(), b.migrate()]);
-  assert.deepEqual([...ra, ...rb].sort(), [1]);
+  assert.deepEqual([...ra, ...rb].sort(), [1, 2]);
 });

@@ -82,6 +82,154 @@ CREATE TABLE frames_default PARTITION OF frames DEFAULT;
 CREATE TABLE detections_default PARTITION OF detections DEFAULT;
 `,
   },
+  {
+    version: 2,
+    name: 'model registry: models, cameras, assignments and their history, model status, append-only audit log',
+    sql: `
+-- What agents tell the control plane about themselves (WatchAssignments requests, status reports).
+ALTER TABLE devices
+  ADD COLUMN agent_version text,
+  ADD COLUMN hardware      text,
+  ADD COLUMN providers     jsonb,
+  ADD COLUMN agent_seen_at timestamptz;
+
+-- Cameras as devices report them (WatchAssignments requests, DeviceStatus), or provisioned by an admin
+-- before the device reports them (assignments refer to a camera row).
+CREATE TABLE cameras (
+  device_id  text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  camera_id  text NOT NULL,
+  -- Source kind and redacted URI as the agent reports it; '' when unknown (provisioned).
+  source     text NOT NULL DEFAULT '',
+  -- Last capture state (running | reconnecting | failed | provisioned) and error text.
+  status     text,
+  last_error text,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (device_id, camera_id)
+);
+
+-- Registered artifacts. serial is the registry-wide monotonic upload number (downgrade check on the
+-- agent); the signature covers (sha256, size, name, version, serial), see proto model-signature.ts, whose
+-- payload is line-based: names and versions must not contain line breaks.
+CREATE TABLE models (
+  serial        bigserial PRIMARY KEY,
+  name          text NOT NULL CHECK (length(name) BETWEEN 1 AND 256 AND name !~ '[\\r\\n]'),
+  version       text NOT NULL CHECK (length(version) BETWEEN 1 AND 256 AND version !~ '[\\r\\n]'),
+  sha256        text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  size_bytes    bigint NOT NULL CHECK (size_bytes > 0),
+  signature     bytea NOT NULL CHECK (length(signature) = 64),
+  key_id        text NOT NULL CHECK (key_id ~ '^[0-9a-f]{16}$'),
+  class_names   jsonb NOT NULL,
+  input_width   integer NOT NULL CHECK (input_width > 0),
+  input_height  integer NOT NULL CHECK (input_height > 0),
+  adapter       text NOT NULL,
+  metrics       jsonb,
+  parent_serial bigint REFERENCES models (serial),
+  created_by    text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (name, version)
+);
+CREATE INDEX models_sha256 ON models (sha256);
+
+-- One fleet-wide sequence: every change of a camera's assignment takes the next value.
+CREATE SEQUENCE assignment_revision_seq AS bigint;
+
+-- The current assignment per camera: a primary, optionally a candidate in split or shadow mode.
+CREATE TABLE assignments (
+  device_id          text NOT NULL,
+  camera_id          text NOT NULL,
+  primary_serial     bigint NOT NULL REFERENCES models (serial),
+  candidate_serial   bigint REFERENCES models (serial),
+  candidate_mode     text CHECK (candidate_mode IN ('split', 'shadow')),
+  split_basis_points integer NOT NULL DEFAULT 0 CHECK (split_basis_points BETWEEN 0 AND 10000),
+  rollback           boolean NOT NULL DEFAULT false,
+  reason             text NOT NULL DEFAULT '',
+  revision           bigint NOT NULL UNIQUE,
+  policy             jsonb,
+  -- Primaries this camera ran before the current one, oldest first: "roll back to previous" pops it.
+  previous_primaries jsonb NOT NULL DEFAULT '[]',
+  updated_by         text NOT NULL,
+  updated_at         timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (device_id, camera_id),
+  FOREIGN KEY (device_id, camera_id) REFERENCES cameras (device_id, camera_id) ON DELETE CASCADE,
+  CHECK ((candidate_serial IS NULL) = (candidate_mode IS NULL)),
+  CHECK (candidate_mode = 'split' OR split_basis_points = 0)
+);
+
+-- Every revision of every camera's assignment (append-only). primary_serial is NULL when the change
+-- removed the camera's assignment. recorded_at and the per-device counts let replicas notice changes
+-- written by another replica.
+CREATE TABLE assignment_history (
+  revision           bigint PRIMARY KEY,
+  device_id          text NOT NULL,
+  camera_id          text NOT NULL,
+  action             text NOT NULL,
+  primary_serial     bigint REFERENCES models (serial),
+  candidate_serial   bigint REFERENCES models (serial),
+  candidate_mode     text,
+  split_basis_points integer NOT NULL DEFAULT 0,
+  rollback           boolean NOT NULL DEFAULT false,
+  reason             text NOT NULL DEFAULT '',
+  policy             jsonb,
+  actor              text NOT NULL,
+  recorded_at        timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX assignment_history_camera ON assignment_history (device_id, camera_id, revision);
+
+-- What agents report about the models of their cameras: the latest per (device, camera, arm) and all of it.
+CREATE TABLE model_status (
+  device_id      text NOT NULL,
+  camera_id      text NOT NULL,
+  arm            text NOT NULL,
+  sha256         text NOT NULL,
+  model_id       text NOT NULL,
+  version        text NOT NULL,
+  state          text NOT NULL,
+  reason         text NOT NULL DEFAULT '',
+  revision       bigint NOT NULL,
+  rolled_back_to text NOT NULL DEFAULT '',
+  bytes_done     bigint NOT NULL DEFAULT 0,
+  reported_at    timestamptz NOT NULL,
+  received_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (device_id, camera_id, arm)
+);
+CREATE TABLE model_status_history (
+  id             bigserial PRIMARY KEY,
+  device_id      text NOT NULL,
+  camera_id      text NOT NULL,
+  arm            text NOT NULL,
+  sha256         text NOT NULL,
+  model_id       text NOT NULL,
+  version        text NOT NULL,
+  state          text NOT NULL,
+  reason         text NOT NULL DEFAULT '',
+  revision       bigint NOT NULL,
+  rolled_back_to text NOT NULL DEFAULT '',
+  bytes_done     bigint NOT NULL DEFAULT 0,
+  reported_at    timestamptz NOT NULL,
+  received_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX model_status_history_device ON model_status_history (device_id, id);
+
+-- Every change made through the control plane, append-only: the trigger refuses UPDATE, DELETE and
+-- TRUNCATE for every database user, so the log cannot be edited through this schema.
+CREATE TABLE audit_log (
+  id      bigserial PRIMARY KEY,
+  at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+  actor   text NOT NULL,
+  action  text NOT NULL,
+  target  text NOT NULL,
+  details jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_target ON audit_log (target, id);
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+CREATE TRIGGER audit_log_no_update_delete BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+`,
+  },
 ];
 
 /** The advisory lock key of schema changes (migrations and partition maintenance). */

@@ -42,7 +42,8 @@ export interface PgliteStoreOptions {
   readonly dataDir?: string;
 }
 
-export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<SqlStore> {
+/** The PGlite executor alone (tests use it to reach the database beside a store). */
+export async function createPgliteExecutor(options: PgliteStoreOptions = {}): Promise<SqlExecutor> {
   let db: PGlite;
   try {
     if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
@@ -50,5 +51,9 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   } catch (err) {
     throw new CpError('CP_ERR_STORAGE', `cannot open PGlite database${options.dataDir ? ` in ${options.dataDir}` : ''}: ${(err as Error).message}`, { cause: err });
   }
-  return new SqlStore('pglite', new PgliteExecutor(db));
+  return new PgliteExecutor(db);
+}
+
+export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<SqlStore> {
+  return new SqlStore('pglite', await createPgliteExecutor(options));
 }

@@ -2,7 +2,9 @@ import { CpError } from '../errors.js';
 import { addDays, dayStart, defaultPartitionName, PARTITIONED_TABLES, partitionBounds, partitionDay, partitionName, type PartitionedTable } from './day-partitions.js';
 import { numberArrayLiteral, textArrayLiteral } from './array-literal.js';
 import { applyMigrations, SCHEMA_LOCK_KEY } from './migrations.js';
+import type { RegistryStore } from './registry-store.js';
 import type { SqlExecutor, SqlQueryable } from './sql-executor.js';
+import { SqlRegistryStore } from './sql-registry-store.js';
 import type {
   CountFilter,
   DetectionRow,
@@ -47,7 +49,7 @@ const DETECTION_COLUMNS = `device_id, camera_id, seq::float8 AS seq, frame_seq::
 
 const DEVICE_COLUMNS = `id, credential_hash IS NOT NULL AS enrolled,
   (extract(epoch FROM enrolled_at) * 1000)::float8 AS enrolled_at, (extract(epoch FROM last_seen) * 1000)::float8 AS last_seen,
-  online, status::text AS status, metrics::text AS metrics`;
+  online, status::text AS status, metrics::text AS metrics, agent_version, hardware, providers::text AS providers`;
 
 interface DetectionDbRow {
   device_id: string;
@@ -75,6 +77,9 @@ interface DeviceDbRow {
   online: boolean;
   status: string | null;
   metrics: string | null;
+  agent_version: string | null;
+  hardware: string | null;
+  providers: string | null;
 }
 
 function iso(ms: number): string {
@@ -95,14 +100,22 @@ function toDevice(r: DeviceDbRow): DeviceRecord {
     online: r.online,
     status: r.status === null ? null : (JSON.parse(r.status) as unknown),
     metrics: r.metrics === null ? null : (JSON.parse(r.metrics) as unknown),
+    agentVersion: r.agent_version,
+    hardware: r.hardware,
+    providers: r.providers === null ? [] : (JSON.parse(r.providers) as string[]),
   };
 }
 
 export class SqlStore implements Store {
+  /** An own property (not a getter), so a spread copy of the store keeps it. */
+  readonly registry: RegistryStore;
+
   constructor(
     readonly kind: 'postgres' | 'pglite',
     private readonly db: SqlExecutor,
-  ) {}
+  ) {
+    this.registry = new SqlRegistryStore(db);
+  }
 
   async ping(): Promise<void> {
     try {

@@ -1,3 +1,5 @@
+import type { RegistryStore } from './registry-store.js';
+
 /**
  * The control plane's storage seam. Two implementations run the same SQL (sql-store.ts): PostgreSQL
  * through a `pg` pool and embedded PGlite; one conformance suite (test/store-conformance.ts) runs
@@ -67,6 +69,10 @@ export interface DeviceRecord {
   /** Last DeviceStatus as JSON, or null. */
   readonly status: unknown;
   readonly metrics: unknown;
+  /** What the agent said about itself in its last WatchAssignments request (null before the first). */
+  readonly agentVersion: string | null;
+  readonly hardware: string | null;
+  readonly providers: readonly string[];
 }
 
 export interface DeviceStatusUpdate {
@@ -93,6 +99,8 @@ export interface PartitionInfo {
 export interface Store {
   /** Which implementation, for logs and the start banner. */
   readonly kind: 'postgres' | 'pglite';
+  /** The model registry, assignments, model status and audit log, on the same database. */
+  readonly registry: RegistryStore;
   /** A trivial round trip (health checks); throws CP_ERR_STORAGE when the database does not answer. */
   ping(): Promise<void>;
   /** Applies pending migrations in one transaction; returns the versions applied now. */
