@@ -94,6 +94,11 @@ export { MIGRATIONS, SCHEMA_VERSION, type Migration } from './storage/migrations
 export { addDays, dayOf, partitionName } from './storage/day-partitions.js';
 export { isDataError, sqlStateOf } from './storage/storage-errors.js';
 
+// Artifacts
+export type { ArtifactStore, ByteSource, OpenOptions, PutOptions, StoredArtifact } from './artifacts/artifact-store.js';
+export { FileArtifactStore } from './artifacts/file-artifact-store.js';
+export { writeHashed } from './artifacts/hashed-write.js';
+
 // Broker
 export { EmbeddedBroker, type EmbeddedBrokerDeps, type EmbeddedBrokerOptions, type PublishGate } from './broker/embedded-broker.js';
 export { DeviceCredentials, generatePassword, hashPassword, verifyPassword, type EnrolledDevice } from './broker/device-credentials.js';
