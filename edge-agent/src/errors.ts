@@ -27,6 +27,13 @@ export const EDGE_ERRORS = {
   EDGE_ERR_PROVIDER_UNAVAILABLE: { message: 'no execution provider in the chain could be used' },
   EDGE_ERR_INFERENCE: { message: 'inference failed' },
   EDGE_ERR_SOURCE_UNAVAILABLE: { message: 'camera source is not available' },
+  EDGE_ERR_SIGNING_KEY: { message: 'pinned model-signing key is invalid' },
+  EDGE_ERR_CONTROL: { message: 'control plane call failed' },
+  EDGE_ERR_MODEL_DOWNLOAD: { message: 'model download failed' },
+  EDGE_ERR_MODEL_REJECTED: { message: 'model artifact refused' },
+  EDGE_ERR_MODEL_DOWNGRADE: { message: 'model downgrade refused' },
+  EDGE_ERR_MODEL_WARMUP: { message: 'model warm-up failed' },
+  EDGE_ERR_MODEL_STATE: { message: 'model state storage failed' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;

@@ -113,7 +113,7 @@ describe('configuration schema and loader', () => {
   it('rejects unknown keys at every level, naming the allowed ones', () => {
     const raw = { ...minimal(), modle: {}, cameras: [{ id: 'a', uri: 'rtsp://x/y', fsp: 5 }], metrics: { prot: 1 } };
     assert.deepEqual(problemsOf(() => parseConfig(raw)), [
-      '/modle: unknown key (allowed here: deviceId, dataDir, model, cameras, outbox, sync, metrics, log)',
+      '/modle: unknown key (allowed here: deviceId, dataDir, model, cameras, outbox, sync, control, metrics, log)',
       '/cameras/0/fsp: unknown key (allowed here: id, uri, enabled, platform, fps, loop, realtime, width, height, format, latencyMs, transport, codec, pattern, schedule, seed, stallTimeoutMs, maxRestarts, model)',
       '/metrics/prot: unknown key (allowed here: enabled, host, port)',
     ]);
@@ -308,9 +308,10 @@ describe('configuration schema and loader', () => {
       const rows = referenceRows();
       const paths = rows.map((r) => r.path);
       const leaves = (s: unknown, prefix: string): string[] =>
-        Object.entries((s as { properties: Record<string, { type?: string; properties?: unknown; items?: { properties?: unknown } }> }).properties).flatMap(([k, v]) => {
+        Object.entries((s as { properties: Record<string, { type?: string; sameAs?: string; properties?: unknown; items?: { properties?: unknown } }> }).properties).flatMap(([k, v]) => {
           const p = prefix ? `${prefix}.${k}` : k;
-          if (v.type === 'object' && prefix === '') return [p, ...leaves(v, p)];
+          // Sections, also nested ones (control.rollback); a `sameAs` object is documented once, where it is defined.
+          if (v.type === 'object' && v.sameAs === undefined) return [p, ...leaves(v, p)];
           if (v.type === 'array' && v.items?.properties) return [p, ...leaves(v.items, `${p}[]`)];
           return [p];
         });

@@ -48,7 +48,7 @@ export const ModelConfigSchema = Type.Object(
     iou: Type.Number({ minimum: 0, maximum: 1, default: 0.45, description: 'IoU threshold of the class-wise NMS.' }),
     maxDetections: Type.Integer({ minimum: 1, maximum: 10_000, default: 300, description: 'Detections kept per frame after NMS.' }),
   },
-  { ...strict, description: 'The detection model every camera uses unless it names its own.' },
+  { ...strict, description: 'The detection model every camera uses unless it names its own; with `control`, the baseline a camera runs until the control plane assigns it a model.' },
 );
 
 export const CameraConfigSchema = Type.Object(
@@ -199,6 +199,85 @@ export const SyncConfigSchema = Type.Object(
   { ...strict, description: 'Store-and-forward sync of the outbox to the control plane over MQTT (QoS 1). Absent: detections stay in the outbox.' },
 );
 
+/** Rollback budgets used where an assignment's `policy` field is 0 (field names as in fleet.v1 RollbackPolicy). */
+export const RollbackDefaultsSchema = Type.Object(
+  {
+    maxErrorRate: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.1,
+      description: 'Inference errors per frame above which an activated model is rolled back, over its last `errorWindowFrames` frames.',
+    }),
+    errorWindowFrames: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100, description: 'Frames of one model the error rate is measured over.' }),
+    p95LatencyBudgetMs: Type.Number({
+      minimum: 0,
+      maximum: 600_000,
+      default: 0,
+      description: 'p95 of inference time (ms) above which an activated model is rolled back, over its last `latencyWindowFrames` frames; 0: no latency budget.',
+    }),
+    latencyWindowFrames: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100, description: 'Frames of one model the p95 is measured over (judged once the window is full).' }),
+    crashLoopRestarts: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 3,
+      description: 'Agent restarts (without a clean stop) within `crashLoopWindowS` after an activation that count as a crash loop: the agent then boots on the previous model.',
+    }),
+    crashLoopWindowS: Type.Integer({ minimum: 1, maximum: 604_800, default: 300, description: 'Seconds after an activation during which restarts count; an activation that survives them is stable.' }),
+  },
+  { ...strict, default: {}, description: 'Automatic rollback defaults, used where the assignment\'s policy leaves a field 0.' },
+);
+
+/** `host:port`, `[v6]:port`. */
+export const CONTROL_URL_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$';
+
+export const ControlConfigSchema = Type.Object(
+  {
+    url: Type.String({
+      pattern: CONTROL_URL_PATTERN,
+      description: 'gRPC address of the control plane, `host:port` (e.g. `fleet.example.com:7443`).',
+    }),
+    insecure: Type.Boolean({
+      default: false,
+      description: 'Plain-text gRPC (tests, a local fleet on loopback). Default: TLS, verified against `tlsCaFile` or the system store.',
+    }),
+    tlsCaFile: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of the PEM CA bundle that signs the control plane\'s certificate. Default: the system store.' })),
+    tlsCertFile: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of the PEM client certificate (mTLS; its subject CN is the device id). Needs `tlsKeyFile`.' })),
+    tlsKeyFile: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of the PEM client key (mTLS).' })),
+    tlsServerName: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'Name expected in the server certificate instead of the host in `url`.' })),
+    username: Type.Optional(
+      Type.String({ minLength: 1, description: 'Device credential user (sent as HTTP Basic in the gRPC metadata). Default: `sync.username`, else the device id.' }),
+    ),
+    password: Type.Optional(Type.String({ minLength: 1, description: 'Device credential password; never logged. Default: `sync.password`/`sync.passwordFile`.' })),
+    passwordFile: Type.Optional(Type.String({ pattern: '^/', description: 'Absolute path of a file holding the password (trailing newline ignored). Default: `sync.passwordFile`.' })),
+    publicKey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Pinned model-signing key: base64 of the raw 32-byte ed25519 public key. Exactly one of `publicKey` and `publicKeyFile` is required.',
+      }),
+    ),
+    publicKeyFile: Type.Optional(
+      Type.String({ pattern: '^/', description: 'Absolute path of the pinned ed25519 public key: PEM (SPKI) or the raw 32 bytes.' }),
+    ),
+    keepVersions: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 3,
+      description: 'Model artifacts kept in `<dataDir>/models` (newest first); one in use, assigned or the previous primary of a camera is never deleted.',
+    }),
+    reconnectMinMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 500, description: 'First reconnect delay of the assignment stream and retried reports; doubles per failed attempt (±20 % jitter).' }),
+    reconnectMaxMs: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 30_000, description: 'Longest reconnect delay.' }),
+    callTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000, description: 'Deadline of one status report, and the longest silence of a download stream.' }),
+    downloadChunkBytes: Type.Integer({ minimum: 4096, maximum: 1_048_576, default: 262_144, description: 'Chunk size asked for when downloading a model.' }),
+    warmupRuns: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Detections on a synthetic grey frame before a new model serves (the first is the slow one).' }),
+    rollback: RollbackDefaultsSchema,
+  },
+  {
+    ...strict,
+    description:
+      'Model rollout from the control plane over gRPC: assignments pushed to the agent, signed artifacts downloaded into `<dataDir>/models`, per-camera A/B and automatic rollback. Absent: every camera runs its configured model.',
+  },
+);
+
 export const AgentConfigSchema = Type.Object(
   {
     deviceId: Type.String({
@@ -215,6 +294,7 @@ export const AgentConfigSchema = Type.Object(
     cameras: Type.Array(CameraConfigSchema, { minItems: 1, description: 'Cameras; ids must be unique.' }),
     outbox: OutboxConfigSchema,
     sync: Type.Optional(SyncConfigSchema),
+    control: Type.Optional(ControlConfigSchema),
     metrics: MetricsConfigSchema,
     log: LogConfigSchema,
   },
@@ -234,6 +314,8 @@ export type CameraConfig = AgentConfig['cameras'][number];
 export type OutboxConfig = AgentConfig['outbox'];
 export type SyncConfig = NonNullable<AgentConfig['sync']>;
 export type MetricsConfig = AgentConfig['metrics'];
+export type ControlConfig = NonNullable<AgentConfig['control']>;
+export type RollbackDefaults = ControlConfig['rollback'];
 
 /** For generic walkers (env overrides, reference docs). */
 export type AnySchema = TSchema;

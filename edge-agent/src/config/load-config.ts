@@ -75,9 +75,9 @@ export function parseConfig(raw: unknown, options: ParseConfigOptions = {}): Age
   return deepFreeze(config) as AgentConfig;
 }
 
-/** Rules a schema cannot say: unique camera ids. Defensive about shape, since it runs on invalid input too. */
+/** Rules a schema cannot say: unique camera ids, the control section's combinations. Defensive about shape, since it runs on invalid input too. */
 function semanticProblems(value: unknown): string[] {
-  const problems: string[] = [];
+  const problems: string[] = [...controlProblems((value as { control?: unknown } | null)?.control)];
   const cameras = (value as { cameras?: unknown } | null)?.cameras;
   if (!Array.isArray(cameras)) return problems;
   const firstIndex = new Map<string, number>();
@@ -89,6 +89,42 @@ function semanticProblems(value: unknown): string[] {
     else problems.push(`/cameras/${i}/id: duplicate camera id ${renderValue(id)} (already used by /cameras/${first})`);
   });
   return problems;
+}
+
+/** Combinations within `control` (each field alone is checked by the schema). */
+function controlProblems(control: unknown): string[] {
+  if (typeof control !== 'object' || control === null) return [];
+  const c = control as Record<string, unknown>;
+  const has = (key: string) => c[key] !== undefined;
+  const problems: string[] = [];
+  if (has('publicKey') === has('publicKeyFile')) {
+    problems.push(
+      has('publicKey')
+        ? '/control/publicKeyFile: not allowed together with /control/publicKey (pin one key)'
+        : '/control/publicKey: required, expected the base64 raw 32-byte ed25519 public key (or /control/publicKeyFile)',
+    );
+  }
+  if (typeof c.publicKey === 'string' && !isRawEd25519Base64(c.publicKey)) {
+    problems.push(`/control/publicKey: expected base64 of a raw 32-byte ed25519 public key, got ${renderValue(c.publicKey)}`);
+  }
+  if (has('password') && has('passwordFile')) problems.push('/control/passwordFile: not allowed together with /control/password');
+  if (has('tlsCertFile') !== has('tlsKeyFile')) {
+    problems.push(has('tlsCertFile') ? '/control/tlsKeyFile: required together with /control/tlsCertFile' : '/control/tlsCertFile: required together with /control/tlsKeyFile');
+  }
+  if (c.insecure === true) {
+    for (const key of ['tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName']) {
+      if (has(key)) problems.push(`/control/${key}: not allowed with /control/insecure = true (plain-text gRPC has no TLS)`);
+    }
+  }
+  if (typeof c.reconnectMinMs === 'number' && typeof c.reconnectMaxMs === 'number' && c.reconnectMaxMs < c.reconnectMinMs) {
+    problems.push(`/control/reconnectMaxMs: must be >= /control/reconnectMinMs (${c.reconnectMinMs}), got ${c.reconnectMaxMs}`);
+  }
+  return problems;
+}
+
+/** Strict base64 (standard alphabet, padded) of exactly 32 bytes. */
+export function isRawEd25519Base64(text: string): boolean {
+  return /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32;
 }
 
 type Mutable<T> = T extends readonly (infer U)[] ? Mutable<U>[] : T extends object ? { -readonly [K in keyof T]: Mutable<T[K]> } : T;

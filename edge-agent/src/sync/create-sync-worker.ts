@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { AgentConfig, SyncConfig } from '../config/agent-config-schema.js';
+import { readPasswordFile, readSecretFile } from '../config/read-secret-file.js';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -14,16 +14,6 @@ export interface CreateSyncWorkerDeps {
   readonly observer?: SyncObserver;
 }
 
-function readSecretFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    // The path is safe to show; the content never is.
-    throw new EdgeError('EDGE_ERR_CONFIG_READ', `sync ${what} ${path}: ${code}`, { cause: err, details: { path } });
-  }
-}
-
 /** The worker's settings from the `sync` section: secrets and TLS files read here, once, at start-up. */
 export function syncSettings(sync: SyncConfig): MqttSyncSettings {
   if (sync.password !== undefined && sync.passwordFile !== undefined) {
@@ -31,13 +21,13 @@ export function syncSettings(sync: SyncConfig): MqttSyncSettings {
       details: ['/sync/passwordFile: not allowed together with /sync/password'],
     });
   }
-  const password = sync.passwordFile !== undefined ? readSecretFile(sync.passwordFile, 'passwordFile').toString('utf8').replace(/\r?\n$/, '') : sync.password;
+  const password = sync.passwordFile !== undefined ? readPasswordFile(sync.passwordFile, 'sync passwordFile') : sync.password;
   const tls =
     sync.tlsCaFile !== undefined || sync.tlsCertFile !== undefined || sync.tlsKeyFile !== undefined || !sync.tlsRejectUnauthorized
       ? {
-          ca: sync.tlsCaFile !== undefined ? readSecretFile(sync.tlsCaFile, 'tlsCaFile') : undefined,
-          cert: sync.tlsCertFile !== undefined ? readSecretFile(sync.tlsCertFile, 'tlsCertFile') : undefined,
-          key: sync.tlsKeyFile !== undefined ? readSecretFile(sync.tlsKeyFile, 'tlsKeyFile') : undefined,
+          ca: sync.tlsCaFile !== undefined ? readSecretFile(sync.tlsCaFile, 'sync tlsCaFile') : undefined,
+          cert: sync.tlsCertFile !== undefined ? readSecretFile(sync.tlsCertFile, 'sync tlsCertFile') : undefined,
+          key: sync.tlsKeyFile !== undefined ? readSecretFile(sync.tlsKeyFile, 'sync tlsKeyFile') : undefined,
           rejectUnauthorized: sync.tlsRejectUnauthorized,
         }
       : undefined;
