@@ -1,0 +1,309 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  FLEET_CONTROL_CLIENT_DEFINITION,
+  type AssignmentSnapshot,
+  type ModelChunk,
+  type ModelStatusReport,
+  type WatchAssignmentsRequest,
+} from '@edgefleet/proto';
+import { Backoff } from '../capture/backoff.js';
+import { EdgeError, describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { ArtifactSource } from '../models/model-store.js';
+import type { ControlSettings } from './control-settings.js';
+
+export interface ControlClientDeps {
+  readonly settings: Pick<ControlSettings, 'url' | 'tls' | 'authorization' | 'reconnectMinMs' | 'reconnectMaxMs' | 'callTimeoutMs' | 'downloadChunkBytes'>;
+  readonly deviceId: string;
+  readonly logger: Logger;
+  /** The request of each watch, built when it starts (cameras, providers, the revision known by then). */
+  readonly watchRequest: () => WatchAssignmentsRequest;
+  /** Each snapshot of the assignment stream; called synchronously, must not throw. */
+  readonly onSnapshot: (snapshot: AssignmentSnapshot) => void;
+  readonly onConnection?: (watching: boolean) => void;
+  /** [0, 1) for the backoff jitter; default Math.random. */
+  readonly random?: () => number;
+}
+
+export type ControlState = 'stopped' | 'connecting' | 'watching' | 'waiting';
+
+export interface ControlStats {
+  readonly state: ControlState;
+  readonly url: string;
+  /** Watches that received a snapshot. */
+  readonly connects: number;
+  readonly reconnects: number;
+  readonly snapshots: number;
+  readonly lastSnapshotAtMs: number | null;
+  readonly lastError: string | null;
+  readonly lastErrorAtMs: number | null;
+}
+
+/** gRPC codes after which a download may succeed if tried again (the rest: the artifact or the request is the problem). */
+const RETRYABLE = new Set([
+  grpc.status.UNAVAILABLE,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.CANCELLED,
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.ABORTED,
+]);
+
+const methods = FLEET_CONTROL_CLIENT_DEFINITION;
+
+function describeGrpc(err: unknown): string {
+  const e = err as Partial<grpc.ServiceError>;
+  if (typeof e?.code === 'number') return `${grpc.status[e.code] ?? e.code}: ${e.details ?? e.message ?? ''}`;
+  return describeError(err);
+}
+
+/**
+ * The agent's side of fleet.v1.FleetControl over one gRPC channel:
+ * - `WatchAssignments` kept open in the background: the current snapshot arrives first, then one per
+ *   change. A lost stream is reopened after exponential backoff with jitter (reconnectMinMs…reconnectMaxMs),
+ *   reset once a stream delivered a snapshot. Detection never waits for any of it.
+ * - `DownloadModel` streams for the model store (resume from an offset);
+ * - `ReportModelStatus` unary calls for the status reporter.
+ * Device authentication: `authorization: Basic …` metadata on every call, and the client certificate under mTLS.
+ */
+export class ControlClient implements ArtifactSource {
+  private client: grpc.Client | null = null;
+  private state: ControlState = 'stopped';
+  private stopping = false;
+  private running: Promise<void> | null = null;
+  private call: grpc.ClientReadableStream<AssignmentSnapshot> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private readonly backoff: Backoff;
+  private readonly counters = { connects: 0, reconnects: 0, snapshots: 0 };
+  private lastSnapshotAt: number | null = null;
+  private lastError: string | null = null;
+  private lastErrorAt: number | null = null;
+
+  constructor(private readonly deps: ControlClientDeps) {
+    const { reconnectMinMs, reconnectMaxMs } = deps.settings;
+    this.backoff = new Backoff({ initialMs: reconnectMinMs, maxMs: reconnectMaxMs, factor: 2, jitter: 0.2 }, deps.random);
+  }
+
+  /** Delay before retry number `attempt` (0-based) of anything that failed on the control plane. */
+  retryDelay(attempt: number): number {
+    const { reconnectMinMs, reconnectMaxMs } = this.deps.settings;
+    const base = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(attempt, 30));
+    return Math.round(base * (0.8 + 0.4 * (this.deps.random ?? Math.random)()));
+  }
+
+  /** Opens the channel and starts watching in the background; returns at once. */
+  start(): void {
+    if (this.running) throw new Error('control client already started');
+    const { settings } = this.deps;
+    const credentials = settings.tls
+      ? grpc.credentials.createSsl(settings.tls.ca ?? null, settings.tls.key ?? null, settings.tls.cert ?? null)
+      : grpc.credentials.createInsecure();
+    const options: grpc.ChannelOptions = {
+      // A watch over a dead network path is noticed within about 40 s instead of the TCP timeout.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      ...(settings.tls?.serverName ? { 'grpc.ssl_target_name_override': settings.tls.serverName, 'grpc.default_authority': settings.tls.serverName } : {}),
+    };
+    this.client = new grpc.Client(settings.url, credentials, options);
+    this.stopping = false;
+    this.running = this.watchLoop().catch((err: unknown) => this.deps.logger.error('control watch loop failed', { error: describeError(err) }));
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.stopping = true;
+    this.call?.cancel();
+    this.wakeUp?.();
+    await this.running;
+    this.running = null;
+    this.client?.close();
+    this.client = null;
+    this.state = 'stopped';
+  }
+
+  stats(): ControlStats {
+    return {
+      state: this.state,
+      url: this.deps.settings.url,
+      ...this.counters,
+      lastSnapshotAtMs: this.lastSnapshotAt,
+      lastError: this.lastError,
+      lastErrorAtMs: this.lastErrorAt,
+    };
+  }
+
+  private metadata(): grpc.Metadata {
+    const m = new grpc.Metadata();
+    if (this.deps.settings.authorization) m.set('authorization', this.deps.settings.authorization);
+    return m;
+  }
+
+  private recordError(where: string, err: unknown): void {
+    this.lastError = `${where}: ${describeGrpc(err)}`;
+    this.lastErrorAt = Date.now();
+  }
+
+  // ---- WatchAssignments -------------------------------------------------------------------------
+
+  private async watchLoop(): Promise<void> {
+    while (!this.stopping) {
+      this.state = 'connecting';
+      const delivered = await this.watchOnce();
+      if (this.stopping) break;
+      if (delivered) this.backoff.reset();
+      const delay = this.backoff.next();
+      this.state = 'waiting';
+      this.deps.logger.info('control plane watch reconnecting', { url: this.deps.settings.url, inMs: delay, attempt: this.backoff.attempts, lastError: this.lastError });
+      await this.sleep(delay);
+      if (!this.stopping) this.counters.reconnects++;
+    }
+    this.state = 'stopped';
+  }
+
+  /** One watch, until the stream ends; resolves whether it delivered any snapshot. Never rejects. */
+  private watchOnce(): Promise<boolean> {
+    return new Promise((resolve) => {
+      let delivered = false;
+      let request: WatchAssignmentsRequest;
+      try {
+        request = this.deps.watchRequest();
+      } catch (err) {
+        this.recordError('watch request', err);
+        resolve(false);
+        return;
+      }
+      const m = methods.watchAssignments;
+      const call = (this.client as grpc.Client).makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, request, this.metadata());
+      this.call = call;
+      call.on('data', (snapshot: AssignmentSnapshot) => {
+        if (snapshot.deviceId !== this.deps.deviceId) {
+          this.recordError('watch', new Error(`snapshot for device ${snapshot.deviceId}, not ${this.deps.deviceId}`));
+          call.cancel();
+          return;
+        }
+        if (!delivered) {
+          delivered = true;
+          this.counters.connects++;
+          this.state = 'watching';
+          this.deps.logger.info('control plane watch connected', { url: this.deps.settings.url, revision: snapshot.revision });
+          this.deps.onConnection?.(true);
+        }
+        this.counters.snapshots++;
+        this.lastSnapshotAt = Date.now();
+        this.deps.onSnapshot(snapshot);
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        if (this.stopping && err.code === grpc.status.CANCELLED) return;
+        this.recordError('watch', err);
+        this.deps.logger.warn('control plane watch failed', { url: this.deps.settings.url, error: describeGrpc(err) });
+      });
+      call.on('status', () => {
+        if (this.call === call) this.call = null;
+        if (delivered) this.deps.onConnection?.(false);
+        resolve(delivered);
+      });
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  // ---- DownloadModel ----------------------------------------------------------------------------
+
+  download(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const client = this.client;
+      if (!client) {
+        reject(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, { details: { retryable: true } }));
+        return;
+      }
+      const m = methods.downloadModel;
+      const call = client.makeServerStreamRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        { sha256: request.sha256, offset: request.offset, chunkBytes: this.deps.settings.downloadChunkBytes },
+        this.metadata(),
+      );
+      let failure: unknown = null;
+      // No overall deadline (artifacts can be large on a slow link): a stream silent this long is cut.
+      let idle: NodeJS.Timeout;
+      const arm = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          failure = new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: no data for ${this.deps.settings.callTimeoutMs} ms`, { details: { retryable: true } });
+          call.cancel();
+        }, this.deps.settings.callTimeoutMs);
+      };
+      const onAbort = () => {
+        failure ??= new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: stopped`, { details: { retryable: false } });
+        call.cancel();
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      arm();
+      call.on('data', (chunk: ModelChunk) => {
+        if (failure) return;
+        try {
+          onChunk(chunk);
+          arm();
+        } catch (err) {
+          failure = err;
+          call.cancel();
+        }
+      });
+      call.on('error', (err: grpc.ServiceError) => {
+        failure ??= new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256} from offset ${request.offset}: ${describeGrpc(err)}`, {
+          cause: err,
+          details: { retryable: RETRYABLE.has(err.code), grpcCode: err.code },
+        });
+      });
+      call.on('status', () => {
+        clearTimeout(idle);
+        signal.removeEventListener('abort', onAbort);
+        if (failure) reject(failure);
+        else resolve();
+      });
+    });
+  }
+
+  // ---- ReportModelStatus ------------------------------------------------------------------------
+
+  /** One report; rejects with EDGE_ERR_CONTROL when it did not arrive (the reporter retries). */
+  report(report: ModelStatusReport): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const client = this.client;
+      if (!client) {
+        reject(new EdgeError('EDGE_ERR_CONTROL', 'control client not started'));
+        return;
+      }
+      const m = methods.reportModelStatus;
+      client.makeUnaryRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        report,
+        this.metadata(),
+        { deadline: Date.now() + this.deps.settings.callTimeoutMs },
+        (err) => {
+          if (err) {
+            this.recordError('report', err);
+            reject(new EdgeError('EDGE_ERR_CONTROL', `ReportModelStatus: ${describeGrpc(err)}`, { cause: err, details: { grpcCode: err.code } }));
+          } else resolve();
+        },
+      );
+    });
+  }
+}
