@@ -137,6 +137,8 @@ describe('camera status report', () => {
     modelId: 'yolov8n',
     modelVersion: 'local',
     provider: 'cpu',
+    models: null,
+    arms: { primary: 90, candidate: 0, shadow: 0 },
     ...over,
     capture: {
       cameraId: 'front',

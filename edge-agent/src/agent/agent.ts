@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OnnxDetector, type Detector } from '@edgefleet/vision';
-import type { AgentConfig, CameraConfig, ModelConfig } from '../config/agent-config-schema.js';
+import type { AgentConfig } from '../config/agent-config-schema.js';
 import type { Logger } from '../log/logger.js';
 import { SqliteOutbox } from '../outbox/sqlite-outbox.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -11,8 +10,15 @@ import { MetricsServer } from '../metrics/metrics-server.js';
 import { SdNotifier } from '../systemd/sd-notify.js';
 import { Watchdog } from '../systemd/watchdog.js';
 import { CameraWorker } from './camera-worker.js';
-import { SerialLock } from './serial-lock.js';
 import { describeError } from '../errors.js';
+import { ControlClient, type ControlStats } from '../control/control-client.js';
+import { controlSettings } from '../control/control-settings.js';
+import { StatusReporter, type StatusReporterStats } from '../control/status-reporter.js';
+import { watchRequest } from '../control/watch-request.js';
+import { DetectorPool } from '../models/detector-pool.js';
+import { ModelManager } from '../models/model-manager.js';
+import { ModelStateStore } from '../models/model-state-store.js';
+import { ModelStore } from '../models/model-store.js';
 import { createSyncWorker } from '../sync/create-sync-worker.js';
 import { toCameraStatus } from '../sync/camera-status-report.js';
 import type { MqttSyncWorker, SyncStats } from '../sync/mqtt-sync-worker.js';
@@ -29,14 +35,13 @@ export interface AgentDeps {
 export type AgentStatus = {
   readonly deviceId: string;
   readonly sync: SyncStats | null;
+  /** The control plane link (assignment stream, reports); null without a `control` section. */
+  readonly control: (ControlStats & { readonly reports: StatusReporterStats }) | null;
+  /** Per camera: assignment revision handled, previous primary, last activation, revision waiting. */
+  readonly models: ReturnType<ModelManager['status']>;
   readonly cameras: Record<string, ReturnType<CameraWorker['status']>>;
   readonly outbox: ReturnType<Outbox['stats']>;
 };
-
-interface LoadedModel {
-  readonly detector: Promise<Detector>;
-  readonly lock: SerialLock;
-}
 
 /**
  * Composition root of the edge agent: builds every component from the validated config,
@@ -44,7 +49,12 @@ interface LoadedModel {
  */
 export class Agent {
   private readonly workers: CameraWorker[] = [];
-  private readonly models = new Map<string, LoadedModel>();
+  private pool: DetectorPool | null = null;
+  private manager: ModelManager | null = null;
+  private control: ControlClient | null = null;
+  private reporter: StatusReporter | null = null;
+  private modelStore: ModelStore | null = null;
+  private modelState: ModelStateStore | null = null;
   private outbox: Outbox | null = null;
   private sync: MqttSyncWorker | null = null;
   private readonly startedAtMs = Date.now();
@@ -54,6 +64,7 @@ export class Agent {
   private watchdog: Watchdog | null = null;
   private tick: NodeJS.Timeout | null = null;
   private readonly abort = new AbortController();
+  private stopping: Promise<void> | null = null;
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(private readonly deps: AgentDeps) {}
@@ -81,32 +92,38 @@ export class Agent {
       }),
     );
 
-    for (const camera of config.cameras) {
-      if (!camera.enabled) continue;
+    const cameras = config.cameras.filter((c) => c.enabled);
+    this.pool = new DetectorPool(logger);
+    const manager = this.createModelManager(dataDir, cameras);
+    this.manager = manager;
+    const booting = manager.boot();
+    for (const camera of cameras) {
       const modelConfig = camera.model ?? config.model;
-      const model = this.model(modelConfig);
+      const models = booting.get(camera.id)!;
       const log = logger.child({ camera: camera.id });
       const source = createFrameSource(camera, {
         logger: log,
-        fit: async () => (await model.detector).info,
+        // Capture scales to the primary the camera boots on; a later model letterboxes any size itself.
+        fit: async () => (await models).current().primary.handle.detector.info,
       });
       this.workers.push(
         new CameraWorker({
           source,
-          detector: model.detector,
-          detectorLock: model.lock,
+          models,
           outbox: this.outbox,
           observer: this.metrics,
           logger: log,
           detectOptions: { conf: modelConfig.conf, iou: modelConfig.iou, maxDetections: modelConfig.maxDetections },
-          modelId: modelConfig.id ?? modelConfig.path,
-          modelVersion: modelConfig.version ?? 'local',
+          configuredModel: { modelId: modelConfig.id ?? modelConfig.path, modelVersion: modelConfig.version ?? 'local' },
           onDetections: this.deps.onDetections,
         }),
       );
     }
 
     await Promise.all(this.workers.map((w) => w.start(this.abort.signal)));
+    // The control plane link runs in the background: cameras already run on what they booted with.
+    this.reporter?.start();
+    this.control?.start();
 
     // Store-and-forward: connects in the background and never blocks detection; no signal, because it
     // must outlive the cameras on shutdown to drain what they wrote last.
@@ -159,24 +176,52 @@ export class Agent {
     logger.info('agent ready', { cameras: this.workers.length, status: this.statusLine() });
   }
 
-  private model(config: ModelConfig): LoadedModel {
-    const key = JSON.stringify([config.path, config.adapter, config.providers, config.letterbox]);
-    let model = this.models.get(key);
-    if (!model) {
-      const detector = OnnxDetector.load(config.path, {
-        providers: config.providers,
-        adapter: config.adapter === 'auto' ? undefined : config.adapter,
-        tensorrtFp16: config.tensorrtFp16,
-        engineCacheDir: config.engineCacheDir,
-        letterbox: config.letterbox,
-        logger: this.deps.logger,
+  /**
+   * The model manager, with its control-plane side when the config has a `control` section: gRPC client,
+   * status reporter, model store under `<dataDir>/models` and the per-camera state in
+   * `<dataDir>/model-state.sqlite`.
+   */
+  private createModelManager(dataDir: string, cameras: AgentConfig['cameras']): ModelManager {
+    const { config, logger } = this.deps;
+    const metrics = this.metrics!;
+    const settings = controlSettings(config);
+    let control: ConstructorParameters<typeof ModelManager>[0]['control'] = null;
+    if (settings) {
+      const log = logger.child({ component: 'control' });
+      const client = new ControlClient({
+        settings,
+        deviceId: config.deviceId,
+        logger: log,
+        watchRequest: () =>
+          watchRequest({
+            deviceId: config.deviceId,
+            knownRevision: this.manager?.knownRevision() ?? 0,
+            agentVersion: AGENT_VERSION,
+            providers: this.manager?.providers() ?? [],
+            cameras,
+          }),
+        onSnapshot: (snapshot) => this.manager?.handleSnapshot(snapshot),
       });
-      // Avoid an unhandled rejection before a camera awaits it; each camera reports the failure itself.
-      detector.catch(() => undefined);
-      model = { detector, lock: new SerialLock() };
-      this.models.set(key, model);
+      this.control = client;
+      this.reporter = new StatusReporter({ send: (r) => client.report(r), retryDelay: (a) => client.retryDelay(a), logger: log });
+      this.modelStore = new ModelStore({
+        dir: join(dataDir, 'models'),
+        key: settings.publicKey,
+        source: client,
+        logger: log,
+        retryDelay: (a) => client.retryDelay(a),
+      });
+      this.modelStore.open();
+      this.modelState = ModelStateStore.open(join(dataDir, 'model-state.sqlite'));
+      control = { settings, store: this.modelStore, state: this.modelState, reporter: this.reporter };
+      logger.info('model rollout enabled', { url: settings.url, tls: settings.tls !== null, keyId: settings.publicKey.keyId });
     }
-    return model;
+    return new ModelManager({ deviceId: config.deviceId, cameras, model: config.model, pool: this.pool!, logger: logger.child({ component: 'models' }), control, observer: metrics });
+  }
+
+  /** The model manager (tests and embedders observe swaps with `onReport`); null before start. */
+  get models(): ModelManager | null {
+    return this.manager;
   }
 
   private onTick(): void {
@@ -185,6 +230,7 @@ export class Agent {
       this.metrics.observeOutbox(this.outbox.stats());
       for (const w of this.workers) this.metrics.observeCamera(w.status().capture);
       if (this.sync) this.metrics.observeSyncLag(this.sync.stats().syncLagMs / 1000);
+      if (this.control && this.reporter) this.metrics.observeControl(this.control.stats().state === 'watching', this.reporter.stats().queued);
     }
     this.notifier?.status(this.statusLine());
   }
@@ -201,7 +247,15 @@ export class Agent {
   status(): AgentStatus {
     const cameras: AgentStatus['cameras'] = {};
     for (const w of this.workers) cameras[w.cameraId] = w.status();
-    return { deviceId: this.deps.config.deviceId, sync: this.sync?.stats() ?? null, cameras, outbox: this.outbox!.stats() };
+    const control = this.control && this.reporter ? { ...this.control.stats(), reports: this.reporter.stats() } : null;
+    return {
+      deviceId: this.deps.config.deviceId,
+      sync: this.sync?.stats() ?? null,
+      control,
+      models: this.manager?.status() ?? {},
+      cameras,
+      outbox: this.outbox!.stats(),
+    };
   }
 
   /** /healthz: failing when no camera runs, degraded when some do not. */
@@ -218,8 +272,13 @@ export class Agent {
     await Promise.all(this.workers.map((w) => w.done()));
   }
 
-  /** SIGTERM path: stop capture, let in-flight frames land in the outbox, close everything. */
+  /** SIGTERM path: stop capture, let in-flight frames land in the outbox, close everything. Idempotent. */
   async stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    await this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     const { logger } = this.deps;
     this.notifier?.stopping();
     this.abort.abort();
@@ -229,10 +288,13 @@ export class Agent {
     // After the cameras: drain what they wrote last (bounded by sync.drainTimeoutMs), then disconnect.
     await this.sync?.stop().catch((err) => logger.error('sync stop failed', { error: describeError(err) }));
     await this.metricsServer?.stop();
-    for (const model of this.models.values()) {
-      const detector = await model.detector.catch(() => null);
-      await detector?.close();
-    }
+    // Reports made during the run get a moment to reach the control plane; the rest is lost with the process.
+    await this.reporter?.stop(1000).catch((err) => logger.error('status reporter stop failed', { error: describeError(err) }));
+    await this.control?.stop().catch((err) => logger.error('control client stop failed', { error: describeError(err) }));
+    this.modelStore?.stop();
+    await this.manager?.stop().catch((err) => logger.error('model manager stop failed', { error: describeError(err) }));
+    await this.pool?.close();
+    this.modelState?.close();
     for (const off of this.unsubscribe.splice(0)) off();
     this.outbox?.close();
     this.notifier?.close();

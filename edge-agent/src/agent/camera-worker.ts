@@ -1,36 +1,70 @@
-import type { Detection, Detector, DetectOptions, DetectTimings } from '@edgefleet/vision';
+import type { ModelArm } from '@edgefleet/proto';
+import type { Detection, DetectOptions, DetectTimings, RgbFrame } from '@edgefleet/vision';
 import type { FrameSource, CameraStatus } from '../capture/frame-source.js';
-import type { Outbox, OutboxFrame } from '../outbox/outbox.js';
+import type { Outbox, OutboxDetection, OutboxFrame } from '../outbox/outbox.js';
 import type { Logger } from '../log/logger.js';
 import { describeError } from '../errors.js';
-import type { SerialLock } from './serial-lock.js';
+import type { ActiveModel, CameraModels, ModelIdentity } from '../models/camera-models.js';
 
-/** What the worker reports per processed frame (metrics implement it). */
+/** What the worker reports per processed frame and per inference (metrics implement it). */
 export interface FrameObserver {
   frameProcessed(cameraId: string, provider: string, modelId: string, timings: DetectTimings, detections: number): void;
   detectionFailed(cameraId: string, error: unknown): void;
+  /** Every inference of every arm (a shadow frame makes two). */
+  inference?(cameraId: string, model: ModelIdentity, arm: ModelArm, provider: string, outcome: { readonly timings: DetectTimings } | { readonly error: unknown }): void;
 }
 
 export interface CameraWorkerDeps {
   readonly source: FrameSource;
-  /** Resolves to the camera's detector; a rejection marks the camera failed (other cameras keep running). */
-  readonly detector: Promise<Detector>;
-  readonly detectorLock: SerialLock;
+  /** Resolves to the camera's models once its primary has loaded; a rejection marks the camera failed (other cameras keep running). */
+  readonly models: Promise<CameraModels>;
   readonly outbox: Outbox;
   readonly observer: FrameObserver;
   readonly logger: Logger;
   readonly detectOptions: DetectOptions;
-  readonly modelId: string;
-  readonly modelVersion: string;
+  /** What status reports as the camera's model until its models have loaded (the configured one). */
+  readonly configuredModel: { readonly modelId: string; readonly modelVersion: string };
   /** Optional tap on every processed frame (printing detections in demos). */
   readonly onDetections?: ((cameraId: string, frameId: number, detections: readonly Detection[]) => void) | undefined;
 }
 
 export type WorkerState = 'idle' | 'running' | 'finished' | 'failed' | 'stopped';
 
+/** Frames stored per arm: `shadow` counts frames that also carry the shadow candidate's detections. */
+export interface ArmCounts {
+  primary: number;
+  candidate: number;
+  shadow: number;
+}
+
+/** A model as the status shows it. */
+export interface ModelStatusView extends ModelIdentity {
+  readonly provider: string;
+}
+
+export interface CameraWorkerStatus {
+  readonly state: WorkerState;
+  readonly error: string | null;
+  readonly framesProcessed: number;
+  readonly detections: number;
+  /** The primary's (what DeviceStatus reports for the camera). */
+  readonly modelId: string;
+  readonly modelVersion: string;
+  readonly provider: string | null;
+  readonly models: {
+    readonly primary: ModelStatusView;
+    readonly candidate: (ModelStatusView & { readonly mode: string; readonly splitBasisPoints: number }) | null;
+    readonly revision: number;
+  } | null;
+  readonly arms: Readonly<ArmCounts>;
+  readonly capture: CameraStatus;
+}
+
 /**
- * One camera's main loop: newest frame → detect → one outbox transaction per frame.
- * Capture errors and restarts are the source's business; model errors fail this camera only.
+ * One camera's main loop: newest frame → detect (the primary, or the split's candidate, plus the shadow
+ * candidate) → one outbox transaction per frame. The models are read once at the start of each frame, so a
+ * swap lands between two frames. Capture errors and restarts are the source's business; model errors fail
+ * this camera only.
  */
 export class CameraWorker {
   private state: WorkerState = 'idle';
@@ -38,8 +72,9 @@ export class CameraWorker {
   private loop: Promise<void> | null = null;
   private stopping = false;
   private processed = 0;
-  private provider: string | null = null;
   private detections = 0;
+  private models: CameraModels | null = null;
+  private readonly arms: ArmCounts = { primary: 0, candidate: 0, shadow: 0 };
 
   constructor(private readonly deps: CameraWorkerDeps) {}
 
@@ -49,9 +84,8 @@ export class CameraWorker {
 
   async start(signal: AbortSignal): Promise<void> {
     const { source, logger } = this.deps;
-    let detector: Detector;
     try {
-      detector = await this.deps.detector;
+      this.models = await this.deps.models;
     } catch (err) {
       this.fail(err);
       return;
@@ -63,9 +97,10 @@ export class CameraWorker {
       return;
     }
     this.state = 'running';
-    this.provider = detector.info.provider;
-    logger.info('camera running', { model: detector.info.path, provider: detector.info.provider, adapter: detector.info.adapter });
-    this.loop = this.run(detector);
+    const primary = this.models.current().primary;
+    const info = primary.handle.detector.info;
+    logger.info('camera running', { model: info.path, version: primary.identity.version, provider: info.provider, adapter: info.adapter });
+    this.loop = this.run(this.models);
   }
 
   private fail(err: unknown): void {
@@ -74,41 +109,76 @@ export class CameraWorker {
     this.deps.logger.error('camera failed', { error: this.error });
   }
 
-  private async run(detector: Detector): Promise<void> {
-    const { source, outbox, observer, logger, detectorLock, detectOptions } = this.deps;
+  /** One inference on `model`, accounted to its health, the metrics and the log; null when it failed. */
+  private async infer(models: CameraModels, model: ActiveModel, arm: ModelArm, frame: RgbFrame, frameId: number) {
+    const { observer, detectOptions } = this.deps;
+    const detector = model.handle.detector;
+    try {
+      const result = await model.handle.lock.run(() => detector.detect(frame, detectOptions));
+      models.recordInference(model, arm, { result });
+      observer.inference?.(this.cameraId, model.identity, arm, detector.info.provider, { timings: result.timings });
+      return result;
+    } catch (err) {
+      models.recordInference(model, arm, { error: err });
+      observer.inference?.(this.cameraId, model.identity, arm, detector.info.provider, { error: err });
+      this.deps.logger.warn('detection failed', { error: describeError(err), frameId, model: model.identity.modelId, version: model.identity.version, arm });
+      return null;
+    }
+  }
+
+  private async run(models: CameraModels): Promise<void> {
+    const { source, outbox, observer, logger } = this.deps;
     while (!this.stopping) {
       const captured = await source.next();
       if (captured === null) break;
-      let result;
+      const plan = models.plan();
       try {
-        result = await detectorLock.run(() => detector.detect(captured.frame, detectOptions));
-      } catch (err) {
-        // A frame the model cannot process is counted and skipped; the camera keeps going.
-        observer.detectionFailed(this.cameraId, err);
-        logger.warn('detection failed', { error: describeError(err), frameId: captured.frameId });
-        continue;
+        let model = plan.run;
+        let arm: 'primary' | 'candidate' = plan.arm;
+        let result = await this.infer(models, model, arm, captured.frame, captured.frameId);
+        if (result === null && plan.fallback) {
+          // A split frame the candidate failed on goes to the primary instead of being lost.
+          model = plan.fallback;
+          arm = 'primary';
+          result = await this.infer(models, model, arm, captured.frame, captured.frameId);
+        }
+        if (result === null) {
+          // A frame the model cannot process is counted and skipped; the camera keeps going.
+          observer.detectionFailed(this.cameraId, new Error('detection failed'));
+          continue;
+        }
+        let shadow: OutboxDetection[] = [];
+        if (plan.shadow) {
+          const s = await this.infer(models, plan.shadow, 'shadow', captured.frame, captured.frameId);
+          const { modelId, version } = plan.shadow.identity;
+          shadow = (s?.detections ?? []).map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box, modelId, modelVersion: version, arm: 'shadow' }));
+        }
+        const row: OutboxFrame = {
+          cameraId: this.cameraId,
+          frameId: captured.frameId,
+          timestampMs: captured.timestampMs,
+          modelId: model.identity.modelId,
+          modelVersion: model.identity.version,
+          arm,
+          detections: [...result.detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box })), ...shadow],
+        };
+        try {
+          outbox.append([row]);
+        } catch (err) {
+          // Disk full or I/O error: keep detecting (the outbox evicts or recovers), but say so loudly.
+          logger.error('outbox append failed', { error: describeError(err), frameId: captured.frameId });
+          observer.detectionFailed(this.cameraId, err);
+          continue;
+        }
+        this.processed++;
+        this.arms[arm]++;
+        if (plan.shadow) this.arms.shadow++;
+        this.detections += row.detections.length;
+        observer.frameProcessed(this.cameraId, model.handle.detector.info.provider, model.identity.modelId, result.timings, row.detections.length);
+        this.deps.onDetections?.(this.cameraId, captured.frameId, result.detections);
+      } finally {
+        plan.release();
       }
-      const row: OutboxFrame = {
-        cameraId: this.cameraId,
-        frameId: captured.frameId,
-        timestampMs: captured.timestampMs,
-        modelId: this.deps.modelId,
-        modelVersion: this.deps.modelVersion,
-        arm: 'primary',
-        detections: result.detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box })),
-      };
-      try {
-        outbox.append([row]);
-      } catch (err) {
-        // Disk full or I/O error: keep detecting (the outbox evicts or recovers), but say so loudly.
-        logger.error('outbox append failed', { error: describeError(err), frameId: captured.frameId });
-        observer.detectionFailed(this.cameraId, err);
-        continue;
-      }
-      this.processed++;
-      this.detections += row.detections.length;
-      observer.frameProcessed(this.cameraId, detector.info.provider, this.deps.modelId, result.timings, row.detections.length);
-      this.deps.onDetections?.(this.cameraId, captured.frameId, result.detections);
     }
     if (!this.stopping) {
       this.state = 'finished';
@@ -121,24 +191,25 @@ export class CameraWorker {
     await this.loop;
   }
 
-  status(): {
-    state: WorkerState;
-    error: string | null;
-    framesProcessed: number;
-    detections: number;
-    modelId: string;
-    modelVersion: string;
-    provider: string | null;
-    capture: CameraStatus;
-  } {
+  status(): CameraWorkerStatus {
+    const routing = this.models?.current() ?? null;
+    const view = (m: ActiveModel): ModelStatusView => ({ ...m.identity, provider: m.handle.detector.info.provider });
     return {
       state: this.state,
-      modelId: this.deps.modelId,
-      modelVersion: this.deps.modelVersion,
-      provider: this.provider,
+      modelId: routing?.primary.identity.modelId ?? this.deps.configuredModel.modelId,
+      modelVersion: routing?.primary.identity.version ?? this.deps.configuredModel.modelVersion,
+      provider: routing?.primary.handle.detector.info.provider ?? null,
+      models: routing
+        ? {
+            primary: view(routing.primary),
+            candidate: routing.candidate ? { ...view(routing.candidate), mode: routing.mode ?? '', splitBasisPoints: routing.splitBasisPoints } : null,
+            revision: routing.revision,
+          }
+        : null,
       error: this.error,
       framesProcessed: this.processed,
       detections: this.detections,
+      arms: { ...this.arms },
       capture: this.deps.source.status(),
     };
   }

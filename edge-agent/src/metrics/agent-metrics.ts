@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ModelArm, ModelStatusReport } from '@edgefleet/proto';
 import type { DetectTimings } from '@edgefleet/vision';
+import type { ModelIdentity } from '../models/camera-models.js';
+import type { RollbackKind } from '../models/model-manager.js';
 import type { CameraState, CameraStatus } from '../capture/frame-source.js';
 import type { EvictionEvent, OutboxStats } from '../outbox/outbox.js';
 import { RateWindow } from './rate-window.js';
@@ -58,6 +61,14 @@ export class AgentMetrics {
   readonly outboxEvictedFrames: Counter;
   readonly outboxEvictedDetections: Counter;
   readonly syncLagSeconds: Gauge;
+  readonly inferences: Counter<'camera' | 'model' | 'version' | 'arm'>;
+  readonly inferenceErrors: Counter<'camera' | 'model' | 'version' | 'arm'>;
+  readonly activeModels: Gauge<'camera' | 'arm' | 'model' | 'version'>;
+  readonly modelRollbacks: Counter<'camera' | 'reason'>;
+  readonly modelReports: Counter<'camera' | 'state'>;
+  readonly controlConnected: Gauge;
+  readonly modelReportsQueued: Gauge;
+  private readonly activeLabels = new Map<string, { camera: string; arm: string; model: string; version: string }>();
 
   constructor(options: AgentMetricsOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -112,6 +123,38 @@ export class AgentMetrics {
     this.outboxEvictedFrames = new Counter({ name: 'edge_outbox_evicted_frames_total', help: 'Frames evicted unsent because the outbox was full', registers });
     this.outboxEvictedDetections = new Counter({ name: 'edge_outbox_evicted_detections_total', help: 'Detections evicted unsent because the outbox was full', registers });
     this.syncLagSeconds = new Gauge({ name: 'edge_sync_lag_seconds', help: 'Age of the oldest unacknowledged outbox frame in seconds', registers });
+    this.inferences = new Counter({
+      name: 'edge_inferences_total',
+      help: 'Inferences run, by camera, model, version and A/B arm (a shadow frame runs two)',
+      labelNames: ['camera', 'model', 'version', 'arm'],
+      registers,
+    });
+    this.inferenceErrors = new Counter({
+      name: 'edge_inference_errors_total',
+      help: 'Inferences that failed, by camera, model, version and A/B arm',
+      labelNames: ['camera', 'model', 'version', 'arm'],
+      registers,
+    });
+    this.activeModels = new Gauge({
+      name: 'edge_model_active',
+      help: 'The model serving each arm of each camera: 1 for the active (model, version), series removed when replaced',
+      labelNames: ['camera', 'arm', 'model', 'version'],
+      registers,
+    });
+    this.modelRollbacks = new Counter({
+      name: 'edge_model_rollbacks_total',
+      help: 'Model rollbacks by camera and reason (error_rate, latency, crash_loop, commanded)',
+      labelNames: ['camera', 'reason'],
+      registers,
+    });
+    this.modelReports = new Counter({
+      name: 'edge_model_status_reports_total',
+      help: 'Model status changes reported to the control plane, by camera and state (received … active, failed, rolled_back)',
+      labelNames: ['camera', 'state'],
+      registers,
+    });
+    this.controlConnected = new Gauge({ name: 'edge_control_connected', help: '1 while the assignment stream from the control plane is open', registers });
+    this.modelReportsQueued = new Gauge({ name: 'edge_model_status_reports_queued', help: 'Model status reports waiting for the control plane', registers });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -128,6 +171,41 @@ export class AgentMetrics {
       this.fps.set(cameraId, window);
     }
     window.add(this.now());
+  }
+
+  /** FrameObserver: one inference of one arm (frameProcessed times the frame's own; shadow runs are timed here). */
+  inference(cameraId: string, model: ModelIdentity, arm: ModelArm, provider: string, outcome: { readonly timings: DetectTimings } | { readonly error: unknown }): void {
+    const labels = { camera: cameraId, model: model.modelId, version: model.version, arm };
+    this.inferences.inc(labels);
+    if ('error' in outcome) this.inferenceErrors.inc(labels);
+    else if (arm === 'shadow') this.inferenceMs.observe({ provider, model: model.modelId }, outcome.timings.inferMs);
+  }
+
+  /** ModelObserver: the model serving an arm of a camera changed. */
+  modelActive(cameraId: string, arm: ModelArm, model: ModelIdentity | null): void {
+    const key = `${cameraId}\u0000${arm}`;
+    const old = this.activeLabels.get(key);
+    if (old) this.activeModels.remove(old);
+    this.activeLabels.delete(key);
+    if (!model) return;
+    const labels = { camera: cameraId, arm, model: model.modelId, version: model.version };
+    this.activeModels.set(labels, 1);
+    this.activeLabels.set(key, labels);
+  }
+
+  /** ModelObserver: one status report. */
+  modelReport(report: ModelStatusReport): void {
+    this.modelReports.inc({ camera: report.cameraId, state: report.state });
+  }
+
+  /** ModelObserver: one rollback. */
+  modelRollback(cameraId: string, kind: RollbackKind): void {
+    this.modelRollbacks.inc({ camera: cameraId, reason: kind });
+  }
+
+  observeControl(connected: boolean, queuedReports: number): void {
+    this.controlConnected.set(connected ? 1 : 0);
+    this.modelReportsQueued.set(queuedReports);
   }
 
   /** FrameObserver: a frame failed detection or storage. */

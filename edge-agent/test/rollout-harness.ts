@@ -1,0 +1,119 @@
+/**
+ * Shared set-up of the model-rollout tests: a test control plane, tiny real ONNX detectors on disk, image
+ * sequences made with GStreamer, agent configs pointing at both, and read access to the agent's outbox.
+ * Not a test file of its own.
+ */
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { constantDetector, type DetectorModelSpec } from '@edgefleet/vision/testing/onnx-builder';
+import { Agent } from '../src/agent/agent.js';
+import type { AgentConfig } from '../src/config/agent-config-schema.js';
+import { parseConfig } from '../src/config/load-config.js';
+import { silentLogger, type Logger } from '../src/log/logger.js';
+import { makeJpegs } from './capture-fixtures.js';
+import { TestControlPlane } from './control-plane-fixture.js';
+
+export const DEVICE = 'rollout-dev';
+
+/** A tiny real detector (64×64 input, constant output) whose bytes (and sha256) depend on `tag`. */
+export function tinyDetector(tag: string, spec: DetectorModelSpec = {}): Uint8Array {
+  return constantDetector({ ...spec, metadata: [['tag', tag], ...(spec.metadata ?? [])] });
+}
+
+export interface FrameRow {
+  frame_seq: number;
+  frame_id: number;
+  model_id: string;
+  model_version: string;
+  arm: string;
+  detection_count: number;
+}
+
+export interface DetectionRow {
+  frame_seq: number;
+  model_version: string;
+  arm: string;
+}
+
+export class RolloutRig {
+  readonly dir: string;
+  cp!: TestControlPlane;
+  private readonly agents: Agent[] = [];
+
+  private constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'edge-rollout-'));
+  }
+
+  static async start(): Promise<RolloutRig> {
+    const rig = new RolloutRig();
+    rig.cp = await TestControlPlane.start({ deviceId: DEVICE });
+    return rig;
+  }
+
+  /** Writes a model file into the rig's directory. */
+  writeModel(name: string, bytes: Uint8Array): string {
+    const path = join(this.dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  }
+
+  /** `count` frames: `distinct` GStreamer test-pattern JPEGs (white ball on black), linked round-robin. */
+  async imageSequence(name: string, count: number, distinct = 10, size = [64, 48] as const): Promise<string> {
+    const source = join(this.dir, `${name}-src`);
+    mkdirSync(source, { recursive: true });
+    await makeJpegs(source, distinct, size[0], size[1]);
+    const dir = join(this.dir, name);
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < count; i++) symlinkSync(join(source, `img-${String(i % distinct).padStart(3, '0')}.jpg`), join(dir, `frame-${String(i).padStart(5, '0')}.jpg`));
+    return dir;
+  }
+
+  /** An agent config: `cameras` on the baseline `modelPath`, the rig's control plane unless `control` is null. */
+  config(options: {
+    modelPath: string;
+    cameras: readonly Record<string, unknown>[];
+    dataDir?: string;
+    control?: Record<string, unknown> | null;
+    model?: Record<string, unknown>;
+  }): AgentConfig {
+    return parseConfig({
+      deviceId: DEVICE,
+      dataDir: options.dataDir ?? join(this.dir, 'data'),
+      model: { path: options.modelPath, id: 'base', version: 'b0', providers: ['cpu'], ...options.model },
+      cameras: options.cameras,
+      ...(options.control === null ? {} : { control: this.cp.controlConfig(options.control) }),
+      metrics: { enabled: false },
+    });
+  }
+
+  async startAgent(config: AgentConfig, logger: Logger = silentLogger): Promise<Agent> {
+    const agent = new Agent({ config, logger });
+    this.agents.push(agent);
+    await agent.start();
+    return agent;
+  }
+
+  /** Read-only view of an outbox (WAL: readable while the agent writes). */
+  outbox(dataDir = join(this.dir, 'data')): { frames(camera: string): FrameRow[]; detections(camera: string): DetectionRow[]; close(): void } {
+    const db = new Database(join(dataDir, 'outbox.sqlite'), { readonly: true, fileMustExist: true });
+    return {
+      frames: (camera) =>
+        db
+          .prepare<[string], FrameRow>('SELECT frame_seq, frame_id, model_id, model_version, arm, detection_count FROM frames WHERE camera_id = ? ORDER BY frame_seq')
+          .all(camera),
+      detections: (camera) =>
+        db.prepare<[string], DetectionRow>('SELECT frame_seq, model_version, arm FROM detections WHERE camera_id = ? ORDER BY seq').all(camera),
+      close: () => db.close(),
+    };
+  }
+
+  async stop(): Promise<void> {
+    for (const a of this.agents.splice(0)) await a.stop().catch(() => undefined);
+    await this.cp.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
