@@ -39,6 +39,22 @@ export interface DetectionRow {
   arm: string;
 }
 
+/** A sample's value from the agent's /metrics text (labels must match exactly), or 0 when absent. */
+export async function metric(agent: Agent, name: string, labels: Record<string, string>): Promise<number> {
+  const text = await agent.metricsRegistry!.metrics();
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',');
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = (m[2] ?? '').split(/,(?=[a-zA-Z_]+=")/).filter((x) => x !== '').sort().join(',');
+    if (got === want) return Number(m[3]);
+  }
+  return 0;
+}
+
 export class RolloutRig {
   readonly dir: string;
   cp!: TestControlPlane;

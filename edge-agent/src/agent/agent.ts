@@ -219,6 +219,11 @@ export class Agent {
     return new ModelManager({ deviceId: config.deviceId, cameras, model: config.model, pool: this.pool!, logger: logger.child({ component: 'models' }), control, observer: metrics });
   }
 
+  /** The agent's Prometheus registry (what /metrics serves); null before start. */
+  get metricsRegistry(): AgentMetrics['registry'] | null {
+    return this.metrics?.registry ?? null;
+  }
+
   /** The model manager (tests and embedders observe swaps with `onReport`); null before start. */
   get models(): ModelManager | null {
     return this.manager;
