@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setOnnxRuntimeLogLevel } from '@edgefleet/vision';
+import { runtimeFailingDetector } from '@edgefleet/vision/testing/onnx-builder';
+import { repoRoot } from './capture-fixtures.js';
+import { waitUntil } from './control-plane-fixture.js';
+import { metric, RolloutRig, tinyDetector } from './rollout-harness.js';
+
+setOnnxRuntimeLogLevel('fatal');
+
+/** ../shared/models/<name>, read in place (never copied into the repository). */
+function sharedModel(name: string): string {
+  const path = resolve(repoRoot, '..', 'shared', 'models', name);
+  if (!existsSync(path)) throw new Error(`shared test data missing at ${path}`);
+  return path;
+}
+
+/**
+ * The frames are GStreamer's test pattern (a white ball on black): the runtime-failing detector passes its
+ * warm-up on a grey frame and fails on every one of them ("indices element out of data bounds").
+ */
+describe('automatic rollback', () => {
+  let rig: RolloutRig;
+  let baseline: string;
+  before(async () => {
+    rig = await RolloutRig.start();
+    baseline = rig.writeModel('base.onnx', tinyDetector('base'));
+  });
+  after(() => rig.stop());
+
+  it('rolls a primary that fails at run time back to the previous primary, reloaded from disk', async () => {
+    const seq = await rig.imageSequence('seq-primary', 20);
+    const dataDir = join(rig.dir, 'data-primary');
+    const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam1', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }] }));
+    const good = rig.cp.publish(tinyDetector('good'), { modelId: 'det', version: 'good' });
+    rig.cp.assign({ cameraId: 'cam1', primary: good });
+    await rig.cp.waitForReport((r) => r.sha256 === good.sha256 && r.state === 'active', 'good active');
+
+    const bad = rig.cp.publish(runtimeFailingDetector({ metadata: [['tag', 'bad-primary']] }), { modelId: 'det', version: 'bad' });
+    const policy = { maxErrorRate: 0.2, errorWindowFrames: 10, p95LatencyBudgetMs: 0, latencyWindowFrames: 0, crashLoopRestarts: 0, crashLoopWindowS: 0 };
+    rig.cp.assign({ cameraId: 'cam1', primary: bad, policy });
+    await rig.cp.waitForReport((r) => r.sha256 === bad.sha256 && r.state === 'active', 'bad model passes its warm-up and goes live');
+    const rolledBack = await rig.cp.waitForReport((r) => r.sha256 === bad.sha256 && r.state === 'rolled_back', 'automatic rollback');
+    assert.equal(rolledBack.arm, 'primary');
+    assert.equal(rolledBack.rolledBackTo, good.sha256);
+    assert.match(rolledBack.reason, /^inference errors: 3 of the last 10 frames, above the 0\.2 error rate \(last: .*indices element out of data bounds/);
+    assert.equal(agent.status().cameras['cam1']!.models?.primary.version, 'good', 'the previous primary serves again');
+    assert.equal(await metric(agent, 'edge_model_rollbacks_total', { camera: 'cam1', reason: 'error_rate' }), 1);
+    // 3 broke the budget; a frame or two more may fail while the previous primary reloads.
+    assert.ok((await metric(agent, 'edge_inference_errors_total', { camera: 'cam1', model: 'det', version: 'bad', arm: 'primary' })) >= 3);
+
+    const outbox = rig.outbox(dataDir);
+    try {
+      await waitUntil(() => outbox.frames('cam1').at(-1)?.model_version === 'good' && outbox.frames('cam1').filter((f) => f.model_version === 'good').length > 20, 'frames on the good model after the rollback');
+      assert.ok(!outbox.frames('cam1').some((f) => f.model_version === 'bad'), 'the failing model stored no frame');
+    } finally {
+      outbox.close();
+    }
+    await agent.stop();
+  });
+
+  it('removes a split candidate that fails at run time; its frames go to the primary, none is lost', async () => {
+    const seq = await rig.imageSequence('seq-candidate', 600);
+    const dataDir = join(rig.dir, 'data-candidate');
+    const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam2', uri: `dir://${seq}` }] }));
+    const primary = rig.cp.publish(tinyDetector('cand-primary'), { modelId: 'det', version: 'p' });
+    const bad = rig.cp.publish(runtimeFailingDetector({ metadata: [['tag', 'bad-candidate']] }), { modelId: 'det', version: 'bad-c' });
+    const policy = { maxErrorRate: 0.2, errorWindowFrames: 10, p95LatencyBudgetMs: 0, latencyWindowFrames: 0, crashLoopRestarts: 0, crashLoopWindowS: 0 };
+    rig.cp.assign({ cameraId: 'cam2', primary, candidate: bad, candidateMode: 'split', splitBasisPoints: 5000, policy });
+    const rolledBack = await rig.cp.waitForReport((r) => r.sha256 === bad.sha256 && r.state === 'rolled_back', 'candidate rolled back');
+    assert.equal(rolledBack.arm, 'candidate');
+    assert.equal(rolledBack.rolledBackTo, primary.sha256);
+    assert.match(rolledBack.reason, /^inference errors: 3 of the last 10 frames/);
+    await agent.idle();
+    const status = agent.status().cameras['cam2']!;
+    assert.equal(status.models?.candidate, null);
+    await agent.stop();
+    const outbox = rig.outbox(dataDir);
+    const frames = outbox.frames('cam2');
+    outbox.close();
+    assert.equal(frames.length, 600, 'every frame stored, the candidate\'s failures included');
+    assert.deepEqual(
+      frames.map((f) => f.frame_id),
+      frames.map((_, i) => i),
+    );
+    assert.ok(!frames.some((f) => f.model_version === 'bad-c'));
+  });
+
+  it('rolls back a shadow candidate whose p95 inference time breaks the latency budget (yolov8n against 20 ms)', async () => {
+    const seq = await rig.imageSequence('seq-latency', 20);
+    const dataDir = join(rig.dir, 'data-latency');
+    const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam3', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }] }));
+    const primary = rig.cp.publish(tinyDetector('lat-primary'), { modelId: 'det', version: 'fast' });
+    const heavy = rig.cp.publish(readFileSync(sharedModel('yolov8n_int8.onnx')), { modelId: 'yolov8n', version: 'heavy' });
+    const policy = { maxErrorRate: 0, errorWindowFrames: 0, p95LatencyBudgetMs: 20, latencyWindowFrames: 10, crashLoopRestarts: 0, crashLoopWindowS: 0 };
+    rig.cp.assign({ cameraId: 'cam3', primary, candidate: heavy, candidateMode: 'shadow', policy });
+    await rig.cp.waitForReport((r) => r.sha256 === heavy.sha256 && r.state === 'active', 'heavy shadow active', 60_000);
+    const rolledBack = await rig.cp.waitForReport((r) => r.sha256 === heavy.sha256 && r.state === 'rolled_back', 'latency rollback', 60_000);
+    assert.equal(rolledBack.arm, 'shadow');
+    assert.equal(rolledBack.rolledBackTo, primary.sha256);
+    assert.match(rolledBack.reason, /^latency: p95 inference time \d+\.\d ms over the last 10 frames, above the 20 ms budget$/);
+    const status = agent.status().cameras['cam3']!;
+    assert.equal(status.models?.primary.version, 'fast', 'the primary, under budget, stays');
+    assert.equal(status.models?.candidate, null);
+    assert.equal(await metric(agent, 'edge_model_rollbacks_total', { camera: 'cam3', reason: 'latency' }), 1);
+    assert.equal(await metric(agent, 'edge_inferences_total', { camera: 'cam3', model: 'yolov8n', version: 'heavy', arm: 'shadow' }), 10);
+    await agent.stop();
+  });
+});
