@@ -93,4 +93,20 @@ describe('crash loop after an activation', () => {
     // The rolled-back revision is handled: the same snapshot does not bring the suspect back.
     assert.equal(rig.cp.reports.filter((r) => r.sha256 === suspect.sha256 && r.state === 'active').length, 1);
   });
+
+  it('marks an activation that survives the crash-loop window stable, so later restarts no longer count against it', async () => {
+    const seq = await rig.imageSequence('seq-stable', 10);
+    const dataDir = join(rig.dir, 'data-stable');
+    const agent = await rig.startAgent(
+      rig.config({ modelPath: rig.writeModel('base-s.onnx', tinyDetector('stable-base')), dataDir, cameras: [{ id: 'cam-s', uri: `dir://${seq}`, loop: true, realtime: true, fps: 20 }] }),
+    );
+    const m = rig.cp.publish(tinyDetector('stable'), { modelId: 'det', version: 'stable' });
+    const policy = { maxErrorRate: 0, errorWindowFrames: 0, p95LatencyBudgetMs: 0, latencyWindowFrames: 0, crashLoopRestarts: 2, crashLoopWindowS: 1 };
+    rig.cp.assign({ cameraId: 'cam-s', primary: m, policy });
+    await rig.cp.waitForReport((r) => r.sha256 === m.sha256 && r.state === 'active', 'active');
+    const activation = () => agent.status().models['cam-s']?.activation;
+    assert.deepEqual([activation()?.arm, activation()?.sha256, activation()?.stable], ['primary', m.sha256, false]);
+    await waitUntil(() => activation()?.stable === true, 'stable after 1 s');
+    await agent.stop();
+  });
 });
