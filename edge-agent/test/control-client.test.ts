@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AssignmentSnapshot, ModelStatusReport } from '@edgefleet/proto';
 import { OnnxDetector } from '@edgefleet/vision';
 import { constantDetector } from '@edgefleet/vision/testing/onnx-builder';
+import { parseConfig } from '../src/config/load-config.js';
 import { ControlClient } from '../src/control/control-client.js';
+import { controlSettings, type ControlSettings } from '../src/control/control-settings.js';
 import { StatusReporter } from '../src/control/status-reporter.js';
 import { redactSourceUri } from '../src/control/watch-request.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -16,7 +19,13 @@ import { TestControlPlane, waitUntil } from './control-plane-fixture.js';
 
 const DEVICE = 'client-dev';
 
-function clientFor(cp: TestControlPlane, password: string, onSnapshot: (s: AssignmentSnapshot) => void, known = () => 0): ControlClient {
+function clientFor(
+  cp: TestControlPlane,
+  password: string,
+  onSnapshot: (s: AssignmentSnapshot) => void,
+  known = () => 0,
+  settings: Partial<ControlSettings> = {},
+): ControlClient {
   return new ControlClient({
     settings: {
       url: cp.url,
@@ -26,6 +35,7 @@ function clientFor(cp: TestControlPlane, password: string, onSnapshot: (s: Assig
       reconnectMaxMs: 200,
       callTimeoutMs: 2000,
       downloadChunkBytes: 65_536,
+      ...settings,
     },
     deviceId: DEVICE,
     logger: silentLogger,
@@ -121,6 +131,79 @@ describe('control client', () => {
     } finally {
       await reporter.stop(0);
       await client.stop();
+    }
+  });
+});
+
+/** A CA and two certificates it signs (openssl CLI): the control plane's and the device's (CN = device id). */
+function certificates(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> {
+  const f = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-subj', '/CN=edgefleet-test-ca', '-days', '2');
+  for (const [name, cn, san] of [
+    ['server', 'control-plane.test', 'subjectAltName=DNS:control-plane.test'],
+    ['client', DEVICE, 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    writeFileSync(f(`${name}.ext`), `${san}\n`);
+    openssl('req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`);
+    openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', '2', '-extfile', f(`${name}.ext`));
+  }
+  return { ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') };
+}
+
+describe('control client over mTLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-control-tls-'));
+  let cp: TestControlPlane;
+  let pem: ReturnType<typeof certificates>;
+  before(async () => {
+    pem = certificates(dir);
+    cp = await TestControlPlane.start({
+      deviceId: DEVICE,
+      tls: { cert: readFileSync(pem.serverCert), key: readFileSync(pem.serverKey), clientCa: readFileSync(pem.ca) },
+    });
+  });
+  after(async () => {
+    await cp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const settingsFrom = (control: Record<string, unknown>) =>
+    controlSettings(
+      parseConfig({
+        deviceId: DEVICE,
+        model: { path: '/m.onnx' },
+        cameras: [{ id: 'cam', uri: 'testsrc://' }],
+        control: { url: cp.url, publicKey: cp.signer.publicKeyBase64, password: cp.password, tlsCaFile: pem.ca, tlsServerName: 'control-plane.test', ...control },
+      }),
+    )!;
+
+  it('watches over mTLS with the CA, client certificate and key named in the config', async () => {
+    const client = clientFor(cp, cp.password, () => undefined, () => 0, settingsFrom({ tlsCertFile: pem.clientCert, tlsKeyFile: pem.clientKey }));
+    client.start();
+    try {
+      await waitUntil(() => client.stats().state === 'watching', 'watching over mTLS');
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('cannot connect without a client certificate, nor to a server its CA did not sign', async () => {
+    const noCert = clientFor(cp, cp.password, () => assert.fail('no snapshot without a client certificate'), () => 0, settingsFrom({}));
+    const otherCa = clientFor(cp, cp.password, () => assert.fail('no snapshot from an unverified server'), () => 0, {
+      ...settingsFrom({ tlsCertFile: pem.clientCert, tlsKeyFile: pem.clientKey }),
+      tls: { cert: readFileSync(pem.clientCert), key: readFileSync(pem.clientKey), serverName: 'control-plane.test' },
+    });
+    noCert.start();
+    otherCa.start();
+    try {
+      await waitUntil(() => noCert.stats().reconnects >= 2 && otherCa.stats().reconnects >= 2, 'refused attempts');
+      assert.equal(noCert.stats().connects + otherCa.stats().connects, 0);
+      assert.match(noCert.stats().lastError ?? '', /UNAVAILABLE/);
+      assert.match(otherCa.stats().lastError ?? '', /UNAVAILABLE/);
+    } finally {
+      await noCert.stop();
+      await otherCa.stop();
     }
   });
 });

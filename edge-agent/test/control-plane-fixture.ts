@@ -70,6 +70,13 @@ export interface ServeOverride {
   readonly cutAfter?: number;
 }
 
+/** Server certificate and key (PEM); with `clientCa`, clients must present a certificate it signed (mTLS). */
+export interface TestServerTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly clientCa?: Buffer;
+}
+
 export type AssignmentInput = Pick<CameraAssignment, 'cameraId' | 'primary'> & Partial<Omit<CameraAssignment, 'cameraId' | 'primary' | 'revision'>>;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -99,11 +106,12 @@ export class TestControlPlane {
   private constructor(
     readonly deviceId: string,
     readonly password: string,
+    private readonly tls: TestServerTls | null,
   ) {}
 
-  /** Listens on 127.0.0.1 (an ephemeral port unless `port` is given). */
-  static async start(options: { deviceId: string; password?: string; port?: number }): Promise<TestControlPlane> {
-    const cp = new TestControlPlane(options.deviceId, options.password ?? 'device-secret');
+  /** Listens on 127.0.0.1 (an ephemeral port unless `port` is given); plain text unless `tls` is given. */
+  static async start(options: { deviceId: string; password?: string; port?: number; tls?: TestServerTls }): Promise<TestControlPlane> {
+    const cp = new TestControlPlane(options.deviceId, options.password ?? 'device-secret', options.tls ?? null);
     await cp.listen(options.port ?? 0);
     return cp;
   }
@@ -124,8 +132,11 @@ export class TestControlPlane {
       downloadModel: (call: grpc.ServerWritableStream<Buffer, ModelChunk>) => this.onDownload(call),
       reportModelStatus: (call: grpc.ServerUnaryCall<Buffer, ModelStatusAck>, done: grpc.sendUnaryData<ModelStatusAck>) => this.onReport(call, done),
     });
+    const credentials = this.tls
+      ? grpc.ServerCredentials.createSsl(this.tls.clientCa ?? null, [{ cert_chain: this.tls.cert, private_key: this.tls.key }], this.tls.clientCa !== undefined)
+      : grpc.ServerCredentials.createInsecure();
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      server.bindAsync(`127.0.0.1:${port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
     );
     this.server = server;
   }
