@@ -2,7 +2,7 @@
 // broker, PGlite database, REST API) and one edge agent whose camera's detections flow into the database.
 // Until the project's own base model (models/base/edgefleet-base.onnx, `npm run base-model`) exists, the
 // demo camera uses the test model and photos in ../shared; it says so and stops when that folder is missing.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -67,23 +67,28 @@ const cp = start('control plane', [join(root, 'control-plane', 'bin', 'control-p
   CP_MQTT__HOST: '127.0.0.1',
   CP_MQTT__PORT: process.env.FLEET_MQTT_PORT ?? '0',
   CP_HTTP__PORT: process.env.FLEET_HTTP_PORT ?? '0',
+  CP_GRPC__PORT: process.env.FLEET_GRPC_PORT ?? '0',
 });
 cp.stderr.pipe(process.stderr);
 const ports = await new Promise((resolvePorts) => {
   const found = {};
   createInterface({ input: cp.stdout }).on('line', (line) => {
     console.log(`[control-plane] ${line}`);
-    const m = /^(mqtt|http) port: (\d+)/.exec(line);
+    const m = /^(mqtt|http|grpc) port: (\d+)/.exec(line);
     if (m) found[m[1]] = Number(m[2]);
-    if (found.mqtt && found.http) resolvePorts(found);
+    const token = /^admin token file: (.+)$/.exec(line);
+    if (token) found.tokenFile = token[1];
+    if (line.startsWith('database: ')) resolvePorts(found);
   });
 });
 const api = `http://127.0.0.1:${ports.http}`;
+// The REST API needs a bearer token: the control plane generated an admin token into its data directory.
+const auth = { authorization: `Bearer ${readFileSync(ports.tokenFile, 'utf8').trim()}` };
 
 // 2. Enrol the device (a new password each start; only its hash is stored by the control plane).
 const res = await fetch(`${api}/api/v1/devices`, {
   method: 'POST',
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...auth },
   body: JSON.stringify({ deviceId: 'demo-box', rotate: true }),
 });
 if (res.status !== 201) {
@@ -124,13 +129,13 @@ createInterface({ input: agent.stdout }).on('line', (line) => {
     console.log(line);
   }
 });
-log(`REST ${api} (try ${api}/api/v1/devices/demo-box/cameras/${camera.id}/detections?limit=5), agent metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics`);
+log(`REST ${api} with the admin token in ${ports.tokenFile} (try curl -H "Authorization: Bearer $(cat ${ports.tokenFile})" ${api}/api/v1/devices/demo-box/cameras/${camera.id}/detections?limit=5), API docs ${api}/docs, agent metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics`);
 log(`data in ${dataDir}; Ctrl-C stops the fleet`);
 
 // 4. Every few seconds: what the database holds.
 setInterval(async () => {
   try {
-    const stats = await (await fetch(`${api}/api/v1/ingest/stats`)).json();
+    const stats = await (await fetch(`${api}/api/v1/ingest/stats`, { headers: auth })).json();
     log(`database: ${stats.insertedFrames} frames, ${stats.insertedDetections} detections ingested (duplicates ignored: ${stats.duplicateRows}, rejected: ${stats.rejectedTotal})`);
   } catch (err) {
     if (!stopping) log(`stats unavailable: ${err.message}`);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from './bench-util.js';
@@ -7,6 +8,8 @@ import { repoRoot } from './bench-util.js';
 export interface ControlPlaneProcess {
   readonly mqttPort: number;
   readonly httpPort: number;
+  /** The bootstrap admin token it generated (read from the file its banner names). */
+  readonly adminToken: string;
   /** SIGTERM, then SIGKILL if it has not exited after `timeoutMs`. Safe to call twice. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -26,6 +29,8 @@ export async function startControlPlaneProcess(databaseUrl: string, dataDir: str
       CP_MQTT__PORT: '0',
       CP_HTTP__HOST: '127.0.0.1',
       CP_HTTP__PORT: '0',
+      CP_GRPC__HOST: '127.0.0.1',
+      CP_GRPC__PORT: '0',
       CP_LOG__LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -40,28 +45,32 @@ export async function startControlPlaneProcess(databaseUrl: string, dataDir: str
   };
   try {
     const ports = await readPorts(child, exited);
-    return { ...ports, stop };
+    return { mqttPort: ports.mqttPort, httpPort: ports.httpPort, adminToken: readFileSync(ports.adminTokenFile, 'utf8').trim(), stop };
   } catch (err) {
     await stop(2000);
     throw err;
   }
 }
 
-/** The `mqtt port: N` and `http port: N` lines of the start banner. */
-function readPorts(child: ChildProcess, exited: Promise<number | null>): Promise<{ mqttPort: number; httpPort: number }> {
+/** The `mqtt port: N`, `http port: N` and `admin token file: PATH` lines of the start banner. */
+function readPorts(child: ChildProcess, exited: Promise<number | null>): Promise<{ mqttPort: number; httpPort: number; adminTokenFile: string }> {
   return new Promise((resolve, reject) => {
     let mqttPort: number | null = null;
     let httpPort: number | null = null;
+    let adminTokenFile: string | null = null;
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => reject(new Error(`control-plane start printed no ports within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     lines.on('line', (line) => {
+      const token = /^admin token file: (.+)$/.exec(line);
+      if (token) adminTokenFile = token[1] as string;
       const m = /^(mqtt|http) port: (\d+)$/.exec(line);
-      if (!m) return;
-      if (m[1] === 'mqtt') mqttPort = Number(m[2]);
-      else httpPort = Number(m[2]);
-      if (mqttPort !== null && httpPort !== null) {
+      if (m) {
+        if (m[1] === 'mqtt') mqttPort = Number(m[2]);
+        else httpPort = Number(m[2]);
+      }
+      if (mqttPort !== null && httpPort !== null && adminTokenFile !== null) {
         clearTimeout(timer);
-        resolve({ mqttPort, httpPort });
+        resolve({ mqttPort, httpPort, adminTokenFile });
       }
     });
     void exited.then((code) => {

@@ -269,6 +269,8 @@ async function bareRound(store: Store, frames: readonly OutboxFrame[], label: st
 interface RigControlPlane {
   readonly mqttPort: number;
   readonly httpPort: number;
+  /** The control plane's bootstrap admin token (REST calls). */
+  readonly adminToken: string;
   /** How often to look at the ingest counters while waiting. */
   readonly pollMs: number;
   ingest(): Promise<IngestStatsSnapshot>;
@@ -276,12 +278,13 @@ interface RigControlPlane {
 }
 
 async function inProcessControlPlane(store: Store, dataDir: string): Promise<RigControlPlane> {
-  const config = parseControlPlaneConfig({ dataDir, mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } });
+  const config = parseControlPlaneConfig({ dataDir, mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 } });
   const cp = new ControlPlane(config, { store, logger: cpLogger });
   await cp.start();
   return {
     mqttPort: cp.info.mqtt.port as number,
     httpPort: cp.info.http.port,
+    adminToken: cp.adminToken as string,
     // In memory and committed-only (counted after the flush's statement returned): cheap to poll often.
     pollMs: 5,
     ingest: async () => cp.stats.snapshot(),
@@ -294,9 +297,10 @@ async function childControlPlane(databaseUrl: string, dataDir: string): Promise<
   return {
     mqttPort: child.mqttPort,
     httpPort: child.httpPort,
+    adminToken: child.adminToken,
     pollMs: 20,
     ingest: async () => {
-      const res = await fetch(`http://127.0.0.1:${child.httpPort}/api/v1/ingest/stats`);
+      const res = await fetch(`http://127.0.0.1:${child.httpPort}/api/v1/ingest/stats`, { headers: { authorization: `Bearer ${child.adminToken}` } });
       if (res.status !== 200) throw new Error(`GET /api/v1/ingest/stats: ${res.status} ${await res.text()}`);
       return (await res.json()) as IngestStatsSnapshot;
     },
@@ -340,7 +344,7 @@ async function syncRig(frames: readonly OutboxFrame[], label: string, startCp: (
     cp = await startCp(join(dir, 'cp'));
     const res = await fetch(`http://127.0.0.1:${cp.httpPort}/api/v1/devices`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.adminToken}` },
       body: JSON.stringify({ deviceId: device }),
     });
     if (res.status !== 201) throw new Error(`enrolment of ${device} failed: ${res.status} ${await res.text()}`);

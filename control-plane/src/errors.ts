@@ -56,6 +56,7 @@ export const CP_ERRORS = {
   CP_ERR_ASSIGNMENT_NOT_FOUND: { message: 'camera has no assignment', status: 404 },
   CP_ERR_NO_CANDIDATE: { message: 'assignment has no candidate to promote', status: 409 },
   CP_ERR_NO_PREVIOUS_MODEL: { message: 'no previous model to roll back to', status: 409 },
+  CP_ERR_DOWNGRADE: { message: 'the model is older than the current primary: roll back instead', status: 409 },
   CP_ERR_GRPC: { message: 'gRPC server failed', status: 503 },
   CP_ERR_TLS: { message: 'TLS files cannot be read', status: 500 },
   CP_ERR_API: { message: 'control plane API request failed', status: 502 },

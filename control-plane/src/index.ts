@@ -44,6 +44,8 @@ export {
   type IngestConfig,
   type MqttConfig,
   type RetentionConfig,
+  type AuthConfig,
+  type GrpcConfig,
 } from './config/control-plane-config-schema.js';
 export { loadControlPlaneConfig, parseControlPlaneConfig, type ParseConfigOptions } from './config/load-control-plane-config.js';
 export { redactUrl } from './config/redact-url.js';
@@ -115,9 +117,38 @@ export { MetricsHandler } from './ingest/handlers/metrics-handler.js';
 export { embeddedIngestGate } from './ingest/embedded-ingest-gate.js';
 export { MqttIngestClient, type MqttIngestClientOptions } from './ingest/mqtt-ingest-client.js';
 
+// Registry: signing, uploads, assignments, events
+export { ModelSigner, type SignedFields, type SigningKeyInfo } from './signing/model-signer.js';
+export { ModelRegistry, type ModelRegistryDeps, type UploadRequest } from './models/model-registry.js';
+export { validateOnnxDetector, type ModelFacts, type ModelValidator } from './models/model-validator.js';
+export { UploadSpool } from './models/upload-spool.js';
+export {
+  AssignmentService,
+  descriptor,
+  MAX_PREVIOUS_PRIMARIES,
+  type AssignmentServiceDeps,
+  type AssignmentView,
+  type AssignSpec,
+  type ModelRef,
+} from './assignments/assignment-service.js';
+export { AssignmentResync, type AssignmentResyncDeps } from './assignments/assignment-resync.js';
+export { EventBus, type AssignmentChanged, type ControlPlaneEvents } from './events/event-bus.js';
+export { createRegistryServices, type RegistryServices, type RegistryServicesOptions } from './server/registry-services.js';
+
+// Auth
+export { API_ROLES, generateApiToken, hashApiToken, matchApiToken, type ApiRole, type ApiTokenEntry, type ApiPrincipal } from './auth/api-token.js';
+export { loadOrCreateBootstrapToken } from './auth/bootstrap-token.js';
+
+// gRPC
+export { FleetControlServer, type FleetControlServerOptions, type GrpcSecurity } from './grpc/grpc-server.js';
+export { DeviceAuthenticator, type CallIdentity, type DeviceAuthenticatorOptions } from './grpc/device-authenticator.js';
+export { WatchRegistry } from './grpc/watch-registry.js';
+export { toGrpcStatus } from './grpc/grpc-status.js';
+export { chunkSizeFor, MIN_CHUNK_BYTES } from './grpc/handlers/download-model.js';
+
 // REST API and composition
-export { buildHttpApp } from './api/http-app.js';
-export type { ApiContext } from './api/api-context.js';
+export { buildHttpApp, type HttpAppOptions } from './api/http-app.js';
+export type { ApiContext, RouteAccess } from './api/api-context.js';
 export { ControlPlane, type ControlPlaneDeps, type ControlPlaneInfo } from './server/control-plane.js';
 export { PartitionMaintainer } from './server/partition-maintainer.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './server/logger.js';

@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  buildHttpApp,
-  DeviceCredentials,
-  IngestStats,
-  silentLogger,
-  verifyPassword,
-  type ApiContext,
-  type Store,
-} from '../src/index.js';
+import { IngestStats, verifyPassword, type ApiContext, type Store } from '../src/index.js';
+import { testApi } from './api-test-kit.js';
 import { makeRows } from './store-conformance.js';
 import { STORE_KINDS, lifo, openTestStore } from './ingest-test-kit.js';
 
 async function app(t: { after: (fn: () => void | Promise<void>) => void }, store: Store, overrides: Partial<ApiContext> = {}) {
-  const logged: string[] = [];
-  const logger = { ...silentLogger, error: (msg: string, f?: Record<string, unknown>) => void logged.push(JSON.stringify({ msg, ...f })) };
-  const context: ApiContext = {
-    store,
-    credentials: new DeviceCredentials({ store, passwordBytes: 24 }),
-    ingestStats: new IngestStats(),
-    enrolmentEnabled: true,
-    broker: () => ({ mode: 'embedded', port: 1883, connected: true }),
-    ...overrides,
-  };
-  const instance = await buildHttpApp(context, logger);
-  t.after(() => instance.close());
-  return { app: instance, logged };
+  const api = await testApi(t, store, overrides);
+  return { app: { inject: (opts: Parameters<typeof api.call>[0]) => api.call(opts) }, logged: api.logged };
 }
 
 for (const kind of STORE_KINDS) {

@@ -101,10 +101,10 @@ for (const kind of STORE_KINDS) {
 }
 
 /** Rotates a device's password over the REST API (the first one was only shown once, to the first connection). */
-async function enrolRotate(cp: { info: { http: { port: number } } }, deviceId: string): Promise<{ password: string }> {
+async function enrolRotate(cp: { info: { http: { port: number } }; adminToken: string | null }, deviceId: string): Promise<{ password: string }> {
   const res = await fetch(`http://127.0.0.1:${cp.info.http.port}/api/v1/devices`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.adminToken}` },
     body: JSON.stringify({ deviceId, rotate: true }),
   });
   assert.equal(res.status, 201);

@@ -51,7 +51,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(stats.stored.detections, 20);
       assert.equal(stats.insertedDetections, 600);
       assert.equal(stats.rejectedTotal, 0);
-      const res = await fetch(`http://127.0.0.1:${cp.info.http.port}/api/v1/devices/${device}/cameras/cam-1/detections?limit=5`);
+      const res = await fetch(`http://127.0.0.1:${cp.info.http.port}/api/v1/devices/${device}/cameras/cam-1/detections?limit=5`, { headers: { authorization: `Bearer ${cp.adminToken}` } });
       const body = (await res.json()) as { detections: { seq: number }[] };
       assert.deepEqual(
         body.detections.map((d) => d.seq),

@@ -74,6 +74,7 @@ export async function startControlPlane(
     ...input,
     mqtt: { host: '127.0.0.1', port: 0, ...input.mqtt },
     http: { host: '127.0.0.1', port: 0, ...input.http },
+    grpc: { host: '127.0.0.1', port: 0, ...input.grpc },
   });
   const cp = new ControlPlane(config, { store, logger: silentLogger });
   await cp.start();
@@ -167,11 +168,11 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
   }
 }
 
-/** Enrols a device over the REST API and returns its credentials. */
+/** Enrols a device over the REST API (with the control plane's bootstrap admin token) and returns its credentials. */
 export async function enrolOverHttp(cp: ControlPlane, deviceId: string): Promise<{ username: string; password: string; clientId: string }> {
   const res = await fetch(`http://127.0.0.1:${cp.info.http.port}/api/v1/devices`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.adminToken}` },
     body: JSON.stringify({ deviceId }),
   });
   if (res.status !== 201) throw new Error(`enrolment of ${deviceId} failed: ${res.status} ${await res.text()}`);

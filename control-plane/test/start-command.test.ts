@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ interface Running {
 
 async function start(env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, [BIN, 'start'], {
-    env: { ...process.env, CP_MQTT__HOST: '127.0.0.1', CP_MQTT__PORT: '0', CP_HTTP__PORT: '0', CP_LOG__LEVEL: 'warn', ...env },
+    env: { ...process.env, CP_MQTT__HOST: '127.0.0.1', CP_MQTT__PORT: '0', CP_HTTP__PORT: '0', CP_GRPC__HOST: '127.0.0.1', CP_GRPC__PORT: '0', CP_LOG__LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -53,13 +54,14 @@ async function stop(r: Running): Promise<number | null> {
 
 async function enrolPublishQuery(t: { after: (fn: () => void | Promise<void>) => void }, r: Running, deviceId: string, firstFrameSeq: number): Promise<number> {
   const http = `http://127.0.0.1:${r.lines['http port']}`;
-  const enrol = await fetch(`${http}/api/v1/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ deviceId, rotate: true }) });
+  const auth = { authorization: `Bearer ${readFileSync(r.lines['admin token file'] as string, 'utf8').trim()}` };
+  const enrol = await fetch(`${http}/api/v1/devices`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ deviceId, rotate: true }) });
   assert.equal(enrol.status, 201);
   const creds = (await enrol.json()) as { username: string; password: string; clientId: string };
   const client = await connectClient(t, `mqtt://127.0.0.1:${r.lines['mqtt port']}`, { protocolVersion: 4, ...creds });
   await publishAcked(client, detectionsTopic(deviceId), encodeDetectionBatch(makeBatch(deviceId, 'cam-1', { firstFrameSeq, frames: 3, perFrame: 2 })));
   await client.endAsync();
-  const res = await fetch(`${http}/api/v1/devices/${deviceId}/cameras/cam-1/detections?limit=100`);
+  const res = await fetch(`${http}/api/v1/devices/${deviceId}/cameras/cam-1/detections?limit=100`, { headers: auth });
   assert.equal(res.status, 200);
   return ((await res.json()) as { detections: unknown[] }).detections.length;
 }
@@ -73,13 +75,23 @@ test('control-plane start on the embedded defaults: prints ports and data direct
   assert.match(first.lines['http'] ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(first.lines['data dir'], dataDir);
   assert.equal(first.lines['database'], `pglite ${join(dataDir, 'pglite')}`);
+  assert.match(first.lines['grpc'] ?? '', /^127\.0\.0\.1:\d+ \(insecure\)$/);
+  assert.match(first.lines['grpc port'] ?? '', /^[1-9]\d*$/);
+  assert.match(first.lines['signing key'] ?? '', /^[0-9a-f]{16} [A-Za-z0-9+/]{43}=$/);
+  // The bootstrap admin token: its path is printed, never the token; the file is private.
+  const tokenFile = join(dataDir, 'admin.token');
+  assert.equal(first.lines['admin token file'], tokenFile);
+  assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dataDir, 'keys', 'model-signing-key.pem')).mode & 0o777, 0o600);
+  assert.ok(!first.stdout().includes(readFileSync(tokenFile, 'utf8').trim()));
   assert.equal(await enrolPublishQuery(t, first, 'box-1', 1), 6);
   assert.equal(await stop(first), 0);
   assert.match(first.stdout(), /stopping \(SIGTERM\)\nstopped\n$/);
 
-  // Same data directory: the rows are still there and new ones add up.
+  // Same data directory: the rows are still there and new ones add up; same token and signing key.
   const second = await start({ CP_DATA_DIR: dataDir });
   t.after(() => void second.child.kill('SIGKILL'));
+  assert.equal(second.lines['signing key'], first.lines['signing key']);
   assert.equal(await enrolPublishQuery(t, second, 'box-1', 4), 12);
   assert.equal(await stop(second), 0);
 });

@@ -92,6 +92,7 @@ export class FleetControlPlane {
       dataDir: this.dataDir,
       mqtt: { host: '127.0.0.1', port: this.mqttPort },
       http: { host: '127.0.0.1', port: 0 },
+      grpc: { host: '127.0.0.1', port: 0 },
     });
     this.cp = new ControlPlane(config, { store: this.store, logger: silentLogger });
     await this.cp.start();
@@ -105,9 +106,10 @@ export class FleetControlPlane {
   }
 
   async enrol(deviceId: string): Promise<{ username: string; password: string; clientId: string }> {
+    // No auth.tokens configured: the control plane made a bootstrap admin token in its data directory.
     const res = await fetch(`http://127.0.0.1:${this.cp!.info.http.port}/api/v1/devices`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.cp!.adminToken}` },
       body: JSON.stringify({ deviceId }),
     });
     if (res.status !== 201) throw new Error(`enrolment failed: ${res.status} ${await res.text()}`);

@@ -6,6 +6,8 @@ export const detectionsRoutes: FastifyPluginAsync = async (app) => {
     '/api/v1/devices/:device/cameras/:camera/detections',
     {
       schema: {
+        tags: ['detections'],
+        summary: 'A camera\'s most recent detections, newest first',
         params: {
           type: 'object',
           required: ['device', 'camera'],

@@ -3,7 +3,8 @@ import { describeError } from '../errors.js';
 
 /** GET /healthz: 200 when the database answers, 503 otherwise; says which store and broker mode run. */
 export const healthRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/healthz', async (_request, reply) => {
+  // Open (no token) and not rate limited: load balancers and systemd probes call it.
+  app.get('/healthz', { config: { access: 'public', rateLimit: false }, schema: { tags: ['health'], summary: 'Liveness and database health', security: [] } }, async (_request, reply) => {
     const broker = app.cp.broker();
     try {
       await app.cp.store.ping();

@@ -1,8 +1,9 @@
 /**
  * `control-plane start [--config FILE]` runs the control plane until SIGTERM or SIGINT. Without a file it
  * runs on the embedded defaults (aedes broker on :1883, PGlite in ./.data/control-plane, REST on
- * 127.0.0.1:8080); CP_* environment variables override any setting (e.g. CP_DATABASE_URL, CP_HTTP__PORT=0).
- * Prints where it listens and where its data lives as `key: value` lines on stdout.
+ * 127.0.0.1:8080, gRPC on :50051); CP_* environment variables override any setting (e.g. CP_DATABASE_URL,
+ * CP_HTTP__PORT=0). Prints where it listens, the model signing key and where its data (and the generated
+ * admin token) live as `key: value` lines on stdout; `database` is the last line.
  */
 
 import { parseArgs } from 'node:util';
@@ -48,6 +49,10 @@ export async function startCommand(args: string[], io: CliIo, options: StartComm
       `mqtt port: ${info.mqtt.port ?? 'n/a'}`,
       `http: http://${info.http.host}:${info.http.port}`,
       `http port: ${info.http.port}`,
+      ...(info.grpc ? [`grpc: ${info.grpc.host}:${info.grpc.port} (${info.grpc.security})`, `grpc port: ${info.grpc.port}`] : ['grpc: disabled']),
+      `signing key: ${info.signingKey.keyId} ${info.signingKey.publicKeyBase64}`,
+      // The path only: the token itself is never printed.
+      ...(info.adminTokenFile ? [`admin token file: ${info.adminTokenFile}`] : []),
       `data dir: ${info.dataDir}`,
       `database: ${info.database}`,
     ];

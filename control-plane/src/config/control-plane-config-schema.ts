@@ -71,12 +71,106 @@ export const MqttConfigSchema = Type.Object(
   { ...strict, default: {}, description: 'MQTT broker and ingest connection.' },
 );
 
+export const RateLimitConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Limit REST requests per client address (`@fastify/rate-limit`); over the limit: 429 `CP_ERR_RATE_LIMITED`. `/healthz` is exempt.' }),
+    max: Type.Integer({ minimum: 1, default: 600, description: 'Requests per client address and window.' }),
+    timeWindowMs: Type.Integer({ minimum: 100, default: 60_000, description: 'Length of the window in ms.' }),
+  },
+  { ...strict, default: {}, description: 'REST rate limiting.' },
+);
+
 export const HttpConfigSchema = Type.Object(
   {
-    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'REST API listen address. Loopback by default: the API has no token auth yet.' }),
+    host: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'REST API listen address. Every route but `/healthz`, `/openapi.json` and `/docs` needs a bearer token; loopback by default all the same, since the API speaks plain HTTP (put a TLS proxy in front to expose it).',
+    }),
     port: Type.Integer({ minimum: 0, maximum: 65_535, default: 8080, description: 'REST API port (0 picks a free one).' }),
+    rateLimit: RateLimitConfigSchema,
   },
   { ...strict, default: {}, description: 'REST API (fastify).' },
+);
+
+export const API_ROLE_NAMES = ['admin', 'viewer'] as const;
+
+export const AuthConfigSchema = Type.Object(
+  {
+    tokens: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'Who holds the token; the audit log records `token:<name>`.' }),
+          role: literals(API_ROLE_NAMES, { description: '`admin`: every route. `viewer`: GET routes only.' }),
+          tokenSha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Lower-case hex SHA-256 of the token (`printf %s "$TOKEN" | sha256sum`); the token itself is never stored.' }),
+        },
+        strict,
+      ),
+      {
+        default: [],
+        description: 'REST bearer tokens (`Authorization: Bearer <token>`). When empty, an admin token is generated at the first start into `adminTokenFile` and only its path is printed.',
+      },
+    ),
+    adminTokenFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'Where the generated admin token is kept (mode 0600) when `tokens` is empty. Default: `<dataDir>/admin.token`.' }),
+    ),
+  },
+  { ...strict, default: {}, description: 'REST API authentication: bearer tokens with roles.' },
+);
+
+export const GrpcConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Serve `fleet.v1.FleetControl` (assignment watch, model download, model status) to agents.' }),
+    host: Type.String({ minLength: 1, default: '0.0.0.0', description: 'gRPC listen address. Devices authenticate on every call, so it listens on every interface by default.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65_535, default: 50_051, description: 'gRPC port (0 picks a free one; the chosen port is printed at start as `grpc port: N`).' }),
+    tlsCertFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate chain of the server. With `tlsKeyFile`: TLS; without both: plaintext.' })),
+    tlsKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of the server certificate.' })),
+    tlsClientCaFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'mTLS: PEM CA bundle that client certificates must chain to. Every client must present one whose subject CN is its device id (checked against the device of the call), besides its Basic credentials.',
+      }),
+    ),
+    authCacheTtlMs: Type.Integer({
+      minimum: 0,
+      maximum: 3_600_000,
+      default: 30_000,
+      description: 'How long a verified device credential is trusted without running scrypt again (keyed by a hash of the credential). A rotated password keeps working for at most this long. 0 disables the cache.',
+    }),
+    keepaliveTimeMs: Type.Integer({ minimum: 1_000, default: 30_000, description: 'HTTP/2 keepalive ping interval towards agents, so a silently dead agent\'s watch stream is closed.' }),
+  },
+  { ...strict, default: {}, description: 'gRPC server for agents (proto/fleet/v1/control.proto).' },
+);
+
+export const ModelsConfigSchema = Type.Object(
+  {
+    maxUploadBytes: Type.Integer({ minimum: 1024, default: 512 * 1024 * 1024, description: 'Largest ONNX upload (bytes); bigger uploads get 413 `CP_ERR_MODEL_TOO_LARGE`. Streamed to disk, never held in memory.' }),
+  },
+  { ...strict, default: {}, description: 'Model registry: uploads and artifacts (content-addressed under `<dataDir>/artifacts`).' },
+);
+
+export const SigningConfigSchema = Type.Object(
+  {
+    keyFile: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'ed25519 private key (PKCS#8 PEM, mode 0600) that signs model artifacts; generated at the first start when missing. Replicas must share it. Default: `<dataDir>/keys/model-signing-key.pem`.',
+      }),
+    ),
+  },
+  { ...strict, default: {}, description: 'Model signing.' },
+);
+
+export const AssignmentsConfigSchema = Type.Object(
+  {
+    resyncIntervalMs: Type.Integer({
+      minimum: 100,
+      maximum: 600_000,
+      default: 2_000,
+      description: 'How often the assignment history is polled for changes made by other replicas (sharing one PostgreSQL), so this replica\'s agents get them too.',
+    }),
+  },
+  { ...strict, default: {}, description: 'Per-camera model assignments.' },
 );
 
 export const IngestConfigSchema = Type.Object(
@@ -151,6 +245,11 @@ export const ControlPlaneConfigSchema = Type.Object(
     ingest: IngestConfigSchema,
     retention: RetentionConfigSchema,
     enrolment: EnrolmentConfigSchema,
+    auth: AuthConfigSchema,
+    grpc: GrpcConfigSchema,
+    models: ModelsConfigSchema,
+    signing: SigningConfigSchema,
+    assignments: AssignmentsConfigSchema,
     log: LogConfigSchema,
   },
   strict,
@@ -164,6 +263,8 @@ export type MqttConfig = ControlPlaneConfig['mqtt'];
 export type HttpConfig = ControlPlaneConfig['http'];
 export type IngestConfig = ControlPlaneConfig['ingest'];
 export type RetentionConfig = ControlPlaneConfig['retention'];
+export type AuthConfig = ControlPlaneConfig['auth'];
+export type GrpcConfig = ControlPlaneConfig['grpc'];
 /** What a config file may contain: every field optional where the schema has a default. */
 export type ControlPlaneConfigInput = Static<typeof ControlPlaneConfigSchema> extends infer C ? DeepPartial<C> : never;
 type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { CpError } from '../errors.js';
@@ -66,12 +66,22 @@ export function parseControlPlaneConfig(raw: unknown, options: ParseConfigOption
   }
   const mqtt = defaulted.mqtt as { mode?: unknown; url?: unknown } | undefined;
   if (mqtt?.mode === 'external' && typeof mqtt.url !== 'string') problems.push('/mqtt/url: required when /mqtt/mode is "external"');
+  const grpc = defaulted.grpc as { tlsCertFile?: unknown; tlsKeyFile?: unknown; tlsClientCaFile?: unknown } | undefined;
+  if ((grpc?.tlsCertFile === undefined) !== (grpc?.tlsKeyFile === undefined)) problems.push('/grpc/tlsCertFile: set together with /grpc/tlsKeyFile (both or neither)');
+  if (grpc?.tlsClientCaFile !== undefined && grpc.tlsCertFile === undefined) problems.push('/grpc/tlsClientCaFile: mTLS needs /grpc/tlsCertFile and /grpc/tlsKeyFile too');
   if (problems.length > 0) {
     throw new CpError('CP_ERR_CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { details: problems });
   }
   const config = defaulted as unknown as Mutable<ControlPlaneConfig>;
   const baseDir = options.baseDir ?? process.cwd();
-  config.dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(baseDir, config.dataDir);
+  const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  config.dataDir = absolute(config.dataDir);
+  config.auth.adminTokenFile = absolute(config.auth.adminTokenFile ?? join(config.dataDir, 'admin.token'));
+  config.signing.keyFile = absolute(config.signing.keyFile ?? join(config.dataDir, 'keys', 'model-signing-key.pem'));
+  for (const key of ['tlsCertFile', 'tlsKeyFile', 'tlsClientCaFile'] as const) {
+    const file = config.grpc[key];
+    if (file !== undefined) config.grpc[key] = absolute(file);
+  }
   config.mqtt.clientId ??= `cp-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}`;
   return deepFreeze(config) as ControlPlaneConfig;
 }

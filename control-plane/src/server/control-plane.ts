@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildHttpApp } from '../api/http-app.js';
+import { AssignmentResync } from '../assignments/assignment-resync.js';
+import { hashApiToken, type ApiTokenEntry } from '../auth/api-token.js';
+import { loadOrCreateBootstrapToken } from '../auth/bootstrap-token.js';
 import { TopicAuthorizer } from '../broker/authorizer.js';
 import { DeviceCredentials } from '../broker/device-credentials.js';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
@@ -15,15 +18,23 @@ import { StatusHandler } from '../ingest/handlers/status-handler.js';
 import { IngestPipeline } from '../ingest/ingest-pipeline.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { MqttIngestClient } from '../ingest/mqtt-ingest-client.js';
+import { DeviceAuthenticator } from '../grpc/device-authenticator.js';
+import { FleetControlServer, type GrpcSecurity } from '../grpc/grpc-server.js';
+import { WatchRegistry } from '../grpc/watch-registry.js';
+import type { ModelValidator } from '../models/model-validator.js';
+import type { SigningKeyInfo } from '../signing/model-signer.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { createLogger, type Logger } from './logger.js';
 import { PartitionMaintainer } from './partition-maintainer.js';
+import { createRegistryServices, type RegistryServices } from './registry-services.js';
 
 /**
- * The control plane's composition root: configuration → store (migrated) → partitions → ingest →
- * broker (embedded, with the ingest as its publish gate) or ingest client (external broker) → REST.
- * Stop runs the other way, committing what the ingest holds before the broker goes.
+ * The control plane's composition root: configuration → store (migrated) → partitions → registry services
+ * (artifact store, signing key, model registry, assignments, event bus) → ingest → broker (embedded, with
+ * the ingest as its publish gate) or ingest client (external broker) → REST (bearer tokens) → gRPC for
+ * agents → assignment resync. Stop runs the other way, committing what the ingest holds before the
+ * broker goes.
  */
 
 export interface ControlPlaneDeps {
@@ -31,11 +42,18 @@ export interface ControlPlaneDeps {
   readonly now?: () => number;
   /** Only for tests: an already opened store (otherwise built from the configuration). */
   readonly store?: Store;
+  /** Only for tests: how uploads are validated (default: loaded with ONNX Runtime). */
+  readonly validateModel?: ModelValidator;
 }
 
 export interface ControlPlaneInfo {
   readonly mqtt: { readonly mode: 'embedded' | 'external'; readonly host: string | null; readonly port: number | null; readonly url: string | null };
   readonly http: { readonly host: string; readonly port: number };
+  /** null when gRPC is disabled. */
+  readonly grpc: { readonly host: string; readonly port: number; readonly security: GrpcSecurity } | null;
+  readonly signingKey: SigningKeyInfo;
+  /** Where the generated admin token is kept; null when `auth.tokens` are configured. */
+  readonly adminTokenFile: string | null;
   readonly dataDir: string;
   /** `pglite <dir>` or `postgres <redacted URL>`. */
   readonly database: string;
@@ -50,8 +68,12 @@ export class ControlPlane {
   private broker: EmbeddedBroker | null = null;
   private ingestClient: MqttIngestClient | null = null;
   private http: FastifyInstance | null = null;
+  private grpc: FleetControlServer | null = null;
+  private resync: AssignmentResync | null = null;
   private maintainer: PartitionMaintainer | null = null;
   private infoRef: ControlPlaneInfo | null = null;
+  private servicesRef: RegistryServices | null = null;
+  private adminTokenRef: string | null = null;
 
   constructor(
     private readonly config: ControlPlaneConfig,
@@ -68,6 +90,26 @@ export class ControlPlane {
   get info(): ControlPlaneInfo {
     if (!this.infoRef) throw new Error('control plane is not started');
     return this.infoRef;
+  }
+
+  /** Registry services (model registry, assignments, event bus…), for tests and embedding. */
+  get services(): RegistryServices {
+    if (!this.servicesRef) throw new Error('control plane is not started');
+    return this.servicesRef;
+  }
+
+  /**
+   * The bootstrap admin token (generated at the first start into `auth.adminTokenFile`) when no
+   * `auth.tokens` are configured; null otherwise. For tests and the local fleet script: it is never logged.
+   */
+  get adminToken(): string | null {
+    return this.adminTokenRef;
+  }
+
+  /** The fastify instance (tests use `inject`). */
+  get httpApp(): FastifyInstance {
+    if (!this.http) throw new Error('control plane is not started');
+    return this.http;
   }
 
   async start(): Promise<ControlPlaneInfo> {
@@ -102,6 +144,18 @@ export class ControlPlane {
       { store, logger, ...(this.deps.now ? { now: this.deps.now } : {}) },
     );
     await this.maintainer.start();
+
+    const services = await createRegistryServices({
+      store,
+      dataDir: config.dataDir,
+      signingKeyFile: config.signing.keyFile as string,
+      maxUploadBytes: config.models.maxUploadBytes,
+      logger,
+      ...(this.deps.validateModel ? { validate: this.deps.validateModel } : {}),
+      ...(this.deps.now ? { now: this.deps.now } : {}),
+    });
+    this.servicesRef = services;
+    const tokens = await this.apiTokens();
 
     this.writer = new BatchWriter(config.ingest, { store, stats: this.stats, logger });
     const maxPayloadBytes = config.ingest.maxPayloadBytes;
@@ -155,11 +209,35 @@ export class ControlPlane {
           port: this.broker?.port ?? null,
           connected: this.broker !== null || (this.ingestClient?.connectedCount ?? 0) > 0,
         }),
+        models: services.models,
+        assignments: services.assignments,
+        artifacts: services.artifacts,
+        signingKey: services.signer.info,
+        maxUploadBytes: config.models.maxUploadBytes,
+        tokens,
       },
       logger,
+      { rateLimit: config.http.rateLimit },
     );
     await this.http.listen({ host: config.http.host, port: config.http.port });
     const address = this.http.server.address() as AddressInfo;
+
+    const watches = new WatchRegistry();
+    if (config.grpc.enabled) {
+      this.grpc = new FleetControlServer(config.grpc, {
+        authenticator: new DeviceAuthenticator({ credentials, ttlMs: config.grpc.authCacheTtlMs, requireCertificate: config.grpc.tlsClientCaFile !== undefined }),
+        assignments: services.assignments,
+        registry: store.registry,
+        artifacts: services.artifacts,
+        bus: services.bus,
+        watches,
+        logger,
+        ...(this.deps.now ? { now: this.deps.now } : {}),
+      });
+      await this.grpc.start();
+    }
+    this.resync = new AssignmentResync({ registry: store.registry, bus: services.bus, watchedDevices: () => watches.devices(), intervalMs: config.assignments.resyncIntervalMs, logger });
+    await this.resync.start();
 
     this.infoRef = {
       mqtt:
@@ -167,6 +245,9 @@ export class ControlPlane {
           ? { mode: 'embedded', host: mqtt.host, port: this.broker?.port ?? null, url: null }
           : { mode: 'external', host: null, port: null, url: redactUrl(mqtt.url as string) },
       http: { host: config.http.host, port: address.port },
+      grpc: this.grpc ? { host: config.grpc.host, port: this.grpc.port, security: this.grpc.security } : null,
+      signingKey: services.signer.info,
+      adminTokenFile: this.adminTokenRef === null ? null : (config.auth.adminTokenFile as string),
       dataDir: config.dataDir,
       database,
     };
@@ -174,8 +255,29 @@ export class ControlPlane {
     return this.infoRef;
   }
 
+  /**
+   * The configured tokens, or (none configured) the bootstrap admin token from its file, made at the
+   * first start. Only the file's path is logged.
+   */
+  private async apiTokens(): Promise<readonly ApiTokenEntry[]> {
+    const { auth } = this.config;
+    if (auth.tokens.length > 0) return auth.tokens;
+    const file = auth.adminTokenFile as string;
+    const bootstrap = await loadOrCreateBootstrapToken(file);
+    if (bootstrap.exposed) this.logger.warn('admin token file is readable by group or others; chmod 600 it', { adminTokenFile: file });
+    this.logger.info(bootstrap.created ? 'admin token generated' : 'admin token loaded', { adminTokenFile: file });
+    this.adminTokenRef = bootstrap.token;
+    return [{ name: 'bootstrap-admin', role: 'admin', tokenSha256: hashApiToken(bootstrap.token) }];
+  }
+
   /** Stops taking requests, commits (or abandons, unacknowledged) what the ingest holds, then closes broker and store. */
   async stop(): Promise<void> {
+    const resync = this.resync;
+    this.resync = null;
+    if (resync) await resync.stop();
+    const grpc = this.grpc;
+    this.grpc = null;
+    if (grpc) await grpc.stop();
     const http = this.http;
     this.http = null;
     if (http) await http.close();
@@ -195,5 +297,6 @@ export class ControlPlane {
     this.storeRef = null;
     if (store && this.ownsStore) await store.close();
     this.infoRef = null;
+    this.servicesRef = null;
   }
 }

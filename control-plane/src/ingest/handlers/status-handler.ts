@@ -6,7 +6,8 @@ import { protoRejection } from '../proto-rejection.js';
 
 /**
  * `{prefix}/{device}/status` (retained; the broker publishes the last will with online = false): updates
- * the device's online flag, last seen time and latest status report.
+ * the device's online flag, last seen time and latest status report, its agent version, hardware and
+ * providers, and the state of each camera it lists (the registry's cameras).
  */
 export interface StatusHandlerDeps {
   readonly store: Store;
@@ -28,7 +29,14 @@ export class StatusHandler implements MessageHandler {
     const json = JSON.stringify(status);
     if (json.includes('\\u0000')) return rejected('unstorable', 'NUL character in a text field');
     try {
-      await this.deps.store.updateDeviceStatus({ deviceId, online: status.online, status, seenAt: (this.deps.now ?? Date.now)() });
+      const seenAt = (this.deps.now ?? Date.now)();
+      await this.deps.store.updateDeviceStatus({ deviceId, online: status.online, status, seenAt });
+      // The last will (online = false) carries no cameras and no agent facts: it changes neither.
+      if (status.agentVersion !== '') {
+        await this.deps.store.registry.recordAgent({ deviceId, agentVersion: status.agentVersion, hardware: status.hardware, providers: status.providers, seenAt });
+      }
+      const cameras = status.cameras.map((c) => ({ cameraId: c.cameraId, status: c.state, lastError: c.lastError }));
+      await this.deps.store.registry.upsertCameras(deviceId, cameras, seenAt);
     } catch (err) {
       if (isDataError(err)) return rejected('db-rejected', (err as Error).message);
       throw err;

@@ -1,0 +1,75 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import {
+  buildHttpApp,
+  createRegistryServices,
+  DeviceCredentials,
+  generateApiToken,
+  hashApiToken,
+  IngestStats,
+  silentLogger,
+  type ApiContext,
+  type HttpAppOptions,
+  type RegistryServices,
+  type Store,
+} from '../src/index.js';
+import { tempDir } from './temp-dir.js';
+
+/**
+ * A REST API over a real store and real registry services (artifacts and signing key in a temp dir),
+ * with one admin and one viewer token, for `inject` tests.
+ */
+
+type After = { after: (fn: () => void | Promise<void>) => void };
+
+export interface TestApi {
+  readonly app: FastifyInstance;
+  readonly services: RegistryServices;
+  readonly adminToken: string;
+  readonly viewerToken: string;
+  readonly dataDir: string;
+  /** Error log lines (JSON). */
+  readonly logged: string[];
+  /** `inject` with `Authorization: Bearer <token>` (admin unless told). */
+  call(options: InjectOptions, token?: string | null): Promise<LightMyRequestResponse>;
+}
+
+export async function testApi(
+  t: After,
+  store: Store,
+  overrides: Partial<ApiContext> = {},
+  options: Partial<HttpAppOptions> & { maxUploadBytes?: number } = {},
+): Promise<TestApi> {
+  const maxUploadBytes = options.maxUploadBytes ?? 64 * 1024 * 1024;
+  const logged: string[] = [];
+  const logger = { ...silentLogger, error: (msg: string, f?: Record<string, unknown>) => void logged.push(JSON.stringify({ msg, ...f })) };
+  const dataDir = tempDir(t as { after: (fn: () => void) => void });
+  const services = await createRegistryServices({ store, dataDir, signingKeyFile: `${dataDir}/keys/signing.pem`, maxUploadBytes, logger });
+  const adminToken = generateApiToken();
+  const viewerToken = generateApiToken();
+  const context: ApiContext = {
+    store,
+    credentials: new DeviceCredentials({ store, passwordBytes: 24 }),
+    ingestStats: new IngestStats(),
+    enrolmentEnabled: true,
+    broker: () => ({ mode: 'embedded', port: 1883, connected: true }),
+    models: services.models,
+    assignments: services.assignments,
+    artifacts: services.artifacts,
+    signingKey: services.signer.info,
+    maxUploadBytes,
+    tokens: [
+      { name: 'test-admin', role: 'admin', tokenSha256: hashApiToken(adminToken) },
+      { name: 'test-viewer', role: 'viewer', tokenSha256: hashApiToken(viewerToken) },
+    ],
+    ...overrides,
+  };
+  const app = await buildHttpApp(context, logger, { rateLimit: options.rateLimit ?? { enabled: false, max: 1, timeWindowMs: 1000 } });
+  t.after(() => app.close());
+  const call = (opts: InjectOptions, token: string | null = adminToken) =>
+    app.inject({ ...opts, headers: { ...(opts.headers ?? {}), ...(token === null ? {} : { authorization: `Bearer ${token}` }) } });
+  return { app, services, adminToken, viewerToken, dataDir, logged, call };
+}
+
+export function errorCode(res: LightMyRequestResponse): string | undefined {
+  return (res.json() as { error?: { code?: string } }).error?.code;
+}
