@@ -264,8 +264,9 @@ export class ControlPlane {
     if (auth.tokens.length > 0) return auth.tokens;
     const file = auth.adminTokenFile as string;
     const bootstrap = await loadOrCreateBootstrapToken(file);
-    if (bootstrap.exposed) this.logger.warn('admin token file is readable by group or others; chmod 600 it', { adminTokenFile: file });
-    this.logger.info(bootstrap.created ? 'admin token generated' : 'admin token loaded', { adminTokenFile: file });
+    if (bootstrap.exposed) this.logger.warn('admin token file is readable by group or others; chmod 600 it', { path: file });
+    // `path`, not a name with "token" in it: the logger redacts those fields.
+    this.logger.info(bootstrap.created ? 'admin token generated' : 'admin token loaded', { path: file });
     this.adminTokenRef = bootstrap.token;
     return [{ name: 'bootstrap-admin', role: 'admin', tokenSha256: hashApiToken(bootstrap.token) }];
   }
