@@ -8,6 +8,7 @@ import { loadConfig, parseConfig } from '../src/config/load-config.js';
 import { AgentConfigSchema, type AgentConfig, type CameraConfig } from '../src/config/agent-config-schema.js';
 import { configReferenceMarkdown, referenceRows } from '../src/config/config-reference.js';
 import { EdgeError } from '../src/errors.js';
+import { problemsOf } from './config-assert.js';
 
 // Compile-time checks that the TypeScript type comes from the schema, defaults included.
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -26,17 +27,6 @@ const minimal = () => ({
   cameras: [{ id: 'front', uri: 'rtsp://10.0.0.5/stream1' }],
 });
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof EdgeError, `expected EdgeError, got ${String(err)}`);
-    assert.equal(err.code, 'EDGE_ERR_CONFIG_INVALID');
-    assert.ok(Array.isArray(err.details));
-    return err.details as string[];
-  }
-  assert.fail('expected the configuration to be rejected');
-}
 
 /** The repository root, found from this file (src and dist layouts differ in depth). */
 function repoRoot(): string {

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { signingKeyId } from '@edgefleet/proto';
 import { parseConfig } from '../src/config/load-config.js';
 import { controlSettings } from '../src/control/control-settings.js';
-import { EdgeError } from '../src/errors.js';
+import { problemsOf } from './config-assert.js';
 
 const { publicKey } = generateKeyPairSync('ed25519');
 const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url');
@@ -21,16 +21,6 @@ const base = (control: Record<string, unknown>, extra: Record<string, unknown> =
   ...extra,
 });
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof EdgeError, `expected EdgeError, got ${String(err)}`);
-    assert.equal(err.code, 'EDGE_ERR_CONFIG_INVALID');
-    return err.details as string[];
-  }
-  assert.fail('expected the configuration to be rejected');
-}
 
 describe('control configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edge-control-config-'));

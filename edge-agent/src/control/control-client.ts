@@ -11,6 +11,7 @@ import { EdgeError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ArtifactSource } from '../models/model-store.js';
 import type { ControlSettings } from './control-settings.js';
+import { WakeableSleep } from '../agent/wakeable-sleep.js';
 
 export interface ControlClientDeps {
   readonly settings: Pick<ControlSettings, 'url' | 'tls' | 'authorization' | 'reconnectMinMs' | 'reconnectMaxMs' | 'callTimeoutMs' | 'downloadChunkBytes'>;
@@ -73,7 +74,7 @@ export class ControlClient implements ArtifactSource {
   private stopping = false;
   private running: Promise<void> | null = null;
   private call: grpc.ClientReadableStream<AssignmentSnapshot> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly pause = new WakeableSleep();
   private readonly backoff: Backoff;
   private readonly counters = { connects: 0, reconnects: 0, snapshots: 0 };
   private lastSnapshotAt: number | null = null;
@@ -115,7 +116,7 @@ export class ControlClient implements ArtifactSource {
     if (!this.running) return;
     this.stopping = true;
     this.call?.cancel();
-    this.wakeUp?.();
+    this.pause.wake();
     await this.running;
     this.running = null;
     this.client?.close();
@@ -156,7 +157,7 @@ export class ControlClient implements ArtifactSource {
       const delay = this.backoff.next();
       this.state = 'waiting';
       this.deps.logger.info('control plane watch reconnecting', { url: this.deps.settings.url, inMs: delay, attempt: this.backoff.attempts, lastError: this.lastError });
-      await this.sleep(delay);
+      await this.pause.sleep(delay);
       if (!this.stopping) this.counters.reconnects++;
     }
     this.state = 'stopped';
@@ -204,19 +205,6 @@ export class ControlClient implements ArtifactSource {
         if (delivered) this.deps.onConnection?.(false);
         resolve(delivered);
       });
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.wakeUp = null;
-        resolve();
-      }
-      this.wakeUp = done;
     });
   }
 

@@ -1,6 +1,7 @@
 import type { ModelStatusReport } from '@edgefleet/proto';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { WakeableSleep } from '../agent/wakeable-sleep.js';
 
 export interface StatusReporterDeps {
   /** Delivers one report; rejects when it did not arrive. */
@@ -30,7 +31,9 @@ export class StatusReporter {
   private sending = false;
   private stopped = false;
   private running: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly idle = new WakeableSleep();
+  /** Sleeping because the queue was empty (a push ends that sleep; it never cuts a retry backoff short). */
+  private waitingForWork = false;
   private sent = 0;
   private dropped = 0;
 
@@ -56,7 +59,7 @@ export class StatusReporter {
       this.queue.splice(progress >= 0 ? progress : start, 1);
       this.dropped++;
     }
-    this.wake?.();
+    if (this.waitingForWork) this.idle.wake();
   }
 
   stats(): StatusReporterStats {
@@ -66,11 +69,13 @@ export class StatusReporter {
   /** Gives queued reports up to `timeoutMs` to go out, then stops (what is left is lost with the process). */
   async stop(timeoutMs: number): Promise<void> {
     if (this.queue.length > 0 && timeoutMs > 0) {
+      // One more attempt now rather than after the current backoff.
+      this.idle.wake();
       const deadline = Date.now() + timeoutMs;
       while (this.queue.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     }
     this.stopped = true;
-    this.wake?.();
+    this.idle.wake();
     await this.running;
     this.running = null;
   }
@@ -80,7 +85,9 @@ export class StatusReporter {
     while (!this.stopped) {
       const head = this.queue[0];
       if (!head) {
-        await this.pause(60_000);
+        this.waitingForWork = true;
+        await this.idle.sleep(60_000);
+        this.waitingForWork = false;
         continue;
       }
       this.sending = true;
@@ -91,23 +98,10 @@ export class StatusReporter {
         attempt = 0;
       } catch (err) {
         if (attempt === 0) this.deps.logger.warn('model status report not delivered; retrying', { queued: this.queue.length, error: describeError(err) });
-        await this.pause(this.deps.retryDelay(attempt++));
+        await this.idle.sleep(this.deps.retryDelay(attempt++));
       } finally {
         this.sending = false;
       }
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.wake = null;
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -72,7 +72,8 @@ interface Slot {
   applyAbort: AbortController | null;
   queue: Promise<void>;
   stableTimer: NodeJS.Timeout | null;
-  rollingBackPrimary: boolean;
+  /** An automatic rollback of the primary in progress (loading the previous one). */
+  primaryRollback: Promise<void> | null;
 }
 
 /** What a camera runs after boot, and what boot had to undo. */
@@ -124,7 +125,7 @@ export class ModelManager {
         applyAbort: null,
         queue: Promise.resolve(),
         stableTimer: null,
-        rollingBackPrimary: false,
+        primaryRollback: null,
       });
     }
   }
@@ -430,7 +431,7 @@ export class ModelManager {
     // DESIGN §7: no downgrade unless it is an explicit rollback.
     if (primaryChanges && !a.rollback && a.primary.serial < cur.primary.identity.serial) {
       const reason = `downgrade refused: serial ${a.primary.serial} (${a.primary.modelId} ${a.primary.version}) is older than the running serial ${cur.primary.identity.serial} (${cur.primary.identity.modelId} ${cur.primary.identity.version}); only a rollback assignment may go back`;
-      log.warn('assignment refused', { error: `EDGE_ERR_MODEL_DOWNGRADE: ${reason}` });
+      log.warn('assignment refused', { error: describeError(new EdgeError('EDGE_ERR_MODEL_DOWNGRADE', reason)) });
       this.report(slot, a.primary, 'primary', 'failed', a.revision, { reason });
       this.persist(slot, { ...slot.persisted, revision: a.revision });
       return;
@@ -485,15 +486,11 @@ export class ModelManager {
     newCandidate?.handle.release();
 
     const p = slot.persisted;
-    const previous = newPrimary
-      ? a.rollback
-        ? p.previous && p.previous.sha256 !== a.primary.sha256
-          ? p.previous
-          : null
-        : now.primary.identity.baseline
-          ? null
-          : p.primary
-      : p.previous;
+    // What a rollback of the new primary returns to: the primary it replaces (null: the baseline). A commanded
+    // rollback keeps the older fallback instead, so the model it went back from never becomes the fallback.
+    let previous = p.previous;
+    if (newPrimary && !a.rollback) previous = now.primary.identity.baseline ? null : p.primary;
+    else if (newPrimary && previous?.sha256 === a.primary.sha256) previous = null;
     const activation: Activation | null = newPrimary
       ? { arm: 'primary', sha256: a.primary.sha256, atMs: this.now(), boots: 0, stable: false }
       : newCandidate && a.candidate
@@ -576,11 +573,12 @@ export class ModelManager {
       this.rolledBack(slot, model, arm, breach.kind, breach.reason, now.primary.identity.sha256);
       return;
     }
-    if (now.primary === model && !slot.rollingBackPrimary) {
-      slot.rollingBackPrimary = true;
-      void this.rollbackPrimary(slot, models, model, breach).finally(() => {
-        slot.rollingBackPrimary = false;
-      });
+    if (now.primary === model && !slot.primaryRollback) {
+      slot.primaryRollback = this.rollbackPrimary(slot, models, model, breach)
+        .catch((err: unknown) => this.deps.logger.error('rollback failed', { camera: slot.camera.id, error: describeError(err) }))
+        .finally(() => {
+          slot.primaryRollback = null;
+        });
     }
   }
 
@@ -723,7 +721,7 @@ export class ModelManager {
       slot.applyAbort?.abort();
       if (slot.stableTimer) clearTimeout(slot.stableTimer);
     }
-    await Promise.all([...this.slots.values()].map((s) => s.queue));
+    await Promise.all([...this.slots.values()].flatMap((s) => [s.queue, s.primaryRollback]));
     for (const slot of this.slots.values()) {
       slot.models?.close();
       slot.models = null;

@@ -12,6 +12,7 @@ import {
   type DeviceMetrics,
   type DeviceStatus,
 } from '@edgefleet/proto';
+import { WakeableSleep } from '../agent/wakeable-sleep.js';
 import { Backoff } from '../capture/backoff.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -143,7 +144,8 @@ export class MqttSyncWorker {
   private pollTimer: NodeJS.Timeout | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private metricsTimer: NodeJS.Timeout | null = null;
-  private wakeUp: (() => void) | null = null;
+  /** The reconnect delay, cut short by stop(). */
+  private readonly reconnectPause = new WakeableSleep();
   private drained: (() => void) | null = null;
   private durableRowId = 0;
   /** Largest possible DetectionBatch header (device id, batch id, sent_at) in bytes. */
@@ -235,7 +237,7 @@ export class MqttSyncWorker {
       }
     }
     this.client?.end(true);
-    this.wakeUp?.();
+    this.reconnectPause.wake();
     await running;
     this.running = null;
   }
@@ -280,7 +282,7 @@ export class MqttSyncWorker {
       const delay = backoff.next();
       this.state = 'waiting';
       this.deps.logger.info('sync reconnecting', { inMs: delay, attempt: backoff.attempts, lastError: this.lastError });
-      await this.sleep(delay);
+      await this.reconnectPause.sleep(delay);
       if (!this.stopping) this.counters.reconnects++;
     }
     this.state = 'stopped';
@@ -632,19 +634,6 @@ export class MqttSyncWorker {
   private clearPoll(): void {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
-  }
-
-  /** Waits `ms`, or less when stop() wakes it. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
   }
 
   /** Resolves when no batch is in flight (or the connection is gone), or after `timeoutMs`. */
