@@ -88,24 +88,25 @@ describe('automatic rollback', () => {
     assert.ok(!frames.some((f) => f.model_version === 'bad-c'));
   });
 
-  it('rolls back a shadow candidate whose p95 inference time breaks the latency budget (yolov8n against 20 ms)', async () => {
+  it('rolls back a shadow candidate whose p95 inference time breaks the latency budget (yolov8n against 25 ms)', async () => {
     const seq = await rig.imageSequence('seq-latency', 20);
     const dataDir = join(rig.dir, 'data-latency');
     const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam3', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }] }));
     const primary = rig.cp.publish(tinyDetector('lat-primary'), { modelId: 'det', version: 'fast' });
     const heavy = rig.cp.publish(readFileSync(sharedModel('yolov8n_int8.onnx')), { modelId: 'yolov8n', version: 'heavy' });
-    const policy = { maxErrorRate: 0, errorWindowFrames: 0, p95LatencyBudgetMs: 20, latencyWindowFrames: 10, crashLoopRestarts: 0, crashLoopWindowS: 0 };
+    // A window of 20: one scheduling hiccup of the tiny primary (same policy) cannot move its p95 over the budget.
+    const policy = { maxErrorRate: 0, errorWindowFrames: 0, p95LatencyBudgetMs: 25, latencyWindowFrames: 20, crashLoopRestarts: 0, crashLoopWindowS: 0 };
     rig.cp.assign({ cameraId: 'cam3', primary, candidate: heavy, candidateMode: 'shadow', policy });
     await rig.cp.waitForReport((r) => r.sha256 === heavy.sha256 && r.state === 'active', 'heavy shadow active', 60_000);
     const rolledBack = await rig.cp.waitForReport((r) => r.sha256 === heavy.sha256 && r.state === 'rolled_back', 'latency rollback', 60_000);
     assert.equal(rolledBack.arm, 'shadow');
     assert.equal(rolledBack.rolledBackTo, primary.sha256);
-    assert.match(rolledBack.reason, /^latency: p95 inference time \d+\.\d ms over the last 10 frames, above the 20 ms budget$/);
+    assert.match(rolledBack.reason, /^latency: p95 inference time \d+\.\d ms over the last 20 frames, above the 25 ms budget$/);
     const status = agent.status().cameras['cam3']!;
     assert.equal(status.models?.primary.version, 'fast', 'the primary, under budget, stays');
     assert.equal(status.models?.candidate, null);
     assert.equal(await metric(agent, 'edge_model_rollbacks_total', { camera: 'cam3', reason: 'latency' }), 1);
-    assert.equal(await metric(agent, 'edge_inferences_total', { camera: 'cam3', model: 'yolov8n', version: 'heavy', arm: 'shadow' }), 10);
+    assert.equal(await metric(agent, 'edge_inferences_total', { camera: 'cam3', model: 'yolov8n', version: 'heavy', arm: 'shadow' }), 20);
     await agent.stop();
   });
 });
