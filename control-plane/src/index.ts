@@ -33,7 +33,9 @@ export {
 export { mapClasses, type ClassMapping } from './evaluation/class-mapping.js';
 export { checkImageFormat, loadImage } from './evaluation/load-image.js';
 export { evaluateModel, type ClassEvaluation, type EvaluateModelOptions, type EvaluationResult } from './evaluation/evaluate-model.js';
-export { main } from './cli/main.js';
+export { main, USAGE } from './cli/main.js';
+export type { CliIo } from './cli/cli-io.js';
+export { ApiClient, type ApiClientOptions } from './cli/api-client.js';
 
 // Configuration
 export {

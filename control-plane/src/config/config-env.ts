@@ -17,8 +17,8 @@ import type { TSchema } from '@sinclair/typebox';
  */
 export const ENV_PREFIX = 'CP_';
 
-/** Prefixed variables that are not configuration overrides (the CLI's config path; test settings). */
-export const RESERVED_ENV: ReadonlySet<string> = new Set(['CP_CONFIG']);
+/** Prefixed variables that are not configuration overrides (the CLI's config path and API token; test settings). */
+export const RESERVED_ENV: ReadonlySet<string> = new Set(['CP_CONFIG', 'CP_TOKEN']);
 const RESERVED_PREFIXES = ['CP_TEST_'];
 
 type Json = Record<string, unknown>;
