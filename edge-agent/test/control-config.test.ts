@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { signingKeyId } from '@edgefleet/proto';
 import { parseConfig } from '../src/config/load-config.js';
 import { controlSettings } from '../src/control/control-settings.js';
+import { runAgent } from './rollout-harness.js';
 import { problemsOf } from './config-assert.js';
 
 const { publicKey } = generateKeyPairSync('ed25519');
@@ -138,5 +139,13 @@ describe('control configuration', () => {
       code: 'EDGE_ERR_CONFIG_READ',
       message: /control\.publicKeyFile .*missing\.pem: ENOENT/,
     });
+  });
+
+  it('edge-agent run exits with EX_CONFIG (78) when the pinned key file cannot be read', async () => {
+    const config = join(dir, 'agent.json');
+    writeFileSync(config, JSON.stringify(base({ url: '127.0.0.1:1', insecure: true, publicKeyFile: join(dir, 'no-such-key.pem') }, { dataDir: join(dir, 'data'), metrics: { enabled: false } })));
+    const agent = runAgent(config);
+    assert.equal((await agent.exit).code, 78);
+    assert.ok(agent.logs().some((l) => l.msg === 'agent failed to start' && /EDGE_ERR_CONFIG_READ: .*no-such-key\.pem: ENOENT/.test(String(l.error))));
   });
 });

@@ -1,31 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { repoRoot } from './capture-fixtures.js';
 import { waitUntil } from './control-plane-fixture.js';
-import { DEVICE, RolloutRig, tinyDetector } from './rollout-harness.js';
-
-const BIN = join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js');
-
-/** `edge-agent run` as its own process, the way systemd starts it. */
-function runAgent(config: string) {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', config], {
-    env: { ...process.env, UV_THREADPOOL_SIZE: '16' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const logs = () =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { child, exit, logs };
-}
+import { DEVICE, RolloutRig, runAgent, tinyDetector } from './rollout-harness.js';
 
 describe('crash loop after an activation', () => {
   let rig: RolloutRig;

@@ -5,6 +5,7 @@
  */
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { Agent } from '../src/agent/agent.js';
 import type { AgentConfig } from '../src/config/agent-config-schema.js';
 import { parseConfig } from '../src/config/load-config.js';
 import { silentLogger, type Logger } from '../src/log/logger.js';
-import { makeJpegs } from './capture-fixtures.js';
+import { makeJpegs, repoRoot } from './capture-fixtures.js';
 import { TestControlPlane } from './control-plane-fixture.js';
 
 export const DEVICE = 'rollout-dev';
@@ -37,6 +38,25 @@ export interface DetectionRow {
   frame_seq: number;
   model_version: string;
   arm: string;
+}
+
+export const BIN = join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js');
+
+/** `edge-agent run` as its own process, the way systemd starts it. */
+export function runAgent(config: string) {
+  const child = spawn(process.execPath, [BIN, 'run', '--config', config], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: '16' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const logs = () =>
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { child, exit, logs };
 }
 
 /** A sample's value from the agent's /metrics text (labels must match exactly), or 0 when absent. */

@@ -82,7 +82,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       },
       (err) => {
         logger.error('agent failed to start', { error: describeError(err) });
-        void stop('start-failure').finally(() => resolve(1));
+        // A file the config names that cannot be read (credential, TLS, signing key) is a config problem too.
+        const configProblem = err instanceof EdgeError && ['EDGE_ERR_CONFIG_READ', 'EDGE_ERR_CONFIG_INVALID', 'EDGE_ERR_SIGNING_KEY'].includes(err.code);
+        void stop('start-failure').finally(() => resolve(configProblem ? 78 : 1));
       },
     );
   });
