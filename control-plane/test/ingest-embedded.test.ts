@@ -85,10 +85,15 @@ for (const kind of STORE_KINDS) {
       const client = await connectDevice(t, cp, device, {
         will: { topic: statusTopic(device), payload: Buffer.from(encodeDeviceStatus(status(device, false))), qos: 1, retain: true },
       });
-      await publishAcked(client, statusTopic(device), encodeDeviceStatus(status(device, true)), { retain: true });
+      const camera = { cameraId: 'gate', state: 'reconnecting', lastError: 'RTSP 401', lastErrorAtMs: Date.now(), restarts: 2, framesCaptured: 10, framesDropped: 0, framesProcessed: 10, fps: 0, modelId: 'm', modelVersion: '1', provider: 'cpu' } as const;
+      await publishAcked(client, statusTopic(device), encodeDeviceStatus({ ...status(device, true), cameras: [camera] }), { retain: true });
       let record = await store.getDevice(device);
       assert.equal(record?.online, true);
       assert.equal((record?.status as { agentVersion?: string }).agentVersion, '0.1.0');
+      // The registry learns the agent and its cameras from the report.
+      assert.deepEqual([record?.agentVersion, record?.hardware, record?.providers], ['0.1.0', 'test', ['cpu']]);
+      const cam = await store.registry.getCamera(device, 'gate');
+      assert.deepEqual([cam?.status, cam?.lastError], ['reconnecting', 'RTSP 401']);
       client.publish(metricsTopic(device), Buffer.from(encodeDeviceMetrics({ deviceId: device, reportedAtMs: Date.now(), cameras: [], outboxFrames: 1, outboxDetections: 2, syncLagMs: 3, publishedBatches: 4 })));
       await waitFor('metrics stored', async () => ((await store.getDevice(device))?.metrics as { publishedBatches?: number } | null)?.publishedBatches === 4);
       // A dead connection (no DISCONNECT): the broker publishes the will.
@@ -96,6 +101,7 @@ for (const kind of STORE_KINDS) {
       await waitFor('will processed', async () => (await store.getDevice(device))?.online === false);
       record = await store.getDevice(device);
       assert.equal(record?.enrolled, true);
+      assert.equal((await store.registry.getCamera(device, 'gate'))?.status, 'reconnecting', 'the will lists no cameras and changes none');
       assert.equal(cp.stats.snapshot().stored.status, 2);
     });
   });
