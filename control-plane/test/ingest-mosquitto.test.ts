@@ -29,6 +29,7 @@ function externalConfig(t: After, run: string, replica: string, extra: ControlPl
       sessionExpirySeconds: 5,
     },
     http: { host: '127.0.0.1', port: 0 },
+    grpc: { host: '127.0.0.1', port: 0 },
   });
 }
 
