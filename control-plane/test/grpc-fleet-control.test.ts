@@ -8,6 +8,7 @@ import { ControlPlane, createPgStore, parseControlPlaneConfig, silentLogger, typ
 import { basicAuth, fleetControlClient, grpc, report, StreamReader, streamError, watchRequest, type FleetControlClient } from './grpc-test-kit.js';
 import { tinyDetector } from './model-files.js';
 import { sharedPath } from './shared-data.js';
+import { waitFor } from './ingest-test-kit.js';
 import { createDatabase } from './storage-test-db.js';
 import { tempDir } from './temp-dir.js';
 
@@ -161,10 +162,14 @@ describe('gRPC FleetControl (PostgreSQL)', () => {
     reader.cancel();
   });
 
-  test('a fresh watch after a reconnect starts with the current state', async () => {
+  test('a cancelled watch removes its listener; a fresh watch after a reconnect starts with the current state', async () => {
+    const bus = cp.services.bus;
+    await waitFor('earlier watches closed', () => bus.listenerCount('assignment.changed') === 0);
     const first = watch('dev-a');
     const before = await first.next();
+    assert.equal(bus.listenerCount('assignment.changed'), 1);
     first.cancel();
+    await waitFor('the watch\'s listener removed', () => bus.listenerCount('assignment.changed') === 0);
     const put = await assign('dev-a', 'cam-1', { model: models['2']!.serial });
     // The agent was away during the change; its new watch starts with the state that includes it.
     const again = watch('dev-a');

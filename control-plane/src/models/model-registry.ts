@@ -105,6 +105,7 @@ export class ModelRegistry {
 
   private serially<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.validating.then(fn, fn);
+    // The chain only orders the runs; each caller gets its own run's failure through `run`.
     this.validating = run.catch(() => undefined);
     return run;
   }
