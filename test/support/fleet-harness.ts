@@ -56,6 +56,12 @@ export class TestDatabase {
     return store;
   }
 
+  /** The PostgreSQL connection string (postgres only), for tests that read tables directly. */
+  get url(): string {
+    if (this.kind !== 'postgres') throw new Error('a PGlite test database has no URL');
+    return this.target;
+  }
+
   async drop(): Promise<void> {
     if (this.kind === 'postgres') await admin(`DROP DATABASE IF EXISTS ${new URL(this.target).pathname.slice(1)} WITH (FORCE)`);
   }
