@@ -1,5 +1,9 @@
 // The main job (`./dev fleet`): a local fleet on the embedded defaults — a control plane (embedded MQTT
-// broker, PGlite database, REST API) and one edge agent whose camera's detections flow into the database.
+// broker, PGlite database, REST API, gRPC, model registry) and one edge agent whose camera's detections flow
+// into the database. The model goes through the whole rollout path: uploaded to the registry (validated and
+// signed), assigned to the camera over REST, pushed to the agent over gRPC, downloaded, verified against the
+// pinned key, warmed up and swapped in; when the night fine-tune of `npm run base-model` is on disk it is
+// uploaded too and runs as a shadow candidate beside the base model (per-camera A/B).
 // Until the project's own base model (models/base/edgefleet-base.onnx, `npm run base-model`) exists, the
 // demo camera uses the test model and photos in ../shared; it says so and stops when that folder is missing.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,6 +71,7 @@ const cp = start('control plane', [join(root, 'control-plane', 'bin', 'control-p
   CP_MQTT__HOST: '127.0.0.1',
   CP_MQTT__PORT: process.env.FLEET_MQTT_PORT ?? '0',
   CP_HTTP__PORT: process.env.FLEET_HTTP_PORT ?? '0',
+  CP_GRPC__HOST: '127.0.0.1',
   CP_GRPC__PORT: process.env.FLEET_GRPC_PORT ?? '0',
 });
 cp.stderr.pipe(process.stderr);
@@ -78,6 +83,8 @@ const ports = await new Promise((resolvePorts) => {
     if (m) found[m[1]] = Number(m[2]);
     const token = /^admin token file: (.+)$/.exec(line);
     if (token) found.tokenFile = token[1];
+    const key = /^signing key: (\S+) (\S+)$/.exec(line);
+    if (key) found.publicKey = key[2];
     if (line.startsWith('database: ')) resolvePorts(found);
   });
 });
@@ -113,6 +120,8 @@ writeFileSync(
       metrics: { enabled: true, port: Number(process.env.EDGE_METRICS_PORT ?? 9464) },
       log: { level: 'warn' },
       sync: { url: `mqtt://127.0.0.1:${ports.mqtt}`, username: creds.username, passwordFile, clientId: creds.clientId },
+      // Models from the control plane over gRPC (loopback, so plain text), verified against its pinned signing key.
+      control: { url: `127.0.0.1:${ports.grpc}`, insecure: true, publicKey: ports.publicKey },
     },
     null,
     2,
@@ -132,7 +141,61 @@ createInterface({ input: agent.stdout }).on('line', (line) => {
 log(`REST ${api} with the admin token in ${ports.tokenFile} (try curl -H "Authorization: Bearer $(cat ${ports.tokenFile})" ${api}/api/v1/devices/demo-box/cameras/${camera.id}/detections?limit=5), API docs ${api}/docs, agent metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics`);
 log(`data in ${dataDir}; Ctrl-C stops the fleet`);
 
-// 4. Every few seconds: what the database holds.
+// 4. The rollout path: register the model (validated, signed), assign it to the camera, and follow the agent's reports.
+async function rest(method, path, body, contentType = 'application/json') {
+  const r = await fetch(`${api}${path}`, { method, headers: { ...auth, ...(body === undefined ? {} : { 'content-type': contentType }) }, body });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+async function register(name, version, file) {
+  const up = await rest('POST', `/api/v1/models?name=${name}&version=${version}`, readFileSync(file), 'application/octet-stream');
+  if (up.status === 201) {
+    log(`registry: ${name}:${version} uploaded, validated and signed (serial ${up.body.serial}, sha256 ${up.body.sha256.slice(0, 12)}…)`);
+    return up.body;
+  }
+  if (up.body?.error?.code === 'CP_ERR_MODEL_EXISTS') {
+    const { body } = await rest('GET', '/api/v1/models');
+    return body.models.find((m) => m.name === name && m.version === version);
+  }
+  throw new Error(`upload of ${name}:${version} failed: ${up.status} ${JSON.stringify(up.body)}`);
+}
+
+async function rollout() {
+  const base = await register(model === baseModel ? 'edgefleet-base' : 'yolov8n-demo', '1', model);
+  const nightFile = join(root, '.data', 'base-model', 'finetune-night', 'model.onnx');
+  const night = model === baseModel && existsSync(nightFile) ? await register('edgefleet-base', '1-night', nightFile) : null;
+  // The agent names its cameras when it connects over gRPC; assignments go to known cameras.
+  for (let i = 0; ; i++) {
+    const { body } = await rest('GET', '/api/v1/devices/demo-box/cameras');
+    if (body?.cameras?.some((c) => c.cameraId === camera.id)) break;
+    if (i === 300) throw new Error(`the agent's camera '${camera.id}' never reached the control plane`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const assignment = night ? { model: base.serial, candidate: night.serial, mode: 'shadow', reason: 'fleet demo: night fine-tune in shadow' } : { model: base.serial, reason: 'fleet demo' };
+  const res = await rest('PUT', `/api/v1/devices/demo-box/cameras/${camera.id}/assignment`, JSON.stringify(assignment));
+  if (res.status !== 200) throw new Error(`assignment failed: ${res.status} ${JSON.stringify(res.body)}`);
+  log(`rollout: ${base.name}:${base.version} assigned to demo-box/${camera.id}${night ? ` with ${night.name}:${night.version} as a shadow candidate` : ''} (revision ${res.body.revision})`);
+  // Follow what the agent reports (received → downloading → verifying → warming → active).
+  const seen = new Set();
+  const follow = setInterval(async () => {
+    try {
+      const { body } = await rest('GET', `/api/v1/devices/demo-box/model-status?camera=${camera.id}&historyLimit=20`);
+      for (const s of [...(body?.history ?? [])].reverse()) {
+        const key = `${s.sha256}/${s.arm}/${s.state}/${s.revision}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        log(`agent: ${s.modelId}:${s.version} (${s.arm}) ${s.state}${s.reason ? ` — ${s.reason}` : ''}`);
+      }
+    } catch (err) {
+      if (!stopping) log(`model status unavailable: ${err.message}`);
+    }
+  }, 500);
+  follow.unref();
+}
+rollout().catch((err) => log(`rollout: ${err.message}`));
+
+// 5. Every few seconds: what the database holds.
 setInterval(async () => {
   try {
     const stats = await (await fetch(`${api}/api/v1/ingest/stats`, { headers: auth })).json();
