@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EDGE_ERRORS, configReferenceMarkdown } from '@edgefleet/edge-agent';
 import { VISION_ERRORS } from '@edgefleet/vision';
+import { parseControlPlaneConfig } from '@edgefleet/control-plane';
 import { repoRoot } from '../support/fixtures.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
@@ -19,4 +20,10 @@ test('docs/edge-agent-config.md matches the configuration schema', () => {
     doc.includes(configReferenceMarkdown()),
     'docs/edge-agent-config.md is stale: regenerate with `node edge-agent/bin/edge-agent.js config-reference`',
   );
+});
+
+test('the shipped control-plane example configuration is valid', () => {
+  const config = parseControlPlaneConfig(JSON.parse(readFileSync(join(repoRoot, 'fleet-config', 'control-plane.example.json'), 'utf8')));
+  assert.equal(config.grpc.tlsClientCaFile, '/etc/control-plane/tls/devices-ca.pem');
+  assert.equal(config.auth.tokens.length, 2);
 });
