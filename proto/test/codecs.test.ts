@@ -274,3 +274,25 @@ describe('error catalogue', () => {
     for (const code of Object.keys(PROTO_ERRORS)) assert.ok(readme.includes(`\`${code}\``), `${code} is not documented in proto/README.md`);
   });
 });
+
+describe('shadow detections', () => {
+  it('carry their own model and arm through encode and decode, and the wire size counts them', () => {
+    const b = batch();
+    const f0 = b.frames[0]!;
+    const d0 = b.detections.find((d) => d.frameSeq === f0.frameSeq && d.cameraId === f0.cameraId)!;
+    const shadow = { ...d0, modelId: 'cand', modelVersion: '7', arm: 'shadow' as const };
+    const withShadow = { ...b, detections: b.detections.map((d) => (d === d0 ? shadow : d)) };
+    const bytes = encodeDetectionBatch(withShadow);
+    const back = decodeDetectionBatch(bytes);
+    const got = back.detections.find((d) => d.seq === d0.seq && d.cameraId === d0.cameraId)!;
+    assert.deepEqual([got.modelId, got.modelVersion, got.arm], ['cand', '7', 'shadow']);
+    assert.ok(back.detections.filter((d) => d !== got).every((d) => d.modelId === undefined && d.arm === undefined), 'others name no model');
+    assert.equal(detectionWireSize(shadow) - detectionWireSize(d0), 1 + 1 + 4 + 1 + 1 + 1 + 1 + 1 + 6);
+  });
+
+  it('refuses a detection arm outside the contract', () => {
+    const b = batch();
+    const d0 = b.detections[0]!;
+    expectProtoError(() => encodeDetectionBatch({ ...b, detections: [{ ...d0, arm: 'sideways' as never }, ...b.detections.slice(1)] }), 'PROTO_ERR_INVALID', 'detections[0].arm');
+  });
+});
