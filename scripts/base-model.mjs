@@ -1,10 +1,11 @@
 // Builds the project's own base model with no weights from the internet (`npm run base-model`):
 // generate synthetic datasets → train from scratch on day scenes → evaluate on day, night and fog →
-// fine-tune on ≤ 300 labelled night images → evaluate again → write models/base/ (ONNX + model card).
+// fine-tune on ≤ 300 labelled night images (with a replay of day images the base was trained on, so it
+// does not forget day) → evaluate again → write models/base/ (ONNX + model card).
 // Each step is skipped when its output exists, so an interrupted run continues where it stopped.
-// Knobs (env): BASE_COUNT (day images, default 3000), BASE_EPOCHS (8), BASE_FT_EPOCHS (12), BASE_IMGSZ (320),
-// BASE_DEVICE (auto), BASE_WORK (.data/base-model).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+// Knobs (env): BASE_COUNT (day images, default 3000), BASE_EPOCHS (16), BASE_FT_EPOCHS (15), BASE_FT_REPLAY
+// (day images replayed in the fine-tune, 600), BASE_FT_NIGHT_REPEAT (night train images per epoch, 2), BASE_IMGSZ (320), BASE_DEVICE (auto), BASE_WORK (.data/base-model).
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFileSync, symlinkSync, rmSync } from 'node:fs';
 import { join, resolve, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,8 +14,10 @@ const root = resolve(import.meta.dirname, '..');
 const work = resolve(root, process.env.BASE_WORK ?? '.data/base-model');
 const outDir = join(root, 'models', 'base');
 const count = Number(process.env.BASE_COUNT ?? 3000);
-const epochs = Number(process.env.BASE_EPOCHS ?? 8);
-const ftEpochs = Number(process.env.BASE_FT_EPOCHS ?? 12);
+const epochs = Number(process.env.BASE_EPOCHS ?? 16);
+const ftEpochs = Number(process.env.BASE_FT_EPOCHS ?? 15);
+const ftReplay = Number(process.env.BASE_FT_REPLAY ?? 600);
+const ftNightRepeat = Number(process.env.BASE_FT_NIGHT_REPEAT ?? 2);
 const imgsz = Number(process.env.BASE_IMGSZ ?? 320);
 const device = process.env.BASE_DEVICE ?? 'auto';
 const SEED = 1;
@@ -68,12 +71,55 @@ const nightTest = dataset('night-test', 'night', 300, 1002, '0,0,1');
 const fogTest = dataset('fog-test', 'fog', 300, 1003, '0,0,1');
 const nightTrain = dataset('night-train', 'night', 300, 2001, '0.85,0.15,0');
 
+/**
+ * The fine-tune set: every labelled night image (train and val) plus `replay` day images (and a tenth as many
+ * for val) from the base's own training set, linked under prefixed names. Replay is the usual guard against
+ * forgetting: the new labels are the night images only; the day images were labelled already.
+ */
+function fineTuneSet(name, night, dayRoot, replay, nightRepeat) {
+  const dir = join(work, name);
+  if (existsSync(join(dir, 'data.yaml'))) {
+    log(`dataset ${name}: exists`);
+    return dir;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const link = (from, split, prefix, limit) => {
+    const images = readdirSync(join(from, 'images', split)).sort().slice(0, limit);
+    mkdirSync(join(dir, 'images', split), { recursive: true });
+    mkdirSync(join(dir, 'labels', split), { recursive: true });
+    for (const image of images) {
+      const stem = image.replace(/\.[^.]+$/, '');
+      symlinkSync(join(from, 'images', split, image), join(dir, 'images', split, `${prefix}-${image}`));
+      const label = join(from, 'labels', split, `${stem}.txt`);
+      if (existsSync(label)) symlinkSync(label, join(dir, 'labels', split, `${prefix}-${stem}.txt`));
+    }
+    return images.length;
+  };
+  // Night images are seen twice per epoch (each time differently augmented), so the few new labels weigh
+  // about as much as the replayed day images.
+  let nightTrain = 0;
+  for (let r = 0; r < nightRepeat; r++) nightTrain += link(night, 'train', `night${r}`, Infinity);
+  const counts = {
+    nightTrain,
+    nightVal: link(night, 'val', 'night', Infinity),
+    dayTrain: link(dayRoot, 'train', 'day', replay),
+    dayVal: link(dayRoot, 'val', 'day', Math.ceil(replay / 10)),
+  };
+  writeFileSync(
+    join(dir, 'data.yaml'),
+    `# night fine-tune: 300 labelled night images (train ones ${nightRepeat}x) + ${counts.dayTrain + counts.dayVal} replayed day images\npath: "${dir}"\ntrain: images/train\nval: images/val\nnc: 3\nnames:\n  0: person\n  1: bicycle\n  2: car\n`,
+  );
+  log(`dataset ${name}: ${JSON.stringify(counts)}`);
+  return dir;
+}
+
 const base = train('train-base', day, ['--epochs', String(epochs), '--batch', '16', '--val-every', '2', '--meta', 'model_version=base-1']);
 evaluate('base-day', join(base, 'model.onnx'), dayTest);
 evaluate('base-night', join(base, 'model.onnx'), nightTest);
 evaluate('base-fog', join(base, 'model.onnx'), fogTest);
 
-const ft = train('finetune-night', nightTrain, ['--weights', join(base, 'best.pt'), '--epochs', String(ftEpochs), '--batch', '16', '--val-every', '3', '--meta', 'model_version=base-1-night-ft']);
+const ftData = fineTuneSet('night-ft', nightTrain, day, ftReplay, ftNightRepeat);
+const ft = train('finetune-night', ftData, ['--weights', join(base, 'best.pt'), '--epochs', String(ftEpochs), '--batch', '16', '--val-every', '3', '--meta', 'model_version=base-1-night-ft']);
 evaluate('ft-night', join(ft, 'model.onnx'), nightTest);
 evaluate('ft-day', join(ft, 'model.onnx'), dayTest);
 
@@ -90,11 +136,11 @@ data from the internet. Reproduce with \`npm run base-model\` (this card and the
 | | |
 | --- | --- |
 | file | \`edgefleet-base.onnx\` (sha256 \`${sha}\`) |
-| classes | ${JSON.stringify(trainMetrics.names ?? ['person', 'bicycle', 'car'])} |
+| classes | ${JSON.stringify(trainMetrics.dataset?.names ?? ['person', 'bicycle', 'car'])} |
 | input | ${imgsz}×${imgsz} RGB 0..1, Ultralytics output contract \`[1, 4+nc, N]\` |
-| parameters | ${trainMetrics.params ?? 'see metrics'} |
+| parameters | ${(trainMetrics.model?.params ?? 0).toLocaleString('en-US')} (\`${trainMetrics.model?.arch ?? 'edgefleet-yolov8-n'}\`) |
 | data | \`scenes generate --domain day --count ${count} --seed ${SEED} --imgsz ${imgsz} --split 0.9,0.1,0\` |
-| training | ${epochs} epochs from scratch, seed ${SEED}, device ${trainMetrics.device ?? device}, ${Math.round(trainMetrics.elapsed_s ?? 0)} s |
+| training | ${epochs} epochs from scratch, seed ${SEED}, device ${trainMetrics.train?.device ?? device} (${trainMetrics.train?.threads ?? '?'} threads), ${Math.round(trainMetrics.train?.elapsed_s ?? 0)} s |
 | command | \`python3 -m edgefleet_trainer train --data day --imgsz ${imgsz} --epochs ${epochs} --batch 16 --seed ${SEED}\` |
 
 ## Metrics (COCO-style, \`control-plane eval\`, 300-image test sets, seeds 1001-1003)
@@ -109,6 +155,11 @@ Drift: night loses ${(evals['base-day'].mAP50 - evals['base-night'].mAP50).toFix
 ${(evals['base-day'].mAP50 - evals['base-fog'].mAP50).toFixed(3)} against day.
 
 ## Fine-tune on 300 labelled night images (${ftEpochs} epochs from best.pt, lr0 0.001 / lrf 0.01)
+
+The fine-tune set is the 300 labelled night images (\`scenes generate --domain night --count 300 --seed 2001\`)
+plus ${ftReplay} day images replayed from the base's own training set (no new labels), so the model learns
+night without forgetting day; the night training images are seen ${ftNightRepeat}× per epoch. The fine-tuned model is not committed (\`npm run base-model\` rebuilds it in
+\`.data/base-model/finetune-night/\`; \`./dev fleet\` runs it as a shadow candidate when it is there).
 
 | test set | mAP50 after fine-tune |
 | --- | --- |
