@@ -45,17 +45,10 @@ import {
   type OutboxFrame,
 } from '@edgefleet/edge-agent';
 import { batchHeaderWireSize, detectionWireSize, frameWireSize, type Arm } from '@edgefleet/proto';
+import { BenchCleanup } from './bench-cleanup.js';
 import { createTempDatabase } from './bench-database.js';
 import { startControlPlaneProcess } from './control-plane-process.js';
-import { median, progress, round } from './bench-util.js';
-
-function positiveIntEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { median, positiveIntEnv, progress, round } from './bench-util.js';
 
 const DETECTIONS = positiveIntEnv('BENCH_SYNC_DETECTIONS', 200_000);
 const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 3);
@@ -87,40 +80,7 @@ function workerLogger(stopping: () => boolean): EdgeLogger {
 // ---- cleanup ---------------------------------------------------------------------------------------
 
 /** Undo steps, run last-in first-out at the end, on failure and on SIGINT/SIGTERM. */
-const cleanups: (() => unknown)[] = [];
-
-/** Runs one registered undo step now and forgets it. */
-async function release(fn: () => unknown): Promise<void> {
-  const i = cleanups.lastIndexOf(fn);
-  if (i >= 0) cleanups.splice(i, 1);
-  await fn();
-}
-
-let shuttingDown: Promise<void> | null = null;
-let interrupted = false;
-
-/** Runs every undo step (once, however many callers) and removes the work directory. */
-function shutdown(): Promise<void> {
-  shuttingDown ??= (async () => {
-    while (cleanups.length > 0) {
-      try {
-        await cleanups.pop()?.();
-      } catch (err) {
-        progress(`cleanup step failed: ${(err as Error).message}`);
-      }
-    }
-    rmSync(work, { recursive: true, force: true });
-  })();
-  return shuttingDown;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true;
-    progress(`${signal}: cleaning up`);
-    void shutdown().finally(() => process.exit(130));
-  });
-}
+const cleanup = new BenchCleanup(work);
 
 // ---- data ------------------------------------------------------------------------------------------
 
@@ -412,7 +372,7 @@ function timeoutFor(detections: number): number {
 
 async function syncRound(store: Store, frames: readonly OutboxFrame[], label: string): Promise<SyncResult> {
   const rig = await syncRig(frames, label, (dir) => inProcessControlPlane(store, dir));
-  cleanups.push(rig.close);
+  cleanup.push(rig.close);
   try {
     const detections = rig.outbox.stats().detections;
     const t0 = performance.now();
@@ -428,7 +388,7 @@ async function syncRound(store: Store, frames: readonly OutboxFrame[], label: st
       reconnects: w.reconnects,
     };
   } finally {
-    await release(rig.close);
+    await cleanup.release(rig.close);
   }
 }
 
@@ -497,7 +457,7 @@ async function idleAppendRates(): Promise<AppendPhase[]> {
  */
 async function appendWhileSyncing(store: Store, databaseUrl: string, frames: readonly OutboxFrame[]) {
   const rig = await syncRig(frames, 'append', (dir) => childControlPlane(databaseUrl, dir));
-  cleanups.push(rig.close);
+  cleanup.push(rig.close);
   try {
     const backlog = rig.outbox.stats();
     const t0 = performance.now();
@@ -525,7 +485,7 @@ async function appendWhileSyncing(store: Store, databaseUrl: string, frames: rea
       syncDetectionsPerSecond: expectedDetections / ((t1 - t0) / 1000),
     };
   } finally {
-    await release(rig.close);
+    await cleanup.release(rig.close);
   }
 }
 
@@ -577,18 +537,18 @@ function summary(f: StoreFigures, totalDetections: number, frames: number) {
   };
 }
 
-async function main(): Promise<void> {
+async function main() {
   const now = Date.now();
   const frames = makeFrames(DETECTIONS, now, 1);
   const warmup = makeFrames(WARMUP_DETECTIONS, now, 2);
   progress(`${DETECTIONS} detections in ${frames.length} frames over ${CAMERAS.length} cameras; ${ROUNDS} interleaved rounds (bare, sync)`);
 
   const db = await createTempDatabase('bench_sync');
-  cleanups.push(() => db.drop());
+  cleanup.push(() => db.drop());
   progress(`postgres: database ${db.name}`);
   const pgStore = createPgStore({ connectionString: db.url, onPoolError: (err) => progress(`idle pg connection failed: ${err.message}`) });
   const closePg = () => pgStore.close();
-  cleanups.push(closePg);
+  cleanup.push(closePg);
   await pgStore.migrate();
   // The day partitions the control plane's maintainer would create, there for the baseline too.
   await pgStore.ensurePartitions(dayOf(frames[0]!.timestampMs), 3);
@@ -604,10 +564,10 @@ async function main(): Promise<void> {
   }
   progress(`  all ${busy.expectedDetections} detections committed; sync ${round(busy.syncDetectionsPerSecond, 0)} detections/s with the appends`);
 
-  await release(closePg);
+  await cleanup.release(closePg);
   const pgliteDir = mkdtempSync(join(work, 'pglite-'));
   const pglite = await createPgliteStore({ dataDir: pgliteDir });
-  cleanups.push(() => pglite.close());
+  cleanup.push(() => pglite.close());
   await pglite.migrate();
   await pglite.ensurePartitions(dayOf(frames[0]!.timestampMs), 3);
   const pgliteFigures = await interleaved(pglite, 'pglite', frames, warmup, PGLITE_ROUNDS);
@@ -647,15 +607,7 @@ async function main(): Promise<void> {
     targets: TARGETS,
     meetsTargets: postgres.e2eDetectionsPerSecond >= TARGETS.detectionsPerSecond && postgres.ratio >= TARGETS.ratio,
   };
-  await shutdown();
-  console.log(JSON.stringify(result));
+  return result;
 }
 
-try {
-  await main();
-} catch (err) {
-  process.exitCode = 1;
-  // After a signal, what fails is only the work the cleanup pulled from under it.
-  if (!interrupted) progress(`failed: ${(err as Error).stack ?? String(err)}`);
-  await shutdown();
-}
+await cleanup.run(main);
