@@ -105,7 +105,7 @@ export { writeHashed } from './artifacts/hashed-write.js';
 
 // Broker
 export { EmbeddedBroker, type EmbeddedBrokerDeps, type EmbeddedBrokerOptions, type PublishGate } from './broker/embedded-broker.js';
-export { DeviceCredentials, generatePassword, hashPassword, verifyPassword, type EnrolledDevice } from './broker/device-credentials.js';
+export { DeviceCredentials, generatePassword, hashPassword, hashPasswordScrypt, verifyPassword, type EnrolledDevice } from './broker/device-credentials.js';
 export { TopicAuthorizer, type AuthResult, type Principal, type TopicAuthorizerDeps } from './broker/authorizer.js';
 
 // Ingest

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
-import { createPgliteStore, DeviceAuthenticator, DeviceCredentials, isCpError } from '../src/index.js';
+import { createPgliteStore, DeviceAuthenticator, DeviceCredentials, hashPassword, hashPasswordScrypt, isCpError, verifyPassword } from '../src/index.js';
 import { lifo } from './ingest-test-kit.js';
 
-/** The gRPC device authenticator over real scrypt credentials, counting the scrypt verifications it runs. */
+/** The gRPC device authenticator over real stored credentials, counting the verifications it runs. */
 
 function basic(deviceId: string, password: string): { metadata: Metadata } {
   const metadata = new Metadata();
@@ -25,7 +25,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, ttlMs: num
   return { auth, password, verifications: () => verifications, advance: (ms: number) => (now += ms) };
 }
 
-test('a verified credential is trusted for the TTL, and a reconnect storm of one device runs scrypt once', async (tc) => {
+test('a verified credential is trusted for the TTL, and a reconnect storm of one device verifies once', async (tc) => {
   const t = lifo(tc);
   const s = await setup(t, 30_000);
   const ids = await Promise.all(Array.from({ length: 20 }, () => s.auth.authenticate(basic('box-1', s.password))));
@@ -39,7 +39,7 @@ test('a verified credential is trusted for the TTL, and a reconnect storm of one
   assert.equal(s.verifications(), 2, 'verified again after the TTL');
 });
 
-test('wrong passwords are never cached; malformed or missing credentials fail before scrypt', async (tc) => {
+test('wrong passwords are never cached; malformed or missing credentials fail before any hash check', async (tc) => {
   const t = lifo(tc);
   const s = await setup(t, 30_000);
   const unauthenticated = (err: unknown) => isCpError(err, 'CP_ERR_UNAUTHENTICATED');
@@ -69,4 +69,17 @@ test('a TTL of 0 verifies every call', async (tc) => {
   await s.auth.authenticate(basic('box-1', s.password));
   await s.auth.authenticate(basic('box-1', s.password));
   assert.equal(s.verifications(), 2);
+});
+
+test('device passwords are stored as salted SHA-256; hashes of the earlier scrypt format still verify', async () => {
+  const stored = await hashPassword('pw-of-box');
+  assert.match(stored, /^sha256\$/);
+  assert.equal(await verifyPassword('pw-of-box', stored), true);
+  assert.equal(await verifyPassword('pw-of-boy', stored), false);
+  assert.notEqual(await hashPassword('pw-of-box'), stored, 'salted: the same password hashes differently');
+  const legacy = await hashPasswordScrypt('pw-of-box');
+  assert.match(legacy, /^scrypt\$16384\$8\$1\$/);
+  assert.equal(await verifyPassword('pw-of-box', legacy), true);
+  assert.equal(await verifyPassword('pw-of-boy', legacy), false);
+  for (const bad of ['', 'sha256$', 'sha256$abc$def', 'md5$x$y', 'scrypt$1$2']) assert.equal(await verifyPassword('x', bad), false, bad);
 });

@@ -5,7 +5,7 @@ import { actorOf } from './api-context.js';
 import { DEVICE_ID, DEVICE_PARAMS, errors } from './schemas.js';
 
 /**
- * Devices: enrolment (admin; POST returns the MQTT/gRPC password once; only its scrypt hash is stored and
+ * Devices: enrolment (admin; POST returns the MQTT/gRPC password once; only its salted hash is stored and
  * nothing here logs a body), listing and one device's record (viewer). Credential hashes never leave the
  * store.
  */
@@ -49,7 +49,7 @@ export const devicesRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['devices'],
         summary: 'Enrol a device (or rotate its password)',
-        description: 'Answers the device\'s credentials once: user name = device id and a random password, for MQTT and for gRPC (Basic). Only the scrypt hash is stored.',
+        description: 'Answers the device\'s credentials once: user name = device id and a random password, for MQTT and for gRPC (Basic). Only a salted hash is stored.',
         body: {
           type: 'object',
           required: ['deviceId'],

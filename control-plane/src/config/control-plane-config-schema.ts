@@ -135,7 +135,7 @@ export const GrpcConfigSchema = Type.Object(
       minimum: 0,
       maximum: 3_600_000,
       default: 30_000,
-      description: 'How long a verified device credential is trusted without running scrypt again (keyed by a hash of the credential). A rotated password keeps working for at most this long. 0 disables the cache.',
+      description: 'How long a verified device credential is trusted without checking the store again (keyed by a hash of the credential). A rotated password keeps working for at most this long. 0 disables the cache.',
     }),
     keepaliveTimeMs: Type.Integer({ minimum: 1_000, default: 30_000, description: 'HTTP/2 keepalive ping interval towards agents, so a silently dead agent\'s watch stream is closed.' }),
   },
@@ -217,7 +217,7 @@ export const EnrolmentConfigSchema = Type.Object(
     enabled: Type.Boolean({ default: true, description: 'Allow `POST /api/v1/devices` to enrol devices (and rotate credentials with `rotate: true`).' }),
     passwordBytes: Type.Integer({ minimum: 16, maximum: 128, default: 24, description: 'Random bytes of each generated device password (base64url).' }),
   },
-  { ...strict, default: {}, description: 'Device enrolment: per-device MQTT credentials, stored as scrypt hashes.' },
+  { ...strict, default: {}, description: 'Device enrolment: per-device MQTT and gRPC credentials, stored as salted SHA-256 hashes of random passwords.' },
 );
 
 export const LogConfigSchema = Type.Object(

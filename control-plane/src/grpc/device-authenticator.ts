@@ -6,11 +6,11 @@ import { CpError } from '../errors.js';
 
 /**
  * Authenticates the device behind a gRPC call: metadata `authorization: Basic base64(<device>:<password>)`
- * with its enrolment credentials (the MQTT ones), verified with scrypt; with mTLS, the client
- * certificate's subject CN must name the same device. scrypt costs ~50 ms of a libuv thread, and a fleet
- * reconnects all at once after a control-plane restart, so a verified credential is trusted for `ttlMs`
+ * with its enrolment credentials (the MQTT ones), verified against the stored salted hash; with mTLS, the
+ * client certificate's subject CN must name the same device. A verified credential is trusted for `ttlMs`
  * (keyed by a SHA-256 of the credential, never the password itself) and concurrent verifications of the
- * same credential share one scrypt run.
+ * same credential share one check: a store round trip (and, for hashes still in the earlier scrypt format,
+ * ~50 ms of a libuv thread) is saved on every call of a busy agent and on a fleet reconnecting at once.
  */
 
 export interface CallIdentity {
