@@ -100,6 +100,7 @@ export { isDataError, sqlStateOf } from './storage/storage-errors.js';
 
 // Artifacts
 export type { ArtifactStore, ByteSource, OpenOptions, PutOptions, StoredArtifact } from './artifacts/artifact-store.js';
+export { EncodedChunkCache, type CachedArtifact } from './grpc/encoded-chunk-cache.js';
 export { FileArtifactStore } from './artifacts/file-artifact-store.js';
 export { writeHashed } from './artifacts/hashed-write.js';
 

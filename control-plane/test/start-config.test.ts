@@ -26,7 +26,7 @@ test('defaults: embedded broker on 1883, REST on loopback 8080, PGlite under ./.
   assert.equal(c.mqtt.sharedGroup, 'ingest');
   assert.match(c.mqtt.clientId ?? '', /^cp-/);
   assert.deepEqual(c.http, { host: '127.0.0.1', port: 8080, rateLimit: { enabled: true, max: 600, timeWindowMs: 60_000 } });
-  assert.deepEqual(c.grpc, { enabled: true, host: '0.0.0.0', port: 50_051, authCacheTtlMs: 30_000, keepaliveTimeMs: 30_000 });
+  assert.deepEqual(c.grpc, { enabled: true, host: '0.0.0.0', port: 50_051, chunkCacheBytes: 256 * 1024 * 1024, authCacheTtlMs: 30_000, keepaliveTimeMs: 30_000 });
   assert.equal(c.auth.adminTokenFile, '/srv/cp/.data/control-plane/admin.token');
   assert.equal(c.signing.keyFile, '/srv/cp/.data/control-plane/keys/model-signing-key.pem');
   assert.deepEqual(c.auth.tokens, []);

@@ -175,7 +175,9 @@ export function encodeModelChunk(c: ModelChunk): Uint8Array {
 
 export function decodeModelChunk(payload: Uint8Array): ModelChunk {
   const m = decode(FleetV1.ModelChunk, payload, 'ModelChunk');
-  const c: ModelChunk = { offset: u64(m, 'offset', 'offset'), data: bytesOf(m, 'data'), totalBytes: u64(m, 'totalBytes', 'total_bytes') };
+  // The data is a view of the received message, not a copy: the chunk is nearly all of that buffer anyway.
+  const data = (m.data as Uint8Array | undefined) ?? new Uint8Array(0);
+  const c: ModelChunk = { offset: u64(m, 'offset', 'offset'), data, totalBytes: u64(m, 'totalBytes', 'total_bytes') };
   validateModelChunk(c);
   return c;
 }

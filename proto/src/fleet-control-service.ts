@@ -31,6 +31,20 @@ import { FleetControlService } from './schema.js';
 
 export const FLEET_CONTROL_SERVICE_NAME = 'fleet.v1.FleetControl';
 
+/**
+ * A response already encoded (and validated when it was made): the server view sends its bytes as they are.
+ * Made by `encodeModelChunkMessage`, so a control plane can encode an artifact's chunks once and send them
+ * to every agent that downloads it, instead of reading and encoding them again per download.
+ */
+export class EncodedMessage {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** A validated, encoded ModelChunk for the server's DownloadModel stream. */
+export function encodeModelChunkMessage(chunk: ModelChunk): EncodedMessage {
+  return new EncodedMessage(encodeModelChunk(chunk));
+}
+
 interface MethodShape<Req, Res> {
   readonly path: string;
   readonly requestStream: boolean;
@@ -47,7 +61,13 @@ const unsupported = (what: string) => (): never => {
   throw new Error(`${what} is not used on this side of fleet.v1.FleetControl`);
 };
 
-function method<Req, Res>(name: string, encodeReq: (r: Req) => Uint8Array, encodeRes: (r: Res) => Uint8Array, decodeRes: (b: Uint8Array) => Res, side: 'client' | 'server'): MethodShape<Req, Res> {
+function method<Req, Res>(
+  name: string,
+  encodeReq: (r: Req) => Uint8Array,
+  encodeRes: (r: Exclude<Res, EncodedMessage>) => Uint8Array,
+  decodeRes: (b: Uint8Array) => Res,
+  side: 'client' | 'server',
+): MethodShape<Req, Res> {
   const declared = FleetControlService.methods[name];
   if (!declared) throw new Error(`control.proto declares no method ${name}`);
   return {
@@ -58,24 +78,25 @@ function method<Req, Res>(name: string, encodeReq: (r: Req) => Uint8Array, encod
     requestSerialize: side === 'client' ? (r: Req) => toBuffer(encodeReq(r)) : unsupported('request encoding'),
     // Server side: raw bytes; the handler decodes (see above).
     requestDeserialize: side === 'server' ? (b: Buffer) => b as unknown as Req : unsupported('request decoding'),
-    responseSerialize: side === 'server' ? (r: Res) => toBuffer(encodeRes(r)) : unsupported('response encoding'),
+    responseSerialize: side === 'server' ? (r: Res) => (r instanceof EncodedMessage ? toBuffer(r.bytes) : toBuffer(encodeRes(r as Exclude<Res, EncodedMessage>))) : unsupported('response encoding'),
     responseDeserialize: side === 'client' ? (b: Buffer) => decodeRes(b) : unsupported('response decoding'),
   };
 }
 
-function definition(side: 'client' | 'server') {
-  return {
-    watchAssignments: method<WatchAssignmentsRequest, AssignmentSnapshot>('WatchAssignments', encodeWatchAssignmentsRequest, encodeAssignmentSnapshot, decodeAssignmentSnapshot, side),
-    downloadModel: method<DownloadModelRequest, ModelChunk>('DownloadModel', encodeDownloadModelRequest, encodeModelChunk, decodeModelChunk, side),
-    reportModelStatus: method<ModelStatusReport, ModelStatusAck>('ReportModelStatus', encodeModelStatusReport, encodeModelStatusAck, decodeModelStatusAck, side),
-  } as const;
-}
-
 /** For `makeGenericClientConstructor` / `new Client` on the agent. */
-export const FLEET_CONTROL_CLIENT_DEFINITION = definition('client');
+export const FLEET_CONTROL_CLIENT_DEFINITION = {
+  watchAssignments: method<WatchAssignmentsRequest, AssignmentSnapshot>('WatchAssignments', encodeWatchAssignmentsRequest, encodeAssignmentSnapshot, decodeAssignmentSnapshot, 'client'),
+  downloadModel: method<DownloadModelRequest, ModelChunk>('DownloadModel', encodeDownloadModelRequest, encodeModelChunk, decodeModelChunk, 'client'),
+  reportModelStatus: method<ModelStatusReport, ModelStatusAck>('ReportModelStatus', encodeModelStatusReport, encodeModelStatusAck, decodeModelStatusAck, 'client'),
+} as const;
 
 /**
  * For `server.addService` on the control plane. Request values arrive as `Buffer`: decode them with
- * decodeWatchAssignmentsRequest, decodeDownloadModelRequest and decodeModelStatusReport.
+ * decodeWatchAssignmentsRequest, decodeDownloadModelRequest and decodeModelStatusReport. DownloadModel
+ * also takes `EncodedMessage`s (chunks encoded once for many downloads).
  */
-export const FLEET_CONTROL_SERVER_DEFINITION = definition('server');
+export const FLEET_CONTROL_SERVER_DEFINITION = {
+  watchAssignments: method<WatchAssignmentsRequest, AssignmentSnapshot>('WatchAssignments', encodeWatchAssignmentsRequest, encodeAssignmentSnapshot, decodeAssignmentSnapshot, 'server'),
+  downloadModel: method<DownloadModelRequest, ModelChunk | EncodedMessage>('DownloadModel', encodeDownloadModelRequest, encodeModelChunk, decodeModelChunk, 'server'),
+  reportModelStatus: method<ModelStatusReport, ModelStatusAck>('ReportModelStatus', encodeModelStatusReport, encodeModelStatusAck, decodeModelStatusAck, 'server'),
+} as const;

@@ -96,5 +96,5 @@ export {
   validateModelStatusReport,
   validateWatchAssignmentsRequest,
 } from './control-validate.js';
-export { FLEET_CONTROL_CLIENT_DEFINITION, FLEET_CONTROL_SERVER_DEFINITION, FLEET_CONTROL_SERVICE_NAME } from './fleet-control-service.js';
+export { EncodedMessage, FLEET_CONTROL_CLIENT_DEFINITION, FLEET_CONTROL_SERVER_DEFINITION, FLEET_CONTROL_SERVICE_NAME, encodeModelChunkMessage } from './fleet-control-service.js';
 export { MODEL_SIGNATURE_TAG, modelSignaturePayload, signingKeyId } from './model-signature.js';

@@ -10,6 +10,7 @@ import {
   decodeModelChunk,
   decodeModelStatusReport,
   decodeWatchAssignmentsRequest,
+  encodeModelChunkMessage,
   encodeAssignmentSnapshot,
   encodeDownloadModelRequest,
   encodeModelChunk,
@@ -131,6 +132,21 @@ describe('control codecs', () => {
     assert.equal(FLEET_CONTROL_SERVER_DEFINITION.reportModelStatus.responseStream, false);
     const snap = FLEET_CONTROL_SERVER_DEFINITION.watchAssignments.responseSerialize(snapshot());
     assert.deepEqual(FLEET_CONTROL_CLIENT_DEFINITION.watchAssignments.responseDeserialize(snap), snapshot());
+  });
+});
+
+describe('pre-encoded chunks', () => {
+  it('go out of the server view as they are and decode on the client like any chunk', () => {
+    const chunk = { offset: 4, data: new Uint8Array([9, 8, 7]), totalBytes: 7 };
+    const encoded = encodeModelChunkMessage(chunk);
+    const wire = FLEET_CONTROL_SERVER_DEFINITION.downloadModel.responseSerialize(encoded);
+    assert.deepEqual(new Uint8Array(wire), new Uint8Array(encoded.bytes));
+    assert.deepEqual(FLEET_CONTROL_CLIENT_DEFINITION.downloadModel.responseDeserialize(wire), chunk);
+    assert.deepEqual(new Uint8Array(FLEET_CONTROL_SERVER_DEFINITION.downloadModel.responseSerialize(chunk)), new Uint8Array(encoded.bytes));
+  });
+
+  it('are validated when they are made', () => {
+    expectInvalid(() => encodeModelChunkMessage({ offset: 6, data: new Uint8Array(3), totalBytes: 7 }), /data/);
   });
 });
 

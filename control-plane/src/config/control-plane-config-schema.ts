@@ -131,6 +131,11 @@ export const GrpcConfigSchema = Type.Object(
         description: 'mTLS: PEM CA bundle that client certificates must chain to. Every client must present one whose subject CN is its device id (checked against the device of the call), besides its Basic credentials.',
       }),
     ),
+    chunkCacheBytes: Type.Integer({
+      minimum: 0,
+      default: 256 * 1024 * 1024,
+      description: 'Memory for model artifacts kept as encoded download chunks, shared by every agent that downloads them (least recently used first out; an artifact above it streams from the store per download; 0 turns the cache off).',
+    }),
     authCacheTtlMs: Type.Integer({
       minimum: 0,
       maximum: 3_600_000,

@@ -5,6 +5,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../server/logger.js';
 import type { RegistryStore } from '../storage/registry-store.js';
 import type { CallIdentity, DeviceAuthenticator } from './device-authenticator.js';
+import type { EncodedChunkCache } from './encoded-chunk-cache.js';
 import type { WatchRegistry } from './watch-registry.js';
 
 /** What the FleetControl method handlers (one file each under handlers/) share. */
@@ -13,6 +14,8 @@ export interface FleetControlDeps {
   readonly assignments: AssignmentService;
   readonly registry: RegistryStore;
   readonly artifacts: ArtifactStore;
+  /** Encoded chunks shared by downloads; without it every download reads and encodes its own. */
+  readonly chunks?: EncodedChunkCache;
   readonly bus: EventBus;
   readonly watches: WatchRegistry;
   readonly logger: Logger;

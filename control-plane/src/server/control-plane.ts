@@ -19,6 +19,7 @@ import { IngestPipeline } from '../ingest/ingest-pipeline.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { MqttIngestClient } from '../ingest/mqtt-ingest-client.js';
 import { DeviceAuthenticator } from '../grpc/device-authenticator.js';
+import { EncodedChunkCache } from '../grpc/encoded-chunk-cache.js';
 import { FleetControlServer, type GrpcSecurity } from '../grpc/grpc-server.js';
 import { WatchRegistry } from '../grpc/watch-registry.js';
 import type { ModelValidator } from '../models/model-validator.js';
@@ -229,6 +230,7 @@ export class ControlPlane {
         assignments: services.assignments,
         registry: store.registry,
         artifacts: services.artifacts,
+        chunks: new EncodedChunkCache(services.artifacts, config.grpc.chunkCacheBytes),
         bus: services.bus,
         watches,
         logger,

@@ -105,6 +105,9 @@ export class ControlClient implements ArtifactSource {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      // HTTP/2's default 64 KiB receive window stalls a model download every 64 KiB for a round trip; 8 MiB
+      // lets the control plane keep sending (bench:rollout measured 0.72 → 0.92 of a raw TCP copy).
+      'grpc-node.flow_control_window': 8 * 1024 * 1024,
       ...(settings.tls?.serverName ? { 'grpc.ssl_target_name_override': settings.tls.serverName, 'grpc.default_authority': settings.tls.serverName } : {}),
     };
     this.client = new grpc.Client(settings.url, credentials, options);

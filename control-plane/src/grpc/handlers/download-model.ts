@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import { DEFAULT_MODEL_CHUNK_BYTES, decodeDownloadModelRequest, MAX_MODEL_CHUNK_BYTES, type ModelChunk } from '@edgefleet/proto';
+import { DEFAULT_MODEL_CHUNK_BYTES, decodeDownloadModelRequest, decodeModelChunk, MAX_MODEL_CHUNK_BYTES, type EncodedMessage, type ModelChunk } from '@edgefleet/proto';
 import { CpError, describeError } from '../../errors.js';
 import { identityOf, type FleetControlDeps } from '../handler-deps.js';
 import { isServerFault, toGrpcStatus } from '../grpc-status.js';
@@ -8,8 +8,9 @@ import { isServerFault, toGrpcStatus } from '../grpc-status.js';
 /**
  * DownloadModel: the artifact of a registered model, in chunks from `offset` (resume) to the end.
  * Chunk size: the agent's wish within [MIN_CHUNK_BYTES, MAX_MODEL_CHUNK_BYTES], default 256 KiB.
- * Backpressure: when `write` says the stream's buffer is full, reading waits for 'drain' (or the
- * cancellation), so a slow agent holds at most a few chunks in memory. NOT_FOUND for a sha256 the
+ * Chunks come from the EncodedChunkCache (encoded once, shared by every download of the artifact) or, for
+ * artifacts above its budget, straight from the store. Backpressure: when `write` says the stream's buffer
+ * is full, sending waits for 'drain' (or the cancellation), so a slow agent holds at most a few chunks. NOT_FOUND for a sha256 the
  * registry does not know, OUT_OF_RANGE for an offset past the end.
  */
 
@@ -22,12 +23,12 @@ export function chunkSizeFor(wish: number): number {
 }
 
 export function downloadModelHandler(deps: FleetControlDeps) {
-  return (call: ServerWritableStream<Buffer, ModelChunk>): void => {
+  return (call: ServerWritableStream<Buffer, ModelChunk | EncodedMessage>): void => {
     void download(deps, call);
   };
 }
 
-async function download(deps: FleetControlDeps, call: ServerWritableStream<Buffer, ModelChunk>): Promise<void> {
+async function download(deps: FleetControlDeps, call: ServerWritableStream<Buffer, ModelChunk | EncodedMessage>): Promise<void> {
   let cancelled = false;
   const cancellation = new Promise<void>((resolve) =>
     call.once('cancelled', () => {
@@ -40,15 +41,34 @@ async function download(deps: FleetControlDeps, call: ServerWritableStream<Buffe
     await deps.authenticator.authenticate(identityOf(call));
     const request = decodeDownloadModelRequest(call.request);
     if (!(await deps.registry.findModelBySha256(request.sha256))) throw new CpError('CP_ERR_ARTIFACT_NOT_FOUND', `no registered model has sha256 ${request.sha256}`);
-    const opened = await deps.artifacts.open(request.sha256, request.offset, { chunkBytes: chunkSizeFor(request.chunkBytes) });
-    source = opened.stream;
-    let offset = request.offset;
-    for await (const data of opened.stream) {
-      if (cancelled) break;
-      const bytes = data as Buffer;
-      const room = call.write({ offset, data: bytes, totalBytes: opened.sizeBytes });
-      offset += bytes.length;
-      if (!room) await Promise.race([once(call, 'drain'), cancellation]);
+    const chunkBytes = chunkSizeFor(request.chunkBytes);
+    const size = await deps.artifacts.size(request.sha256);
+    if (size === null) throw new CpError('CP_ERR_ARTIFACT_NOT_FOUND', request.sha256);
+    if (request.offset > size) throw new CpError('CP_ERR_ARTIFACT_RANGE', `offset ${request.offset} is past the end (${size} bytes)`);
+    const cached = await deps.chunks?.get(request.sha256, size, chunkBytes);
+    const send = async (message: ModelChunk | EncodedMessage): Promise<void> => {
+      if (!call.write(message)) await Promise.race([once(call, 'drain'), cancellation]);
+    };
+    if (cached && request.offset < size) {
+      // Encoded once for every download of this artifact; a resume inside a chunk sends that chunk's rest first.
+      let index = Math.floor(request.offset / chunkBytes);
+      const within = request.offset - index * chunkBytes;
+      if (within > 0) {
+        const first = decodeModelChunk((cached.messages[index] as EncodedMessage).bytes);
+        await send({ offset: request.offset, data: first.data.subarray(within), totalBytes: size });
+        index++;
+      }
+      for (; index < cached.messages.length && !cancelled; index++) await send(cached.messages[index] as EncodedMessage);
+    } else if (!cached) {
+      const opened = await deps.artifacts.open(request.sha256, request.offset, { chunkBytes });
+      source = opened.stream;
+      let offset = request.offset;
+      for await (const data of opened.stream) {
+        if (cancelled) break;
+        const bytes = data as Buffer;
+        await send({ offset, data: bytes, totalBytes: opened.sizeBytes });
+        offset += bytes.length;
+      }
     }
     if (!cancelled) call.end();
   } catch (err) {
