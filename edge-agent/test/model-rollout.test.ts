@@ -41,6 +41,8 @@ describe('model rollout on a running agent', () => {
     const camera = () => agent.status().cameras['cam1']!;
     assert.equal(camera().models?.primary.version, '1', 'the swap is visible in status at once');
     assert.equal(camera().modelVersion, '1');
+    assert.equal(camera().models?.fallback?.version, 'b0', 'on probation, the replaced model stays loaded as the fallback');
+    await waitUntil(() => camera().models?.fallback === null, 'probation over after a full error window without a breach', 30_000);
     const outbox = rig.outbox();
     try {
       await waitUntil(() => outbox.frames('cam1').some((f) => f.model_version === '1' && f.detection_count > 0), 'frames of version 1');

@@ -54,6 +54,8 @@ export interface CameraWorkerStatus {
   readonly models: {
     readonly primary: ModelStatusView;
     readonly candidate: (ModelStatusView & { readonly mode: string; readonly splitBasisPoints: number }) | null;
+    /** The replaced primary, kept as the fallback while the new one is on probation; null otherwise. */
+    readonly fallback: ModelStatusView | null;
     readonly revision: number;
   } | null;
   readonly arms: Readonly<ArmCounts>;
@@ -203,6 +205,7 @@ export class CameraWorker {
         ? {
             primary: view(routing.primary),
             candidate: routing.candidate ? { ...view(routing.candidate), mode: routing.mode ?? '', splitBasisPoints: routing.splitBasisPoints } : null,
+            fallback: routing.fallback ? view(routing.fallback) : null,
             revision: routing.revision,
           }
         : null,

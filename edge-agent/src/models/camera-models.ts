@@ -31,6 +31,12 @@ export interface CameraRouting {
   readonly splitBasisPoints: number;
   /** Assignment revision this routing comes from (0: none). */
   readonly revision: number;
+  /**
+   * The primary this one replaced, kept loaded while the new primary is on probation (until its first full
+   * error window passes without a breach): a frame the new primary fails on is run by it instead of being
+   * lost, and a rollback needs no reload. null otherwise.
+   */
+  readonly fallback?: ActiveModel | null;
 }
 
 /**
@@ -41,7 +47,10 @@ export interface FramePlan {
   /** The model whose result is the frame's. */
   readonly run: ActiveModel;
   readonly arm: 'primary' | 'candidate';
-  /** Split frames only: the primary, which takes the frame when the candidate fails on it. */
+  /**
+   * Who takes the frame when `run` fails on it: for split frames the primary, for primary frames the
+   * previous primary while the new one is on probation; null otherwise.
+   */
   readonly fallback: ActiveModel | null;
   /** Shadow mode: the candidate, run on the same frame; its detections carry arm `shadow`. */
   readonly shadow: ActiveModel | null;
@@ -101,8 +110,9 @@ export class CameraModels {
       for (const h of held.splice(0)) h.release();
     };
     const primary = leased(r.primary, held);
+    const probation = r.fallback ? leased(r.fallback, held) : null;
     if (r.candidate && r.mode === 'shadow') {
-      return { run: primary, arm: 'primary', fallback: null, shadow: leased(r.candidate, held), release };
+      return { run: primary, arm: 'primary', fallback: probation, shadow: leased(r.candidate, held), release };
     }
     // The sequence advances on every frame, with or without a candidate, so a split restarted by a new
     // assignment continues the same even spread.
@@ -110,14 +120,20 @@ export class CameraModels {
     if (r.candidate && toCandidate) {
       return { run: leased(r.candidate, held), arm: 'candidate', fallback: primary, shadow: null, release };
     }
-    return { run: primary, arm: 'primary', fallback: null, shadow: null, release };
+    return { run: primary, arm: 'primary', fallback: probation, shadow: null, release };
   }
 
   /** The worker's account of one inference: feeds the model's health and raises a breach once. */
   recordInference(model: ActiveModel, arm: ModelArm, outcome: InferenceOutcome): void {
     if (!model.health) return;
     const breach = model.health.record('result' in outcome ? { inferMs: outcome.result.timings.inferMs } : { error: errorText(outcome.error) });
-    if (breach) this.breachListener?.(model, arm, breach);
+    if (breach) {
+      this.breachListener?.(model, arm, breach);
+      return;
+    }
+    // Probation over: the replaced primary is no longer needed as the fallback.
+    const r = this.routing;
+    if (r.fallback && model === r.primary && model.health.proven) this.swap({ ...r, fallback: null });
   }
 
   /** Releases the routing's handles (agent stop). */
@@ -128,11 +144,13 @@ export class CameraModels {
   private retainAll(r: CameraRouting): void {
     r.primary.handle.retain();
     r.candidate?.handle.retain();
+    r.fallback?.handle.retain();
   }
 
   private releaseAll(r: CameraRouting): void {
     r.primary.handle.release();
     r.candidate?.handle.release();
+    r.fallback?.handle.release();
   }
 }
 

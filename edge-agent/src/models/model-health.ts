@@ -27,6 +27,7 @@ export class ModelHealth {
   private latencyAt = 0;
   private tripped = false;
   private lastError = '';
+  private seen = 0;
 
   constructor(readonly policy: HealthPolicy) {
     this.outcomes = new Uint8Array(Math.max(1, policy.errorWindowFrames));
@@ -37,9 +38,15 @@ export class ModelHealth {
     return this.tripped;
   }
 
+  /** A full error window passed without a breach: the model has proven itself on this camera's frames. */
+  get proven(): boolean {
+    return !this.tripped && this.seen >= this.outcomes.length;
+  }
+
   /** One inference: ok with its time, or failed with its message. Returns the breach it causes, once. */
   record(outcome: { readonly inferMs: number } | { readonly error: string }): Breach | null {
     if (this.tripped) return null;
+    this.seen++;
     const failed = 'error' in outcome ? 1 : 0;
     this.errors += failed - (this.outcomes[this.outcomeAt] as number);
     this.outcomes[this.outcomeAt] = failed;

@@ -480,6 +480,9 @@ export class ModelManager {
       mode: candidate ? (a.candidateMode ?? null) : null,
       splitBasisPoints: candidate && a.candidateMode === 'split' ? a.splitBasisPoints : 0,
       revision: a.revision,
+      // A new primary is on probation with the one it replaces as the fallback (not after a commanded
+      // rollback: the model it leaves is the one the admin does not want).
+      fallback: newPrimary ? (a.rollback || !newPrimary.health ? null : now.primary) : (now.fallback ?? null),
     };
     models.swap(next);
     newPrimary?.handle.release();
@@ -587,7 +590,14 @@ export class ModelManager {
     const target = slot.persisted.previous;
     const policy = this.policy(slot.persisted.policy);
     let next: ActiveModel | null = null;
-    if (target && target.sha256 !== failing.identity.sha256) {
+    // On probation the replaced primary is still loaded: back to it at once, no reload.
+    const standby = models.current().fallback;
+    if (standby && standby.identity.sha256 !== failing.identity.sha256 && (target ? standby.identity.sha256 === target.sha256 : standby.identity.baseline)) {
+      standby.handle.retain();
+      // Watched afresh from now on, as a model reloaded from disk would be.
+      next = { handle: standby.handle, identity: standby.identity, health: standby.health ? new ModelHealth(policy) : null };
+    }
+    if (!next && target && target.sha256 !== failing.identity.sha256) {
       try {
         next = await this.loadFromDisk(slot, target, policy);
       } catch (err) {
@@ -607,7 +617,7 @@ export class ModelManager {
       next.handle.release();
       return;
     }
-    models.swap({ ...now, primary: next });
+    models.swap({ ...now, primary: next, fallback: null });
     next.handle.release();
     const p = slot.persisted;
     this.persist(slot, { ...p, primary: next.identity.baseline ? null : target, previous: null, activation: p.activation?.arm === 'primary' ? null : p.activation });
