@@ -73,3 +73,18 @@ export async function testApi(
 export function errorCode(res: LightMyRequestResponse): string | undefined {
   return (res.json() as { error?: { code?: string } }).error?.code;
 }
+
+/**
+ * Cleanups for a `describe` block whose resources live across its tests: `scope.t` collects them as
+ * `t.after` does in one test, `scope.close()` (from the suite's `after`) runs them last-first.
+ */
+export function suiteScope(): { t: After; close: () => Promise<void> } {
+  const cleanups: (() => void | Promise<void>)[] = [];
+  return {
+    t: { after: (fn) => void cleanups.push(fn) },
+    close: async () => {
+      for (const fn of cleanups.reverse()) await fn();
+      cleanups.length = 0;
+    },
+  };
+}

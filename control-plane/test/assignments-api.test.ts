@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Store } from '../src/index.js';
-import { errorCode, testApi, type TestApi } from './api-test-kit.js';
+import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { openTestStore, STORE_KINDS } from './ingest-test-kit.js';
 import { tinyDetector } from './model-files.js';
 
@@ -30,8 +30,7 @@ for (const kind of STORE_KINDS) {
     let store: Store;
     let api: TestApi;
     const serial: Record<string, number> = {};
-    const cleanups: (() => void | Promise<void>)[] = [];
-    const t = { after: (fn: () => void | Promise<void>) => void cleanups.push(fn) };
+    const { t, close } = suiteScope();
     let camera = 0;
 
     /** A fresh camera of dev-1 (as if its agent had reported it). */
@@ -57,7 +56,7 @@ for (const kind of STORE_KINDS) {
       }
     });
     after(async () => {
-      for (const fn of cleanups.reverse()) await fn();
+      await close();
     });
 
     test('full, split and shadow assignments each get a new revision, a history row and an audit entry, and publish an event', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { modelSignaturePayload, signingKeyId } from '@edgefleet/proto';
 import { createPgliteStore, type Store } from '../src/index.js';
-import { errorCode, testApi, type TestApi } from './api-test-kit.js';
+import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { corruptModel, detectorWithoutClassNames, notADetector, tinyDetector } from './model-files.js';
 import { sharedPath } from './shared-data.js';
 
@@ -33,8 +33,7 @@ interface ModelBody {
 describe('models over REST', () => {
   let store: Store;
   let api: TestApi;
-  const cleanups: (() => void | Promise<void>)[] = [];
-  const t = { after: (fn: () => void | Promise<void>) => void cleanups.push(fn) };
+  const { t, close } = suiteScope();
 
   before(async () => {
     store = await createPgliteStore();
@@ -42,7 +41,7 @@ describe('models over REST', () => {
     api = await testApi(t, store);
   });
   after(async () => {
-    for (const fn of cleanups.reverse()) await fn();
+    await close();
     await store.close();
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ControlPlane, createLogger, createPgliteStore, generateApiToken, hashApiToken, parseControlPlaneConfig, silentLogger, type Store } from '../src/index.js';
-import { errorCode, testApi, type TestApi } from './api-test-kit.js';
+import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { basicAuth, fleetControlClient, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';
 import { tempDir } from './temp-dir.js';
@@ -14,8 +14,7 @@ import { tempDir } from './temp-dir.js';
 describe('REST authentication, roles and the OpenAPI document', () => {
   let store: Store;
   let api: TestApi;
-  const cleanups: (() => void | Promise<void>)[] = [];
-  const t = { after: (fn: () => void | Promise<void>) => void cleanups.push(fn) };
+  const { t, close } = suiteScope();
 
   before(async () => {
     store = await createPgliteStore();
@@ -23,7 +22,7 @@ describe('REST authentication, roles and the OpenAPI document', () => {
     api = await testApi(t, store);
   });
   after(async () => {
-    for (const fn of cleanups.reverse()) await fn();
+    await close();
     await store.close();
   });
 
