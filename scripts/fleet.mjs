@@ -138,7 +138,7 @@ createInterface({ input: agent.stdout }).on('line', (line) => {
     console.log(line);
   }
 });
-log(`REST ${api} with the admin token in ${ports.tokenFile} (try curl -H "Authorization: Bearer $(cat ${ports.tokenFile})" ${api}/api/v1/devices/demo-box/cameras/${camera.id}/detections?limit=5), API docs ${api}/docs, agent metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics`);
+log(`REST ${api} with the admin token in ${ports.tokenFile} (try curl -H "Authorization: Bearer $(cat ${ports.tokenFile})" ${api}/api/v1/devices/demo-box/cameras/${camera.id}/detections?limit=5), dashboard ${api}/dashboard (paste the token), API docs ${api}/docs, agent metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics`);
 log(`data in ${dataDir}; Ctrl-C stops the fleet`);
 
 // 4. The rollout path: register the model (validated, signed), assign it to the camera, and follow the agent's reports.

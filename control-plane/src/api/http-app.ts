@@ -7,6 +7,7 @@ import { assignmentsRoutes } from './assignments-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { authHookPlugin } from './auth-hook.js';
 import { camerasRoutes } from './cameras-routes.js';
+import { dashboardRoutes } from './dashboard-routes.js';
 import { detectionsRoutes } from './detections-routes.js';
 import { devicesRoutes } from './devices-routes.js';
 import { errorHandlerPlugin } from './error-handler.js';
@@ -24,7 +25,7 @@ export interface HttpAppOptions {
 /**
  * The REST API: one encapsulated fastify plugin per area over a shared context; bearer-token auth with
  * roles (auth-hook.ts), rate limiting, JSON schemas on every route (errors list every failing field) and
- * the OpenAPI document built from them.
+ * the OpenAPI document built from them; the web dashboard (a client of the same API) at /dashboard.
  */
 export async function buildHttpApp(context: ApiContext, logger: Logger, options: HttpAppOptions): Promise<FastifyInstance> {
   // Fastify's own logger stays off: request bodies (enrolment answers carry passwords) and headers
@@ -54,5 +55,6 @@ export async function buildHttpApp(context: ApiContext, logger: Logger, options:
   await app.register(auditRoutes);
   await app.register(ingestRoutes);
   await openApiRoutes(app);
+  await app.register(dashboardRoutes);
   return app;
 }

@@ -49,6 +49,7 @@ export async function startCommand(args: string[], io: CliIo, options: StartComm
       `mqtt port: ${info.mqtt.port ?? 'n/a'}`,
       `http: http://${info.http.host}:${info.http.port}`,
       `http port: ${info.http.port}`,
+      `dashboard: http://${info.http.host}:${info.http.port}/dashboard (API docs: /docs)`,
       ...(info.grpc ? [`grpc: ${info.grpc.host}:${info.grpc.port} (${info.grpc.security})`, `grpc port: ${info.grpc.port}`] : ['grpc: disabled']),
       `signing key: ${info.signingKey.keyId} ${info.signingKey.publicKeyBase64}`,
       // The path only: the token itself is never printed.
