@@ -195,5 +195,23 @@ for (const kind of STORE_KINDS) {
       assert.equal(anonymous.statusCode, 401);
       assert.equal((await api.call({ method: 'GET', url: path(cam) }, api.adminToken)).json().revision, (await api.call({ method: 'GET', url: path(cam) }, api.viewerToken)).json().revision);
     });
+
+    test('GET /api/v1/assignments lists every device\'s assignments, as the per-device lists do, to a viewer', async () => {
+      const cam = await newCamera();
+      await put(cam, { model: serial['1'], candidate: serial['2'], mode: 'shadow' });
+      assert.equal((await api.call({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'dev-2' } })).statusCode, 201);
+      await store.registry.upsertCameras('dev-2', [{ cameraId: 'gate', source: 'rtsp://y', status: 'running' }], Date.now());
+      const other = await api.call({ method: 'PUT', url: '/api/v1/devices/dev-2/cameras/gate/assignment', payload: { model: serial['3'] } });
+      assert.equal(other.statusCode, 200, other.body);
+
+      const all = await api.call({ method: 'GET', url: '/api/v1/assignments' }, api.viewerToken);
+      assert.equal(all.statusCode, 200, all.body);
+      const perDevice = [];
+      for (const d of ['dev-1', 'dev-2']) perDevice.push(...(await api.call({ method: 'GET', url: `/api/v1/devices/${d}/assignments` })).json().assignments);
+      assert.deepEqual(all.json().assignments, perDevice, 'the same views, device by device');
+      const keys = (all.json().assignments as { deviceId: string; cameraId: string }[]).map((a) => `${a.deviceId}/${a.cameraId}`);
+      assert.ok(keys.includes(`dev-1/${cam}`) && keys.includes('dev-2/gate'));
+      assert.equal((await api.call({ method: 'GET', url: '/api/v1/assignments' }, null)).statusCode, 401);
+    });
   });
 }

@@ -270,6 +270,10 @@ describe('gRPC FleetControl (PostgreSQL)', () => {
     assert.equal(cam?.reason, 'auto-rollback on dev-a: p95 latency 180 ms > budget 50 ms');
     const status = (await rest<{ latest: { cameraId: string; state: string; rolledBackTo: string }[] }>('GET', '/api/v1/devices/dev-a/model-status?camera=cam-3')).body;
     assert.deepEqual(status.latest.map((x) => [x.state, x.rolledBackTo]), [['rolled_back', models['1']!.sha256]]);
+    // The fleet-wide view carries the same row, with its device.
+    const fleet = (await rest<{ latest: { deviceId: string; cameraId: string; state: string }[] }>('GET', '/api/v1/model-status')).body.latest;
+    assert.deepEqual(fleet.filter((x) => x.deviceId === 'dev-a' && x.cameraId === 'cam-3').map((x) => x.state), ['rolled_back']);
+    assert.ok(fleet.every((x) => typeof x.deviceId === 'string' && x.deviceId.length > 0));
     const audit = (await rest<{ entries: { action: string; actor: string }[] }>('GET', '/api/v1/audit?target=camera:dev-a/cam-3&limit=3')).body.entries;
     assert.deepEqual(audit.slice(0, 2).map((e) => [e.action, e.actor]), [['assignment.auto-rollback', 'device:dev-a'], ['model-status.report', 'device:dev-a']]);
     reader.cancel();

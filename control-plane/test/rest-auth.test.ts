@@ -82,6 +82,8 @@ describe('REST authentication, roles and the OpenAPI document', () => {
       '/api/v1/devices/{device}/cameras/{camera}/assignment/promote',
       '/api/v1/devices/{device}/cameras/{camera}/assignment/rollback',
       '/api/v1/devices/{device}/model-status',
+      '/api/v1/assignments',
+      '/api/v1/model-status',
       '/api/v1/audit',
     ]) {
       assert.ok(doc.paths[path], `${path} is documented`);

@@ -39,6 +39,18 @@ const HISTORY_ENTRY = {
 } as const;
 
 export const assignmentsRoutes: FastifyPluginAsync = async (app) => {
+  app.get(
+    '/api/v1/assignments',
+    {
+      schema: {
+        tags: ['assignments'],
+        summary: 'Every camera assignment of the fleet (one request for dashboards)',
+        response: { 200: { type: 'object', properties: { assignments: { type: 'array', items: ASSIGNMENT } } }, ...errors() },
+      },
+    },
+    async () => ({ assignments: (await app.cp.assignments.listAll()).map(assignmentView) }),
+  );
+
   app.get<{ Params: { device: string } }>(
     '/api/v1/devices/:device/assignments',
     {

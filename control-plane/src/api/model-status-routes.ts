@@ -28,6 +28,18 @@ function view(s: ModelStatusRow): Record<string, unknown> {
 }
 
 export const modelStatusRoutes: FastifyPluginAsync = async (app) => {
+  app.get(
+    '/api/v1/model-status',
+    {
+      schema: {
+        tags: ['model status'],
+        summary: 'The latest model status of every camera and arm in the fleet',
+        response: { 200: { type: 'object', properties: { latest: { type: 'array', items: { ...STATUS, properties: { deviceId: { type: 'string' }, ...STATUS.properties } } } } }, ...errors() },
+      },
+    },
+    async () => ({ latest: (await app.cp.store.registry.latestModelStatus(null)).map(view) }),
+  );
+
   app.get<{ Params: { device: string }; Querystring: { camera?: string; historyLimit: number } }>(
     '/api/v1/devices/:device/model-status',
     {

@@ -148,6 +148,22 @@ export class AssignmentService {
     return Promise.all(rows.map((r) => this.view(this.deps.registry, r)));
   }
 
+  /** Every camera's assignment in the fleet (device, camera order); each model is read once. */
+  async listAll(): Promise<AssignmentView[]> {
+    const registry = this.deps.registry;
+    const rows = await registry.listAssignments();
+    const models = new Map<number, Promise<ModelRecord>>();
+    const model = (serial: number): Promise<ModelRecord> => {
+      let m = models.get(serial);
+      if (!m) {
+        m = this.requireModel(registry, serial);
+        models.set(serial, m);
+      }
+      return m;
+    };
+    return Promise.all(rows.map((r) => this.view(registry, r, model)));
+  }
+
   async history(deviceId: string, cameraId: string, limit: number): Promise<AssignmentHistoryRow[]> {
     await this.requireCamera(deviceId, cameraId);
     return this.deps.registry.assignmentHistory(deviceId, cameraId, limit);
@@ -483,13 +499,13 @@ export class AssignmentService {
     return result.view;
   }
 
-  private async view(q: RegistryQueries, row: AssignmentRow): Promise<AssignmentView> {
+  private async view(q: RegistryQueries, row: AssignmentRow, model = (serial: number) => this.requireModel(q, serial)): Promise<AssignmentView> {
     return {
       deviceId: row.deviceId,
       cameraId: row.cameraId,
       revision: row.revision,
-      primary: await this.requireModel(q, row.primarySerial),
-      candidate: row.candidateSerial === null ? null : await this.requireModel(q, row.candidateSerial),
+      primary: await model(row.primarySerial),
+      candidate: row.candidateSerial === null ? null : await model(row.candidateSerial),
       candidateMode: row.candidateMode,
       splitBasisPoints: row.splitBasisPoints,
       rollback: row.rollback,

@@ -206,7 +206,8 @@ export interface RegistryQueries {
   /** Replaces the latest status of (device, camera, arm) and appends it to the history. */
   recordModelStatus(row: ModelStatusWrite): Promise<void>;
   /** Latest per camera and arm of one device (optionally one camera). */
-  latestModelStatus(deviceId: string, cameraId?: string): Promise<ModelStatusRow[]>;
+  /** The latest report per camera and arm: of one device (and camera), or of every device when `deviceId` is null. */
+  latestModelStatus(deviceId: string | null, cameraId?: string): Promise<ModelStatusRow[]>;
   /** Newest first. */
   modelStatusHistory(deviceId: string, limit: number, cameraId?: string): Promise<ModelStatusRow[]>;
 

@@ -392,10 +392,10 @@ class SqlRegistryQueries implements RegistryQueries {
     );
   }
 
-  async latestModelStatus(deviceId: string, cameraId?: string): Promise<ModelStatusRow[]> {
+  async latestModelStatus(deviceId: string | null, cameraId?: string): Promise<ModelStatusRow[]> {
     const rows = await this.rows(
       'latest model status',
-      `SELECT ${STATUS_COLUMNS} FROM model_status WHERE device_id = $1 AND ($2::text IS NULL OR camera_id = $2) ORDER BY camera_id, arm`,
+      `SELECT ${STATUS_COLUMNS} FROM model_status WHERE ($1::text IS NULL OR device_id = $1) AND ($2::text IS NULL OR camera_id = $2) ORDER BY device_id, camera_id, arm`,
       [deviceId, cameraId ?? null],
     );
     return rows.map(toStatus);
