@@ -149,8 +149,18 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
       await agent.stop();
       const processed = agent.agent.status().cameras['dock']!.framesProcessed;
       assert.equal(processed, agent.agent.status().cameras['dock']!.capture.framesCaptured, 'every captured frame was processed');
-      await waitForSync(fleet, box.deviceId, 'dock', processed);
-      const frames = await dbFrames(fleet, box.deviceId, 'dock');
+      // A stop drains only the batches in flight; what the pulled source produced faster than sync sent
+      // waits in the outbox. The same agent, started again on its data directory (and a slow camera),
+      // sends it: store and forward, so every frame of the first run reaches the database.
+      const again = await FleetAgent.start(
+        fleet.agentConfig({ device: box, dataDir, baselineModel: baseline, cameras: [{ id: 'dock', uri: `dir://${images}`, loop: true, realtime: true, fps: 1 }] }),
+      );
+      try {
+        await waitForSync(fleet, box.deviceId, 'dock', processed);
+      } finally {
+        await again.stop();
+      }
+      const frames = (await dbFrames(fleet, box.deviceId, 'dock')).slice(0, processed);
       assert.equal(frames.length, processed);
       assertGapless(frames.map((f) => f.frame_seq), 'dock frames');
     } finally {
