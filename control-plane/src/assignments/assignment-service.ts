@@ -152,15 +152,7 @@ export class AssignmentService {
   async listAll(): Promise<AssignmentView[]> {
     const registry = this.deps.registry;
     const rows = await registry.listAssignments();
-    const models = new Map<number, Promise<ModelRecord>>();
-    const model = (serial: number): Promise<ModelRecord> => {
-      let m = models.get(serial);
-      if (!m) {
-        m = this.requireModel(registry, serial);
-        models.set(serial, m);
-      }
-      return m;
-    };
+    const model = this.modelOnce(registry);
     return Promise.all(rows.map((r) => this.view(registry, r, model)));
   }
 
@@ -172,15 +164,7 @@ export class AssignmentService {
   /** The device's full assignment state as the gRPC watch sends it. */
   async snapshot(deviceId: string): Promise<AssignmentSnapshot> {
     const rows = await this.deps.registry.listAssignments(deviceId);
-    const models = new Map<number, Promise<ModelRecord>>();
-    const model = (serial: number): Promise<ModelRecord> => {
-      let m = models.get(serial);
-      if (!m) {
-        m = this.requireModel(this.deps.registry, serial);
-        models.set(serial, m);
-      }
-      return m;
-    };
+    const model = this.modelOnce(this.deps.registry);
     const cameras: CameraAssignment[] = [];
     for (const row of rows) {
       const primary = descriptor(await model(row.primarySerial));
@@ -514,6 +498,19 @@ export class AssignmentService {
       previousPrimaries: row.previousPrimaries,
       updatedBy: row.updatedBy,
       updatedAt: row.updatedAt,
+    };
+  }
+
+  /** `requireModel` that reads each serial once (a listing names the same few models many times). */
+  private modelOnce(q: RegistryQueries): (serial: number) => Promise<ModelRecord> {
+    const models = new Map<number, Promise<ModelRecord>>();
+    return (serial) => {
+      let m = models.get(serial);
+      if (!m) {
+        m = this.requireModel(q, serial);
+        models.set(serial, m);
+      }
+      return m;
     };
   }
 
