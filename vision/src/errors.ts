@@ -18,6 +18,7 @@ export const VISION_ERRORS = {
   VISION_ERR_BAD_FRAME: { message: 'invalid frame' },
   VISION_ERR_INFERENCE: { message: 'inference failed' },
   VISION_ERR_CLOSED: { message: 'detector is closed' },
+  VISION_ERR_WORKER: { message: 'inference thread failed' },
 } as const satisfies Record<string, VisionErrorSpec>;
 
 export type VisionErrorCode = keyof typeof VISION_ERRORS;

@@ -15,6 +15,8 @@ export type {
 } from './types.js';
 export { VISION_ERRORS, VisionError, isVisionError, type VisionErrorCode } from './errors.js';
 export { OnnxDetector, type OnnxDetectorOptions } from './onnx-detector.js';
+export { MAX_AUTO_REPLICAS, type ReplicaCount } from './replicated-runner.js';
+export { INFERENCE_THREADS, type InferenceThread, type InferenceRunner, type RunRequest, type RunResult } from './inference-runner.js';
 export {
   createOnnxSession,
   setOnnxRuntimeLogLevel,

@@ -3,16 +3,16 @@
  * boxes mapped back to source pixels.
  */
 import { performance } from 'node:perf_hooks';
-import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { DetectorAdapter } from './adapters/detector-adapter.js';
-import { signatureOf } from './adapters/model-signature.js';
 import { ADAPTER_NAMES, selectAdapter } from './adapters/select-adapter.js';
+import { CallerThreadRunner } from './caller-thread-runner.js';
 import { resolveDetectOptions } from './detect-options.js';
 import { VisionError } from './errors.js';
+import { INFERENCE_THREADS, type InferenceRunner, type InferenceThread } from './inference-runner.js';
 import { checkFrame, computeLetterbox, writeLetterboxTensor, type LetterboxAlign, type LetterboxGeometry } from './letterbox.js';
 import { nmsClasswise } from './nms.js';
-import { readOnnxMetadata } from './onnx-metadata.js';
-import { createOnnxSession, type OnnxSessionOptions } from './onnx-session.js';
+import { ReplicatedRunner, type ReplicaCount } from './replicated-runner.js';
+import type { OnnxSessionOptions } from './onnx-session.js';
 import type { Box, DetectOptions, DetectResult, Detection, Detector, ModelInfo, RgbFrame } from './types.js';
 
 export interface OnnxDetectorOptions extends OnnxSessionOptions {
@@ -27,23 +27,33 @@ export interface OnnxDetectorOptions extends OnnxSessionOptions {
    * move by a few hundredths between placements, so match the pipeline a reference was made with.
    */
   readonly letterbox?: LetterboxAlign;
-}
-
-/** A reusable input tensor; `busy` while ONNX Runtime may still read it. */
-interface InputSlot {
-  readonly data: Float32Array;
-  readonly tensor: Tensor;
-  busy: boolean;
+  /**
+   * Where ONNX Runtime runs. `caller` (default): on the calling thread, which `session.run` blocks for
+   * the whole inference. `worker`: in a worker thread of the detector's own, so the caller's thread
+   * stays free and callers with two frames in flight overlap pre/post-processing with inference
+   * (the edge agent's cameras do).
+   * @example 'worker'
+   */
+  readonly thread?: InferenceThread;
+  /**
+   * With `thread: 'worker'`: sessions of the model, each in a thread of its own, runs going to the least
+   * busy. More than one trades per-frame latency for frames/s on a CPU (see ReplicatedRunner); `auto`
+   * picks one single-threaded session per core (at most 4) when the model runs on the CPU, one otherwise.
+   * Default 1.
+   * @example 'auto'
+   */
+  readonly replicas?: ReplicaCount;
 }
 
 export class OnnxDetector implements Detector {
-  private readonly slots: InputSlot[] = [];
+  /** Input buffers not in use: a run owns its buffer until it settles (a worker runner moves it away). */
+  private readonly freeInputs: Float32Array[] = [];
   private readonly running = new Set<Promise<unknown>>();
   private closed = false;
 
   private constructor(
     readonly info: ModelInfo,
-    private readonly session: InferenceSession,
+    private readonly runner: InferenceRunner,
     private readonly adapter: DetectorAdapter,
     private readonly align: LetterboxAlign,
   ) {}
@@ -55,10 +65,16 @@ export class OnnxDetector implements Detector {
     if (options.letterbox !== undefined && options.letterbox !== 'center' && options.letterbox !== 'top-left') {
       throw new VisionError('VISION_ERR_BAD_OPTION', `letterbox must be 'center' or 'top-left', got '${String(options.letterbox)}'`);
     }
-    const loaded = await createOnnxSession(path, options);
+    if (options.thread !== undefined && !INFERENCE_THREADS.includes(options.thread)) {
+      throw new VisionError('VISION_ERR_BAD_OPTION', `thread must be one of ${INFERENCE_THREADS.join(', ')}, got '${String(options.thread)}'`);
+    }
+    if (options.replicas !== undefined && options.replicas !== 1 && options.thread !== 'worker') {
+      throw new VisionError('VISION_ERR_BAD_OPTION', `replicas need thread 'worker' (got replicas ${String(options.replicas)} with thread '${options.thread ?? 'caller'}')`);
+    }
+    const runner = options.thread === 'worker' ? await ReplicatedRunner.load(path, options, options.replicas ?? 1) : await CallerThreadRunner.load(path, options);
     try {
-      const metadata = readOnnxMetadata(loaded.bytes);
-      const adapter = selectAdapter(signatureOf(loaded.session, metadata), options.adapter);
+      const metadata = runner.signature.metadata;
+      const adapter = selectAdapter(runner.signature, options.adapter);
       const info: ModelInfo = Object.freeze({
         path,
         adapter: adapter.name,
@@ -66,13 +82,15 @@ export class OnnxDetector implements Detector {
         inputHeight: adapter.inputHeight,
         pixelFormat: adapter.layout.pixelFormat,
         classNames: Object.freeze([...adapter.classNames]),
-        provider: loaded.provider,
-        sha256: loaded.sha256,
+        provider: runner.provider,
+        sessions: runner instanceof ReplicatedRunner ? runner.size : 1,
+        thread: options.thread ?? 'caller',
+        sha256: runner.sha256,
         metadata: Object.freeze({ ...metadata }),
       });
-      return new OnnxDetector(info, loaded.session, adapter, options.letterbox ?? adapter.align);
+      return new OnnxDetector(info, runner, adapter, options.letterbox ?? adapter.align);
     } catch (err) {
-      await loaded.session.release();
+      await runner.release();
       throw err;
     }
   }
@@ -88,33 +106,34 @@ export class OnnxDetector implements Detector {
     checkFrame(frame);
     const t0 = performance.now();
     const g = this.letterboxFor(frame.sourceWidth, frame.sourceHeight);
-    const slot = this.acquireSlot();
-    let output: InferenceSession.OnnxValueMapType[string] | undefined;
-    let t1: number;
+    const { inputWidth: w, inputHeight: h } = this.adapter;
+    const input = this.freeInputs.pop() ?? new Float32Array(3 * w * h);
+    writeLetterboxTensor(frame, g, this.adapter.layout, input);
+    const t1 = performance.now();
+    const run = this.runner.run({ inputName: this.adapter.inputName, outputName: this.adapter.outputName, input, dims: [1, 3, h, w] });
+    this.running.add(run);
+    let result;
     try {
-      writeLetterboxTensor(frame, g, this.adapter.layout, slot.data);
-      t1 = performance.now();
-      const run = this.session.run({ [this.adapter.inputName]: slot.tensor }, [this.adapter.outputName]);
-      this.running.add(run);
-      try {
-        output = (await run)[this.adapter.outputName];
-      } catch (err) {
-        throw new VisionError('VISION_ERR_INFERENCE', `${this.info.path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      } finally {
-        this.running.delete(run);
-      }
+      result = await run;
+    } catch (err) {
+      if (err instanceof VisionError && err.code === 'VISION_ERR_WORKER') throw err;
+      throw new VisionError('VISION_ERR_INFERENCE', `${this.info.path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     } finally {
-      slot.busy = false;
+      this.running.delete(run);
     }
+    this.freeInputs.push(result.input);
     const t2 = performance.now();
-    if (!(output instanceof Tensor) || !(output.data instanceof Float32Array)) {
+    const output = result.output;
+    if (output.type !== 'float32' || !(output.data instanceof Float32Array)) {
       throw new VisionError('VISION_ERR_INFERENCE', `output '${this.adapter.outputName}' is not a float32 tensor`);
     }
     const candidates = this.adapter.decode({ data: output.data, dims: output.dims }, conf);
     const kept = nmsClasswise(candidates, iou, maxDetections);
     const detections = kept.map((i) => this.toDetection(g, candidates.boxes, i, candidates.scores[i]!, candidates.classIds[i]!));
+    this.runner.recycleOutput?.(output.data);
     const t3 = performance.now();
-    return { detections, timings: { preMs: t1 - t0, inferMs: t2 - t1, postMs: t3 - t2 } };
+    // inferMs is the time inside session.run; time queued behind another frame is not the model's.
+    return { detections, timings: { preMs: t1 - t0, inferMs: result.runMs, postMs: t3 - t2 } };
   }
 
   async close(): Promise<void> {
@@ -122,20 +141,7 @@ export class OnnxDetector implements Detector {
     this.closed = true;
     // Let runs in flight finish before the native session goes away.
     await Promise.allSettled([...this.running]);
-    await this.session.release();
-  }
-
-  private acquireSlot(): InputSlot {
-    // A second concurrent detect() gets its own buffer instead of overwriting one ONNX Runtime is reading.
-    let slot = this.slots.find((s) => !s.busy);
-    if (!slot) {
-      const { inputWidth: w, inputHeight: h } = this.adapter;
-      const data = new Float32Array(3 * w * h);
-      slot = { data, tensor: new Tensor('float32', data, [1, 3, h, w]), busy: false };
-      this.slots.push(slot);
-    }
-    slot.busy = true;
-    return slot;
+    await this.runner.release();
   }
 
   private toDetection(g: LetterboxGeometry, boxes: Float32Array, i: number, score: number, classId: number): Detection {

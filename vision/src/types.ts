@@ -68,6 +68,10 @@ export interface ModelInfo {
   readonly classNames: readonly string[];
   /** Provider actually in use after fallback. */
   readonly provider: ExecutionProviderName;
+  /** Where ONNX Runtime runs: the caller's thread or worker threads of the model's own. */
+  readonly thread: 'caller' | 'worker';
+  /** ONNX Runtime sessions serving the model (worker threads with replicas). */
+  readonly sessions: number;
   readonly sha256: string;
   readonly metadata: Readonly<Record<string, string>>;
 }

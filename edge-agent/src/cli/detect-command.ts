@@ -46,6 +46,7 @@ const FROM_VISION: Readonly<Record<VisionErrorCode, EdgeErrorCode>> = {
   VISION_ERR_BAD_FRAME: 'EDGE_ERR_INFERENCE',
   VISION_ERR_INFERENCE: 'EDGE_ERR_INFERENCE',
   VISION_ERR_CLOSED: 'EDGE_ERR_INFERENCE',
+  VISION_ERR_WORKER: 'EDGE_ERR_INFERENCE',
 };
 
 /** Translates detection-core errors into the agent's catalogue, keeping the original as cause. */
