@@ -70,6 +70,30 @@ describe('Yolov8Adapter.fromSignature', () => {
     assert.deepEqual([c.scores[0], c.scores[1]], [Math.fround(0.9), Math.fround(0.3)]);
   });
 
+  it('picks the same best class as a one-row-at-a-time scan over 4-row passes and the tail, lowest class id on ties', () => {
+    const nc = 7; // one pass of four rows and a tail of three
+    const n = 257;
+    const names = Array.from({ length: nc }, (_, i) => `c${i}`);
+    const a = new Yolov8Adapter('images', 'output0', 64, 64, names);
+    const data = new Float32Array((4 + nc) * n);
+    let seed = 5;
+    for (let i = 4 * n; i < data.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      data[i] = Math.round((seed / 0x7fffffff) * 8) / 8; // coarse values: many ties, inside and across passes
+    }
+    const expected: Array<[number, number]> = [];
+    for (let k = 0; k < n; k++) {
+      let best = -1;
+      let score = 0.25;
+      for (let c = 0; c < nc; c++) if (data[(4 + c) * n + k]! > score) [best, score] = [c, data[(4 + c) * n + k]!];
+      if (best >= 0) expected.push([best, score]);
+    }
+    const got = a.decode({ data, dims: [1, 4 + nc, n] }, 0.25);
+    assert.equal(got.count, expected.length);
+    assert.deepEqual(Array.from({ length: got.count }, (_, i) => [got.classIds[i], got.scores[i]]), expected);
+    assert.ok(expected.some(([c]) => c >= 4) && expected.some(([c]) => c < 4), 'winners in the pass and in the tail');
+  });
+
   it('refuses an output whose shape changed from what the model declared', () => {
     const a = new Yolov8Adapter('images', 'output0', 64, 64, ['cat', 'dog']);
     assert.throws(() => a.decode({ data: new Float32Array(21), dims: [1, 7, 3] }, 0.25), { code: 'VISION_ERR_INFERENCE' });
