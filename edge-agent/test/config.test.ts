@@ -52,6 +52,8 @@ describe('configuration schema and loader', () => {
         adapter: 'auto',
         providers: ['tensorrt', 'cuda', 'cpu'],
         tensorrtFp16: true,
+        inferenceThread: 'worker',
+        sessions: 'auto',
         engineCacheDir: '/var/lib/edge-agent/trt-engines',
         conf: 0.25,
         iou: 0.45,
@@ -192,6 +194,15 @@ describe('configuration schema and loader', () => {
       assert.equal(c.outbox.maxBytes, 536_870_912, 'defaults still fill an object set from JSON');
     });
 
+    it('override a setting that is either a word or a number (model.sessions) with either', () => {
+      assert.equal(parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__SESSIONS: '3' } }).model.sessions, 3);
+      assert.equal(parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__SESSIONS: 'auto' } }).model.sessions, 'auto');
+      assert.equal(parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__INFERENCE_THREAD: 'caller' } }).model.inferenceThread, 'caller');
+      const problems = problemsOf(() => parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__SESSIONS: 'many' } }));
+      assert.equal(problems.length, 1);
+      assert.match(problems[0]!, /^\/model\/sessions: expected "auto" or integer >= 1 and <= 16, got "many" \(from EDGE_AGENT_MODEL__SESSIONS\)$/);
+    });
+
     it('validates overridden values like file values and names the variable', () => {
       assert.deepEqual(
         problemsOf(() => parseConfig(minimal(), { env: { EDGE_AGENT_METRICS__PORT: 'ninety', EDGE_AGENT_MODEL__PROVIDERS: 'cuda,gpu' } })),
@@ -219,7 +230,7 @@ describe('configuration schema and loader', () => {
           'EDGE_AGENT_CAMERAS__3__URI: /cameras has 1 item(s); there is no item 3 to override (add it to the file)',
           'EDGE_AGENT_CAMERAS__FRONT__URI: /cameras is a list: expected an item index, got FRONT',
           'EDGE_AGENT_METRICS____PORT: empty path segment (use `__` only between keys)',
-          'EDGE_AGENT_MODEL__PTH: no setting PTH under /model (known: PATH, ID, VERSION, ADAPTER, LETTERBOX, PROVIDERS, TENSORRT_FP16, ENGINE_CACHE_DIR, CONF, IOU, MAX_DETECTIONS)',
+          'EDGE_AGENT_MODEL__PTH: no setting PTH under /model (known: PATH, ID, VERSION, ADAPTER, LETTERBOX, PROVIDERS, TENSORRT_FP16, INFERENCE_THREAD, SESSIONS, ENGINE_CACHE_DIR, CONF, IOU, MAX_DETECTIONS)',
           `EDGE_AGENT_OUTBOX: value is not valid JSON (${(() => {
             try {
               JSON.parse('{maxRows: 1}');

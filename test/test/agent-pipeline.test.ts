@@ -17,6 +17,11 @@ function detectionSeqs(db: Database.Database, camera: string): number[] {
 function frameSeqs(db: Database.Database, camera: string): number[] {
   return (db.prepare('SELECT frame_seq AS seq FROM frames WHERE camera_id = ? ORDER BY frame_seq').all(camera) as Row[]).map((r) => r.seq);
 }
+/** Capture frame ids in storage order: strictly increasing when frames in flight are stored in capture order. */
+function assertCaptureOrder(db: Database.Database, camera: string): void {
+  const ids = (db.prepare('SELECT frame_id AS id FROM frames WHERE camera_id = ? ORDER BY frame_seq').all(camera) as { id: number }[]).map((r) => r.id);
+  ids.forEach((id, i) => i === 0 || assert.ok(id > ids[i - 1]!, `${camera}: frame ${id} stored after frame ${ids[i - 1]}`));
+}
 function assertGapless(seqs: number[], from: number, what: string): void {
   seqs.forEach((s, i) => assert.equal(s, from + i, `${what}: expected seq ${from + i} at position ${i}, got ${s}`));
 }
@@ -29,23 +34,25 @@ async function runToEnd(config: ReturnType<typeof parseConfig>): Promise<Agent> 
   return agent;
 }
 
-test('image-sequence and video-file cameras fill the outbox with gapless per-camera sequences that continue after a restart', async (t) => {
+test('image-sequence and video-file cameras fill the outbox with gapless per-camera sequences in capture order that continue after a restart', async (t) => {
   const tmp = tempDir('agent-pipeline');
   t.after(tmp.cleanup);
   const seqDir = imageSequence(join(tmp.path, 'seq'), shared('images/person.jpg'), 12);
   const video = encodeVideo(shared('images/dog.jpg'), join(tmp.path, 'dog.avi'), 15);
-  const config = parseConfig({
-    deviceId: 'test-device',
-    dataDir: join(tmp.path, 'data'),
-    model: { path: shared('models/yolov8n_int8.onnx'), providers: ['cpu'], conf: 0.5 },
-    cameras: [
-      { id: 'seq', uri: `dir://${seqDir}` },
-      { id: 'video', uri: `file://${video}` },
-    ],
-    metrics: { enabled: false },
-  });
+  // The first run detects in worker threads with frames in flight (the default), the second on the event loop.
+  const configFor = (inferenceThread: 'worker' | 'caller') =>
+    parseConfig({
+      deviceId: 'test-device',
+      dataDir: join(tmp.path, 'data'),
+      model: { path: shared('models/yolov8n_int8.onnx'), providers: ['cpu'], conf: 0.5, inferenceThread },
+      cameras: [
+        { id: 'seq', uri: `dir://${seqDir}` },
+        { id: 'video', uri: `file://${video}` },
+      ],
+      metrics: { enabled: false },
+    });
 
-  await runToEnd(config);
+  await runToEnd(configFor('worker'));
   const db = new Database(join(tmp.path, 'data', 'outbox.sqlite'), { readonly: true });
   try {
     // person.jpg: horse, person, dog on every frame; dog.jpg: dog, bicycle, car/truck.
@@ -60,10 +67,12 @@ test('image-sequence and video-file cameras fill the outbox with gapless per-cam
     assertGapless(vid1, 1, 'video detections');
     const labels = new Set((db.prepare("SELECT DISTINCT label FROM detections WHERE camera_id = 'video'").all() as { label: string }[]).map((r) => r.label));
     for (const l of ['dog', 'bicycle']) assert.ok(labels.has(l), `video camera should detect ${l}, got ${[...labels]}`);
+    assertCaptureOrder(db, 'seq');
+    assertCaptureOrder(db, 'video');
     db.close();
 
     // Second run on the same data dir: sequences continue where they stopped.
-    await runToEnd(config);
+    await runToEnd(configFor('caller'));
     const db2 = new Database(join(tmp.path, 'data', 'outbox.sqlite'), { readonly: true });
     const seq2 = detectionSeqs(db2, 'seq');
     const vid2 = detectionSeqs(db2, 'video');

@@ -1,5 +1,5 @@
 import type { ModelArm } from '@edgefleet/proto';
-import type { Detection, DetectOptions, DetectTimings, RgbFrame } from '@edgefleet/vision';
+import type { Detection, DetectOptions, DetectResult, DetectTimings, RgbFrame } from '@edgefleet/vision';
 import type { FrameSource, CameraStatus } from '../capture/frame-source.js';
 import type { Outbox, OutboxDetection, OutboxFrame } from '../outbox/outbox.js';
 import type { Logger } from '../log/logger.js';
@@ -26,6 +26,25 @@ export interface CameraWorkerDeps {
   readonly configuredModel: { readonly modelId: string; readonly modelVersion: string };
   /** Optional tap on every processed frame (printing detections in demos). */
   readonly onDetections?: ((cameraId: string, frameId: number, detections: readonly Detection[]) => void) | undefined;
+}
+
+/** Frames a camera keeps in flight on its current primary: one per session plus one being prepared. */
+function framesInFlight(models: CameraModels): number {
+  const info = models.current().primary.handle.detector.info;
+  return info.thread === 'worker' ? info.sessions + 1 : 1;
+}
+
+/** A frame as the source delivers it. */
+type CapturedFrame = NonNullable<Awaited<ReturnType<FrameSource['next']>>>;
+
+/** What detection made of one frame, waiting for its turn to be stored. */
+interface FrameOutcome {
+  readonly model: ModelIdentity;
+  readonly provider: string;
+  readonly arm: 'primary' | 'candidate';
+  readonly result: DetectResult;
+  /** The shadow candidate's detections when the frame had one (possibly none found). */
+  readonly shadow: OutboxDetection[] | null;
 }
 
 export type WorkerState = 'idle' | 'running' | 'finished' | 'failed' | 'stopped';
@@ -67,6 +86,13 @@ export interface CameraWorkerStatus {
  * candidate) → one outbox transaction per frame. The models are read once at the start of each frame, so a
  * swap lands between two frames. Capture errors and restarts are the source's business; model errors fail
  * this camera only.
+ *
+ * When the primary runs in worker threads, the loop keeps one frame more in flight than it has sessions:
+ * it takes the next frame as soon as the current one is submitted, so capture, pre-processing, decode +
+ * NMS and the outbox write overlap inference instead of following it, and every session has work. On
+ * the event loop's own thread (`inferenceThread: caller`) frames go one at a time. Frames are stored
+ * strictly in capture order either way (per-camera sequence numbers stay monotonic even when a split
+ * sends neighbouring frames to different models).
  */
 export class CameraWorker {
   private state: WorkerState = 'idle';
@@ -101,7 +127,7 @@ export class CameraWorker {
     this.state = 'running';
     const primary = this.models.current().primary;
     const info = primary.handle.detector.info;
-    logger.info('camera running', { model: info.path, version: primary.identity.version, provider: info.provider, adapter: info.adapter });
+    logger.info('camera running', { model: info.path, version: primary.identity.version, provider: info.provider, adapter: info.adapter, thread: info.thread, sessions: info.sessions });
     this.loop = this.run(this.models);
   }
 
@@ -116,7 +142,7 @@ export class CameraWorker {
     const { observer, detectOptions } = this.deps;
     const detector = model.handle.detector;
     try {
-      const result = await model.handle.lock.run(() => detector.detect(frame, detectOptions));
+      const result = await detector.detect(frame, detectOptions);
       models.recordInference(model, arm, { result });
       observer.inference?.(this.cameraId, model.identity, arm, detector.info.provider, { timings: result.timings });
       return result;
@@ -129,63 +155,90 @@ export class CameraWorker {
   }
 
   private async run(models: CameraModels): Promise<void> {
-    const { source, outbox, observer, logger } = this.deps;
+    const { source, logger } = this.deps;
+    // The previous frame's store step; each frame's store waits for it, so rows land in capture order.
+    let stored: Promise<void> = Promise.resolve();
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopping) {
+      if (inFlight.size >= framesInFlight(models)) await Promise.race(inFlight);
+      if (this.stopping) break;
       const captured = await source.next();
       if (captured === null) break;
-      const plan = models.plan();
-      try {
-        let model = plan.run;
-        let arm: 'primary' | 'candidate' = plan.arm;
-        let result = await this.infer(models, model, arm, captured.frame, captured.frameId);
-        if (result === null && plan.fallback) {
-          // A split frame the candidate failed on goes to the primary instead of being lost.
-          model = plan.fallback;
-          arm = 'primary';
-          result = await this.infer(models, model, arm, captured.frame, captured.frameId);
-        }
-        if (result === null) {
-          // A frame the model cannot process is counted and skipped; the camera keeps going.
-          observer.detectionFailed(this.cameraId, new Error('detection failed'));
-          continue;
-        }
-        let shadow: OutboxDetection[] = [];
-        if (plan.shadow) {
-          const s = await this.infer(models, plan.shadow, 'shadow', captured.frame, captured.frameId);
-          const { modelId, version } = plan.shadow.identity;
-          shadow = (s?.detections ?? []).map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box, modelId, modelVersion: version, arm: 'shadow' }));
-        }
-        const row: OutboxFrame = {
-          cameraId: this.cameraId,
-          frameId: captured.frameId,
-          timestampMs: captured.timestampMs,
-          modelId: model.identity.modelId,
-          modelVersion: model.identity.version,
-          arm,
-          detections: [...result.detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box })), ...shadow],
-        };
-        try {
-          outbox.append([row]);
-        } catch (err) {
-          // Disk full or I/O error: keep detecting (the outbox evicts or recovers), but say so loudly.
-          logger.error('outbox append failed', { error: describeError(err), frameId: captured.frameId });
-          observer.detectionFailed(this.cameraId, err);
-          continue;
-        }
-        this.processed++;
-        this.arms[arm]++;
-        if (plan.shadow) this.arms.shadow++;
-        this.detections += row.detections.length;
-        observer.frameProcessed(this.cameraId, model.handle.detector.info.provider, model.identity.modelId, result.timings, row.detections.length);
-        this.deps.onDetections?.(this.cameraId, captured.frameId, result.detections);
-      } finally {
-        plan.release();
-      }
+      const detected = this.detectFrame(models, captured);
+      const previous = stored;
+      stored = (async () => {
+        const outcome = await detected;
+        await previous;
+        if (outcome) this.store(captured, outcome);
+      })().catch((err: unknown) => logger.error('frame handling failed', { error: describeError(err), frameId: captured.frameId }));
+      const done = stored;
+      inFlight.add(done);
+      void done.finally(() => inFlight.delete(done));
     }
+    await stored;
     if (!this.stopping) {
       this.state = 'finished';
       logger.info('camera source finished', { frames: this.processed });
     }
+  }
+
+  /** Runs a frame's plan: its arm's model (the primary standing in for a failed split candidate) and the shadow. */
+  private async detectFrame(models: CameraModels, captured: CapturedFrame): Promise<FrameOutcome | null> {
+    const plan = models.plan();
+    try {
+      let model = plan.run;
+      let arm: 'primary' | 'candidate' = plan.arm;
+      let result = await this.infer(models, model, arm, captured.frame, captured.frameId);
+      if (result === null && plan.fallback) {
+        // A split frame the candidate failed on goes to the primary instead of being lost.
+        model = plan.fallback;
+        arm = 'primary';
+        result = await this.infer(models, model, arm, captured.frame, captured.frameId);
+      }
+      if (result === null) {
+        // A frame the model cannot process is counted and skipped; the camera keeps going.
+        this.deps.observer.detectionFailed(this.cameraId, new Error('detection failed'));
+        return null;
+      }
+      let shadow: OutboxDetection[] | null = null;
+      if (plan.shadow) {
+        const s = await this.infer(models, plan.shadow, 'shadow', captured.frame, captured.frameId);
+        const { modelId, version } = plan.shadow.identity;
+        shadow = (s?.detections ?? []).map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box, modelId, modelVersion: version, arm: 'shadow' }));
+      }
+      return { model: model.identity, provider: model.handle.detector.info.provider, arm, result, shadow };
+    } finally {
+      plan.release();
+    }
+  }
+
+  /** One outbox transaction for the frame, then its counters, metrics and tap. */
+  private store(captured: CapturedFrame, outcome: FrameOutcome): void {
+    const { outbox, observer, logger } = this.deps;
+    const { model, arm, result, shadow } = outcome;
+    const row: OutboxFrame = {
+      cameraId: this.cameraId,
+      frameId: captured.frameId,
+      timestampMs: captured.timestampMs,
+      modelId: model.modelId,
+      modelVersion: model.version,
+      arm,
+      detections: [...result.detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box })), ...(shadow ?? [])],
+    };
+    try {
+      outbox.append([row]);
+    } catch (err) {
+      // Disk full or I/O error: keep detecting (the outbox evicts or recovers), but say so loudly.
+      logger.error('outbox append failed', { error: describeError(err), frameId: captured.frameId });
+      observer.detectionFailed(this.cameraId, err);
+      return;
+    }
+    this.processed++;
+    this.arms[arm]++;
+    if (shadow) this.arms.shadow++;
+    this.detections += row.detections.length;
+    observer.frameProcessed(this.cameraId, outcome.provider, model.modelId, result.timings, row.detections.length);
+    this.deps.onDetections?.(this.cameraId, captured.frameId, result.detections);
   }
 
   /** Resolves when the loop has ended (source finished or stopped). */

@@ -41,6 +41,16 @@ export const ModelConfigSchema = Type.Object(
       description: 'Execution providers in preference order; the first one that loads is used (and reported in metrics).',
     }),
     tensorrtFp16: Type.Boolean({ default: true, description: 'Let TensorRT build FP16 engines.' }),
+    inferenceThread: literals(['worker', 'caller'] as const, {
+      default: 'worker',
+      description:
+        'Where ONNX Runtime runs: `worker`, threads of the model\'s own, so capture, decode + NMS and the outbox overlap inference (a camera keeps one frame more in flight than the model has sessions); `caller`, the agent\'s event loop, which each run blocks for its whole duration (one frame at a time, one session, less memory).',
+    }),
+    sessions: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 16 })], {
+      default: 'auto',
+      description:
+        'ONNX Runtime sessions of the model, each in its own worker thread, frames going to the least busy (with `inferenceThread: worker`). `auto`: one single-threaded session per core, at most 4, when the model runs on the CPU (more frames/s than one session splitting each run over the cores, at a higher latency per frame); one session on TensorRT or CUDA. A number N > 1: N single-threaded sessions.',
+    }),
     engineCacheDir: Type.Optional(
       Type.String({ minLength: 1, description: 'TensorRT engine cache directory. Default: `<dataDir>/trt-engines`. Relative paths are resolved against the config file directory.' }),
     ),

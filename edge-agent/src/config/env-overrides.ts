@@ -62,8 +62,13 @@ function convert(text: string, schema: TSchema): { value: unknown } | { problem:
     }
     case 'object':
       return parseJson(text);
-    default:
+    default: {
+      // A union such as `'auto' | integer`: a number where a numeric member exists, else the text.
+      const members = ((schema as { anyOf?: TSchema[] }).anyOf ?? []).map(leafKind);
+      const n = Number(text);
+      if ((members.includes('integer') || members.includes('number')) && text.trim() !== '' && Number.isFinite(n)) return { value: n };
       return { value: text };
+    }
   }
 }
 

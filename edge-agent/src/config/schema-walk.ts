@@ -46,6 +46,7 @@ export function describeSchema(s: TSchema): string {
   const j = s as Json;
   const values = literalValues(s);
   if (values) return values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (j.const !== undefined) return JSON.stringify(j.const);
   const bounds: string[] = [];
   if (typeof j.minimum === 'number') bounds.push(`>= ${j.minimum}`);
   if (typeof j.exclusiveMinimum === 'number') bounds.push(`> ${j.exclusiveMinimum}`);
@@ -72,8 +73,11 @@ export function describeSchema(s: TSchema): string {
     }
     case 'object':
       return 'object';
-    default:
+    default: {
+      const anyOf = j.anyOf as TSchema[] | undefined;
+      if (Array.isArray(anyOf)) return anyOf.map(describeSchema).join(' or ');
       return 'value';
+    }
   }
 }
 

@@ -1,14 +1,12 @@
 import { OnnxDetector, type Detector, type OnnxDetectorOptions } from '@edgefleet/vision';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { SerialLock } from '../agent/serial-lock.js';
 
 export type DetectorLoader = (path: string, options: OnnxDetectorOptions) => Promise<Detector>;
 
 interface Entry {
   readonly key: string;
   readonly loading: Promise<Detector>;
-  readonly lock: SerialLock;
   refs: number;
 }
 
@@ -26,11 +24,6 @@ export class DetectorHandle {
 
   get key(): string {
     return this.entry.key;
-  }
-
-  /** Cameras sharing a detector take turns on it (FIFO). */
-  get lock(): SerialLock {
-    return this.entry.lock;
   }
 
   retain(): void {
@@ -66,7 +59,7 @@ export class DetectorPool {
     let entry = this.entries.get(key);
     if (!entry) {
       const loading = this.load(path, options);
-      entry = { key, loading, lock: new SerialLock(), refs: 0 };
+      entry = { key, loading, refs: 0 };
       this.entries.set(key, entry);
       const created = entry;
       loading.catch(() => {

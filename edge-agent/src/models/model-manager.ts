@@ -299,6 +299,9 @@ export class ModelManager {
       providers: m.providers,
       tensorrtFp16: m.tensorrtFp16,
       engineCacheDir: m.engineCacheDir,
+      thread: m.inferenceThread,
+      // One session on the event loop's thread; `auto` there means that one.
+      replicas: m.inferenceThread === 'worker' ? m.sessions : 1,
       logger: this.deps.logger,
       // Adapter and letterbox overrides belong to the configured file; assigned models are recognised.
       ...(forAssigned ? {} : { adapter: m.adapter === 'auto' ? undefined : m.adapter, letterbox: m.letterbox }),
@@ -307,7 +310,7 @@ export class ModelManager {
 
   private async loadBaseline(slot: Slot): Promise<ActiveModel> {
     const m = slot.baseline;
-    const key = `config:${JSON.stringify([m.path, m.adapter, m.providers, m.letterbox, m.tensorrtFp16])}`;
+    const key = `config:${JSON.stringify([m.path, m.adapter, m.providers, m.letterbox, m.tensorrtFp16, m.inferenceThread, m.sessions])}`;
     const handle = await this.deps.pool.acquire(key, m.path, this.loadOptions(slot, false));
     return {
       handle,
@@ -322,7 +325,7 @@ export class ModelManager {
     if (!control) throw new EdgeError('EDGE_ERR_MODEL_NOT_FOUND', 'no model store without a control section');
     if (!control.store.has(d.sha256)) throw new EdgeError('EDGE_ERR_MODEL_NOT_FOUND', `${d.modelId} ${d.version} (${d.sha256}) is not in the model store`);
     const m = slot.baseline;
-    const key = `artifact:${d.sha256}:${JSON.stringify([m.providers, m.tensorrtFp16])}`;
+    const key = `artifact:${d.sha256}:${JSON.stringify([m.providers, m.tensorrtFp16, m.inferenceThread, m.sessions])}`;
     const handle = await this.deps.pool.acquire(key, control.store.pathOf(d.sha256), this.loadOptions(slot, true));
     try {
       if (handle.detector.info.sha256 !== d.sha256) {
@@ -331,7 +334,7 @@ export class ModelManager {
         throw new ModelRejectedError('tampered', `tampered: the stored file hashes to ${handle.detector.info.sha256}, not ${d.sha256}`);
       }
       onWarming?.();
-      await warmUp(handle.detector, handle.lock, control.settings.warmupRuns);
+      await warmUp(handle.detector, control.settings.warmupRuns);
     } catch (err) {
       handle.release();
       throw err;
