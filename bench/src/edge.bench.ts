@@ -4,8 +4,11 @@
  *
  * 1. Throughput: frames/s of the real agent on one image-sequence camera (GStreamer decode + scale,
  *    pre-processing, ONNX Runtime CPU, decode + NMS, one outbox transaction per frame) divided by
- *    frames/s of a bare `session.run` loop on an already prepared tensor, same model. Rounds are
- *    interleaved (bare, agent, bare, agent, …) so machine noise hits both sides alike.
+ *    frames/s of a bare `session.run` loop on an already prepared tensor, same model (the issue's
+ *    ratio). The agent runs its defaults: inference in worker threads, one single-threaded session per
+ *    core. A second baseline runs bare loops in that same layout (one single-threaded session per
+ *    worker thread, all at once), so `ratioSameLayout` is the agent's own overhead alone. Rounds are
+ *    interleaved (bare, bare same layout, agent, …) so machine noise hits every side alike.
  * 2. Pre/post-processing ms per frame, from the detector's own timings on a GStreamer-scaled frame.
  * 3. Peak RSS of the `edge-agent run` process with two cameras.
  */
@@ -13,8 +16,10 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { OnnxDetector, createOnnxSession, writeLetterboxTensor } from '@edgefleet/vision';
+import { MAX_AUTO_REPLICAS, OnnxDetector, createOnnxSession, writeLetterboxTensor } from '@edgefleet/vision';
 import { Agent, decodeStillImage, loadConfig, silentLogger } from '@edgefleet/edge-agent';
 import { mean, median, percentile, progress, repoRoot, requireShared, round } from './bench-util.js';
 
@@ -36,6 +41,24 @@ async function bareFps(session: ort.InferenceSession, tensor: ort.Tensor): Promi
   const t0 = performance.now();
   for (let i = 0; i < FRAMES; i++) await session.run(feeds);
   return (FRAMES * 1000) / (performance.now() - t0);
+}
+
+/** Bare loops on `sessions` single-threaded sessions in worker threads at once: frames/s of them all. */
+async function bareSameLayoutFps(input: Float32Array, sessions: number): Promise<number> {
+  const runs = Math.ceil(FRAMES / sessions);
+  const workers = Array.from({ length: sessions }, () => new Worker(new URL('./bare-run-worker.js', import.meta.url), { workerData: { modelPath, input, runs } }));
+  const next = (w: Worker) => new Promise<{ type: string; ms: number }>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  await Promise.all(workers.map(next));
+  const t0 = performance.now();
+  const done = workers.map(next);
+  for (const w of workers) w.postMessage('go');
+  await Promise.all(done);
+  const fps = (runs * sessions * 1000) / (performance.now() - t0);
+  await Promise.all(workers.map((w) => w.terminate()));
+  return fps;
 }
 
 function writeConfig(name: string, cameras: unknown[]): string {
@@ -140,11 +163,16 @@ async function main(): Promise<void> {
   await detector.close();
   const tensor = new ort.Tensor('float32', data, [1, 3, 640, 640]);
 
+  // The agent's `sessions: auto` on the CPU.
+  const sessions = Math.min(MAX_AUTO_REPLICAS, availableParallelism());
   const bare: number[] = [];
+  const sameLayout: number[] = [];
   const agent: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     bare.push(await bareFps(session, tensor));
     progress(`round ${r + 1}/${ROUNDS}: bare session.run ${bare[r]!.toFixed(2)} fps`);
+    sameLayout.push(await bareSameLayoutFps(data, sessions));
+    progress(`round ${r + 1}/${ROUNDS}: bare, ${sessions} single-threaded sessions at once ${sameLayout[r]!.toFixed(2)} fps`);
     agent.push(await agentFps(seqDir, r));
     progress(`round ${r + 1}/${ROUNDS}: agent ${agent[r]!.toFixed(2)} fps`);
   }
@@ -156,6 +184,7 @@ async function main(): Promise<void> {
   const rss = await peakRssTwoCameras(seqDir);
 
   const ratios = agent.map((a, i) => a / bare[i]!);
+  const sameLayoutRatios = agent.map((a, i) => a / sameLayout[i]!);
   const preMs = median(t.pre);
   const postMs = median(t.post);
   const inferMs = median(t.infer);
@@ -167,6 +196,9 @@ async function main(): Promise<void> {
     agentFps: round(median(agent), 2),
     ratio: round(median(ratios), 3),
     ratioTarget: 0.9,
+    agentSessions: sessions,
+    bareSameLayoutFps: round(median(sameLayout), 2),
+    ratioSameLayout: round(median(sameLayoutRatios), 3),
     preMsMedian: round(preMs),
     postMsMedian: round(postMs),
     postMsP95: round(percentile(t.post, 95)),
