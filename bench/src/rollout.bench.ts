@@ -17,11 +17,12 @@
  *    `grpc.authCacheTtlMs` = 1 h here, so no report waits for a credential check: this is the push and
  *    acknowledgement path itself (and a rollout within 30 s of the agents' previous calls).
  * 2. Download: gRPC `DownloadModel` of a real artifact (../shared/models/yolov8n_int8.onnx, uploaded) by
- *    the agent's own ControlClient, against a raw loopback TCP server in this process that sends the same
- *    file the way the handler does (read stream in chunks of the same size, write, wait for drain); both
- *    clients live in one process of their own with one channel, as on a device, and count the bytes.
- *    Rounds alternate the paths (the order flips every round); MB/s = 10^6 bytes/s; ratio of the
- *    medians; CPU per MiB of the sender (control plane / this process) and the receiver beside them. A
+ *    the agent's own ControlClient, against a raw loopback TCP sender in a process of its own that holds
+ *    the same bytes in memory (as the control plane's chunk cache does) and writes them in chunks of the
+ *    same size, waiting for drain (loopback-copy-process.ts); both clients live in one process of their
+ *    own with one channel, as on a device, and count the bytes. Each round runs the paths back to back
+ *    (the order flips every round); MB/s = 10^6 bytes/s; the ratio is the median of the rounds' paired
+ *    ratios; CPU per MiB of the sender (control plane / copy process) and the receiver beside them. A
  *    third path is the same call on a channel with grpc-js' `grpc-node.flow_control_window` set (the
  *    agent's channel keeps HTTP/2's 64 KiB window). The agent's chunk size (256 KiB) is the headline, with
  *    64 KiB and 1 MiB (the server's cap) beside it; measured with the 500 watches open (headline) and,
@@ -34,7 +35,7 @@
  *
  * Environment: BENCH_ROLLOUT_AGENTS (500), BENCH_ROUNDS (5), BENCH_ROLLOUT_IDLE_ROUNDS (1),
  * BENCH_ROLLOUT_ASSIGN_CONCURRENCY (16), BENCH_ROLLOUT_DOWNLOAD_MIB (64 per round and path),
- * BENCH_ROLLOUT_DOWNLOAD_ROUNDS (5), BENCH_POSTGRES_URL.
+ * BENCH_ROLLOUT_DOWNLOAD_ROUNDS (7), BENCH_POSTGRES_URL.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -46,9 +47,9 @@ import { constantDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { AgentProcess } from './agent-process.js';
 import { BenchCleanup } from './bench-cleanup.js';
 import { createTempDatabase } from './bench-database.js';
-import { epochMs, forEachLimit, median, ownCpuMs, percentile, positiveIntEnv, processCpuMs, progress, round, sharedDir } from './bench-util.js';
+import { epochMs, forEachLimit, median, percentile, positiveIntEnv, processCpuMs, progress, round, sharedDir } from './bench-util.js';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process.js';
-import { startLoopbackCopyServer } from './loopback-copy-server.js';
+import { startLoopbackCopyProcess } from './loopback-copy-process.js';
 import { LARGE_FLOW_CONTROL_WINDOW, type DownloadVia, type SimulatedDevice } from './rollout-ipc.js';
 
 const AGENTS = positiveIntEnv('BENCH_ROLLOUT_AGENTS', 500);
@@ -56,7 +57,7 @@ const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 5);
 const IDLE_ROUNDS = positiveIntEnv('BENCH_ROLLOUT_IDLE_ROUNDS', 1);
 const ASSIGN_CONCURRENCY = positiveIntEnv('BENCH_ROLLOUT_ASSIGN_CONCURRENCY', 16);
 const DOWNLOAD_MIB = positiveIntEnv('BENCH_ROLLOUT_DOWNLOAD_MIB', 64);
-const DOWNLOAD_ROUNDS = positiveIntEnv('BENCH_ROLLOUT_DOWNLOAD_ROUNDS', 5);
+const DOWNLOAD_ROUNDS = positiveIntEnv('BENCH_ROLLOUT_DOWNLOAD_ROUNDS', 7);
 /** Each enrolment costs one scrypt on the control plane (libuv pool of 4). */
 const ENROL_CONCURRENCY = 4;
 /** Watches waiting for their first snapshot at a time (each costs one scrypt). */
@@ -240,7 +241,7 @@ async function downloadBench(
   chunkSizes: readonly number[],
   label: string,
 ) {
-  const server = await startLoopbackCopyServer(artifact, (err) => progress(`loopback copy server: ${err.message}`));
+  const server = await startLoopbackCopyProcess(artifact);
   cleanup.push(server.close);
   const client = await AgentProcess.start(target, [], downloader, 1, progress);
   const stopClient = () => client.stop();
@@ -262,8 +263,8 @@ async function downloadBench(
         const line: string[] = [];
         // The order flips every round, so neither path always runs after the other.
         for (const via of r % 2 === 1 ? VIAS : [...VIAS].reverse()) {
-          // Sender: the control plane for gRPC, this process (the raw server) for the baseline.
-          const senderCpu = () => (via === 'raw' ? ownCpuMs() : processCpuMs(cp.pid));
+          // Sender: the control plane for gRPC, the loopback copy process for the baseline.
+          const senderCpu = () => processCpuMs(via === 'raw' ? server.pid : cp.pid);
           const cpu0 = senderCpu();
           const res = await client.download(via, request(chunkBytes, count, false));
           const cpu1 = senderCpu();
@@ -289,11 +290,29 @@ async function downloadBench(
         receiverCpuMsPerMiB: round(median(xs.map((x) => x.clientCpuMsPerMiB)), 2),
       };
     };
+    // Each round runs the paths back to back, so a round's ratio compares like with like; the headline is
+    // the median of those paired ratios (the ratio of the medians is beside it).
+    const pairedRatio = (via: DownloadVia, chunkBytes: number): { median: number; rounds: number[] } => {
+      const xs = samples.get(`${via}/${chunkBytes}`) ?? [];
+      const raws = samples.get(`raw/${chunkBytes}`) ?? [];
+      const rounds = xs.map((x, i) => round(x.mbps / raws[i]!.mbps, 3));
+      return { median: round(median(rounds), 3), rounds };
+    };
     const byChunkSize = chunkSizes.map((chunkBytes) => {
       const grpc = figures('grpc', chunkBytes);
       const raw = figures('raw', chunkBytes);
       const windowed = figures('grpc-window', chunkBytes);
-      return { chunkBytes, ratio: round(grpc.mbps / raw.mbps, 3), largeWindowRatio: round(windowed.mbps / raw.mbps, 3), grpc, raw, largeWindow: windowed };
+      const paired = pairedRatio('grpc', chunkBytes);
+      return {
+        chunkBytes,
+        ratio: paired.median,
+        ratioPerRound: paired.rounds,
+        ratioOfMedians: round(grpc.mbps / raw.mbps, 3),
+        largeWindowRatio: pairedRatio('grpc-window', chunkBytes).median,
+        grpc,
+        raw,
+        largeWindow: windowed,
+      };
     });
     const headline = byChunkSize[0]!;
     return {
