@@ -71,6 +71,9 @@ export class FleetControlServer {
       // Requests are small; responses (snapshots, chunks) stay below the contract's bound.
       'grpc.max_receive_message_length': 1024 * 1024,
       'grpc.max_send_message_length': MAX_CONTROL_MESSAGE_BYTES,
+      // Channelz (grpc-js' introspection registry, on by default) is served by nobody here, yet it tracks every
+      // connection and counts every message: objects per watch on the heap, work per model chunk.
+      'grpc.enable_channelz': 0,
     });
     const implementation: UntypedServiceImplementation = {
       watchAssignments: watchAssignmentsHandler(this.deps),
