@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
+import { childProfilingArgs } from './bench-util.js';
 import type { AckRecord, DownloadVia, FromAgents, SimulatedDevice, ToAgents } from './rollout-ipc.js';
 
 const STOP_TIMEOUT_MS = 10_000;
@@ -69,7 +70,7 @@ export class AgentProcess {
     connectConcurrency: number,
     onProgress: (msg: string) => void,
   ): Promise<AgentProcess> {
-    const child = fork(join(import.meta.dirname, 'simulated-agents.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(import.meta.dirname, 'simulated-agents.js'), [], { execArgv: [...process.execArgv, ...childProfilingArgs()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const agents = new AgentProcess(child, onProgress);
     try {
       agents.post({ type: 'start', target, devices, downloader, connectConcurrency });
@@ -103,7 +104,7 @@ export class AgentProcess {
     );
   }
 
-  async download(via: DownloadVia, request: { sha256: string; sizeBytes: number; chunkBytes: number; count: number; rawPort: number; verify: boolean }): Promise<DownloadResult> {
+  async download(via: DownloadVia, request: { sha256: string; sizeBytes: number; chunkBytes: number; count: number; rawPort: number; http2Port: number; verify: boolean }): Promise<DownloadResult> {
     const id = this.nextDownload++;
     this.post({ type: 'download', id, via, ...request });
     await this.until(() => this.downloads.has(id), 600_000, () => `${via} download did not finish`);

@@ -88,3 +88,12 @@ export function ownCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+/**
+ * Node flags for the benchmark's child processes: `--cpu-prof` into BENCH_CPU_PROF_DIR when it is set (a
+ * profile per process, written when the process exits), nothing otherwise.
+ */
+export function childProfilingArgs(): string[] {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { repoRoot } from './bench-util.js';
+import { childProfilingArgs, repoRoot } from './bench-util.js';
 
 /** The real `control-plane start` CLI in its own process, as in a deployment where devices are other machines. */
 export interface ControlPlaneProcess {
@@ -28,7 +28,7 @@ export interface ControlPlaneProcessOptions {
 export async function startControlPlaneProcess(databaseUrl: string, dataDir: string, options: ControlPlaneProcessOptions = {}): Promise<ControlPlaneProcess> {
   // CP_* variables of the caller would override these (or fail validation): the child gets only ours.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CP_')));
-  const child = spawn(process.execPath, [join(repoRoot, 'control-plane/bin/control-plane.js'), 'start'], {
+  const child = spawn(process.execPath, [...childProfilingArgs(), join(repoRoot, 'control-plane/bin/control-plane.js'), 'start'], {
     env: {
       ...env,
       CP_DATABASE_URL: databaseUrl,

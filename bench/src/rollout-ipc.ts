@@ -23,14 +23,14 @@ export interface AckRecord {
 }
 
 /**
- * `grpc`: the agent's ControlClient (its channel options). `grpc-window`: the same DownloadModel call on a
- * channel that also sets grpc-js' `grpc-node.flow_control_window` (the agent's client leaves HTTP/2's
- * 64 KiB window). `raw`: the loopback TCP baseline.
+ * `grpc`: DownloadModel by the agent's ControlClient (its channel options). `raw`: the loopback TCP
+ * baseline. `http2`: the same bytes as the body of a bare cleartext HTTP/2 response (one session reused,
+ * as a channel is; 8 MiB receive windows, as the ControlClient sets them): the ceiling of Node's HTTP/2.
  */
-export type DownloadVia = 'grpc' | 'grpc-window' | 'raw';
+export type DownloadVia = 'grpc' | 'http2' | 'raw';
 
-/** `grpc-node.flow_control_window` of the `grpc-window` variant. */
-export const LARGE_FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+/** The receive windows (session and stream) of the `http2` path's client: the ControlClient's. */
+export const HTTP2_WINDOW_BYTES = 8 * 1024 * 1024;
 
 export type ToAgents =
   /**
@@ -46,7 +46,8 @@ export type ToAgents =
     }
   /**
    * Download `count` times, one after the other, as `downloader`: over gRPC `DownloadModel` (see DownloadVia)
-   * or from a raw TCP server at `rawPort` that writes the bytes and closes. Bytes are counted.
+   * from a raw TCP server at `rawPort` that writes the bytes and closes, or from a bare HTTP/2 server at
+   * `http2Port` (see DownloadVia). Bytes are counted.
    * `verify`: also SHA-256 the bytes and answer the digest of each download (untimed rounds only).
    */
   | {
@@ -58,6 +59,7 @@ export type ToAgents =
       readonly chunkBytes: number;
       readonly count: number;
       readonly rawPort: number;
+      readonly http2Port: number;
       readonly verify: boolean;
     }
   | { readonly type: 'stop' };

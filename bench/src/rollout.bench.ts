@@ -23,10 +23,12 @@
  *    own with one channel, as on a device, and count the bytes. Each round runs the paths back to back
  *    (the order flips every round); MB/s = 10^6 bytes/s; the ratio is the median of the rounds' paired
  *    ratios; CPU per MiB of the sender (control plane / copy process) and the receiver beside them. A
- *    third path is the same call on a channel with grpc-js' `grpc-node.flow_control_window` set (the
- *    agent's channel keeps HTTP/2's 64 KiB window). The agent's chunk size (256 KiB) is the headline, with
- *    64 KiB and 1 MiB (the server's cap) beside it; measured with the 500 watches open (headline) and,
- *    at 256 KiB, before any agent connected.
+ *    third path sends the same bytes from the copy process as the body of a bare cleartext HTTP/2
+ *    response (Node's http2, which grpc-js runs on, with the ControlClient's 8 MiB windows, no gRPC
+ *    framing, no protobuf): its ratio to raw is the ceiling of any gRPC implementation on Node's HTTP/2
+ *    on this machine, and gRPC's ratio to it is what gRPC itself costs. The agent's chunk size (256 KiB) is
+ *    the headline, with 64 KiB and 1 MiB (the server's cap) beside it; measured with the 500 watches open
+ *    (headline) and, at 256 KiB, before any agent connected.
  * 3. Assignment → acknowledgement after idle, default configuration: the control plane restarted on the
  *    same database and data directory with the default 30 s credential cache, the agents reconnected, one
  *    untimed round, then a wait of the cache's lifetime so no credential is cached any more, then
@@ -35,7 +37,8 @@
  *
  * Environment: BENCH_ROLLOUT_AGENTS (500), BENCH_ROUNDS (5), BENCH_ROLLOUT_IDLE_ROUNDS (1),
  * BENCH_ROLLOUT_ASSIGN_CONCURRENCY (16), BENCH_ROLLOUT_DOWNLOAD_MIB (64 per round and path),
- * BENCH_ROLLOUT_DOWNLOAD_ROUNDS (7), BENCH_POSTGRES_URL.
+ * BENCH_ROLLOUT_DOWNLOAD_ROUNDS (7), BENCH_POSTGRES_URL, BENCH_CPU_PROF_DIR (a V8 CPU profile of every child process:
+ * control plane, agents, copy sender; each written when its process exits).
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -50,7 +53,7 @@ import { createTempDatabase } from './bench-database.js';
 import { epochMs, forEachLimit, median, percentile, positiveIntEnv, processCpuMs, progress, round, sharedDir } from './bench-util.js';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process.js';
 import { startLoopbackCopyProcess } from './loopback-copy-process.js';
-import { LARGE_FLOW_CONTROL_WINDOW, type DownloadVia, type SimulatedDevice } from './rollout-ipc.js';
+import { HTTP2_WINDOW_BYTES, type DownloadVia, type SimulatedDevice } from './rollout-ipc.js';
 
 const AGENTS = positiveIntEnv('BENCH_ROLLOUT_AGENTS', 500);
 const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 5);
@@ -216,7 +219,7 @@ function summarize(rounds: readonly RoundSamples[], devices: number) {
 
 // ---- downloads --------------------------------------------------------------------------------------
 
-const VIAS: readonly DownloadVia[] = ['grpc', 'raw', 'grpc-window'];
+const VIAS: readonly DownloadVia[] = ['grpc', 'raw', 'http2'];
 
 /** One timed download round of one path: throughput, and CPU per MiB on the sending and the receiving side. */
 interface DownloadSample {
@@ -248,7 +251,7 @@ async function downloadBench(
   cleanup.push(stopClient);
   try {
     const count = Math.max(1, Math.ceil((DOWNLOAD_MIB * 1024 * 1024) / model.sizeBytes));
-    const request = (chunkBytes: number, n: number, verify: boolean) => ({ sha256: model.sha256, sizeBytes: model.sizeBytes, chunkBytes, count: n, rawPort: server.port, verify });
+    const request = (chunkBytes: number, n: number, verify: boolean) => ({ sha256: model.sha256, sizeBytes: model.sizeBytes, chunkBytes, count: n, rawPort: server.port, http2Port: server.http2Port, verify });
     // Untimed: both paths deliver the artifact's bytes, and connections and code paths are warm.
     for (const chunkBytes of chunkSizes) {
       for (const via of VIAS) {
@@ -263,8 +266,8 @@ async function downloadBench(
         const line: string[] = [];
         // The order flips every round, so neither path always runs after the other.
         for (const via of r % 2 === 1 ? VIAS : [...VIAS].reverse()) {
-          // Sender: the control plane for gRPC, the loopback copy process for the baseline.
-          const senderCpu = () => processCpuMs(via === 'raw' ? server.pid : cp.pid);
+          // Sender: the control plane for gRPC, the loopback copy process for the baselines.
+          const senderCpu = () => processCpuMs(via === 'grpc' ? cp.pid : server.pid);
           const cpu0 = senderCpu();
           const res = await client.download(via, request(chunkBytes, count, false));
           const cpu1 = senderCpu();
@@ -292,26 +295,27 @@ async function downloadBench(
     };
     // Each round runs the paths back to back, so a round's ratio compares like with like; the headline is
     // the median of those paired ratios (the ratio of the medians is beside it).
-    const pairedRatio = (via: DownloadVia, chunkBytes: number): { median: number; rounds: number[] } => {
+    const pairedRatio = (via: DownloadVia, chunkBytes: number, over: DownloadVia = 'raw'): { median: number; rounds: number[] } => {
       const xs = samples.get(`${via}/${chunkBytes}`) ?? [];
-      const raws = samples.get(`raw/${chunkBytes}`) ?? [];
-      const rounds = xs.map((x, i) => round(x.mbps / raws[i]!.mbps, 3));
+      const bases = samples.get(`${over}/${chunkBytes}`) ?? [];
+      const rounds = xs.map((x, i) => round(x.mbps / bases[i]!.mbps, 3));
       return { median: round(median(rounds), 3), rounds };
     };
     const byChunkSize = chunkSizes.map((chunkBytes) => {
       const grpc = figures('grpc', chunkBytes);
       const raw = figures('raw', chunkBytes);
-      const windowed = figures('grpc-window', chunkBytes);
+      const http2 = figures('http2', chunkBytes);
       const paired = pairedRatio('grpc', chunkBytes);
       return {
         chunkBytes,
         ratio: paired.median,
         ratioPerRound: paired.rounds,
         ratioOfMedians: round(grpc.mbps / raw.mbps, 3),
-        largeWindowRatio: pairedRatio('grpc-window', chunkBytes).median,
+        http2CeilingRatio: pairedRatio('http2', chunkBytes).median,
+        grpcOverHttp2Ratio: pairedRatio('grpc', chunkBytes, 'http2').median,
         grpc,
         raw,
-        largeWindow: windowed,
+        http2,
       };
     });
     const headline = byChunkSize[0]!;
@@ -326,8 +330,8 @@ async function downloadBench(
       grpcMBps: headline.grpc.mbps,
       rawLoopbackMBps: headline.raw.mbps,
       ratio: headline.ratio,
-      // The same call on a channel that sets grpc-js' `grpc-node.flow_control_window` (the agent's leaves HTTP/2's 64 KiB).
-      largeWindow: { flowControlWindowBytes: LARGE_FLOW_CONTROL_WINDOW, grpcMBps: headline.largeWindow.mbps, ratio: headline.largeWindowRatio },
+      // The same bytes over bare HTTP/2 (no gRPC, no protobuf) from the copy process: Node's HTTP/2 ceiling.
+      http2Ceiling: { windowBytes: HTTP2_WINDOW_BYTES, mbps: headline.http2.mbps, ratio: headline.http2CeilingRatio, grpcOverHttp2Ratio: headline.grpcOverHttp2Ratio },
       byChunkSize,
     };
   } finally {

@@ -5,12 +5,12 @@
  * messages of rollout-ipc.ts.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { ControlClient, silentLogger } from '@edgefleet/edge-agent';
-import { FLEET_CONTROL_CLIENT_DEFINITION, type ModelChunk } from '@edgefleet/proto';
 import { ownCpuMs } from './bench-util.js';
-import { basicAuthorization, LARGE_FLOW_CONTROL_WINDOW, type AckRecord, type FromAgents, type SimulatedDevice, type ToAgents } from './rollout-ipc.js';
+import { basicAuthorization, HTTP2_WINDOW_BYTES, type AckRecord, type FromAgents, type SimulatedDevice, type ToAgents } from './rollout-ipc.js';
 import { SimulatedAgent } from './simulated-agent.js';
 
 /** Acknowledgements are sent to the benchmark in batches, at most this long after they came back. */
@@ -126,31 +126,30 @@ async function grpcDownload(client: ControlClient, sha256: string, hash: Hash | 
   return bytes;
 }
 
-let windowClient: grpc.Client | null = null;
+let http2Session: ClientHttp2Session | null = null;
 
-/** DownloadModel on a channel with the agent's options plus a large HTTP/2 flow-control window. */
-function windowDownload(sha256: string, chunkBytes: number, hash: Hash | null): Promise<number> {
-  windowClient ??= new grpc.Client(target, grpc.credentials.createInsecure(), {
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.max_receive_message_length': 8 * 1024 * 1024,
-    'grpc-node.flow_control_window': LARGE_FLOW_CONTROL_WINDOW,
-  });
-  const device = downloader as SimulatedDevice;
-  const metadata = new grpc.Metadata();
-  metadata.set('authorization', basicAuthorization(device.deviceId, device.password));
-  const m = FLEET_CONTROL_CLIENT_DEFINITION.downloadModel;
+/** The same bytes as the body of a bare HTTP/2 response: one session for every download, as a channel. */
+async function http2Download(port: number, chunkBytes: number, hash: Hash | null): Promise<number> {
+  if (http2Session === null || http2Session.destroyed || http2Session.closed) {
+    const session = http2Connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: HTTP2_WINDOW_BYTES } });
+    session.on('error', () => undefined);
+    await once(session, 'connect');
+    session.setLocalWindowSize(HTTP2_WINDOW_BYTES);
+    http2Session = session;
+  }
+  const stream = http2Session.request({ ':path': '/artifact', 'x-chunk-bytes': String(chunkBytes) });
+  stream.end();
   return new Promise((resolve, reject) => {
     let bytes = 0;
-    const call = (windowClient as grpc.Client).makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, { sha256, offset: 0, chunkBytes }, metadata);
-    call.on('data', (chunk: ModelChunk) => {
-      bytes += chunk.data.length;
-      hash?.update(chunk.data);
+    stream.once('response', (headers) => {
+      if (headers[':status'] !== 200) reject(new Error(`HTTP/2 sender answered ${String(headers[':status'])}`));
     });
-    call.on('error', reject);
-    call.on('status', (status: grpc.StatusObject) => {
-      if (status.code === grpc.status.OK) resolve(bytes);
+    stream.on('data', (data: Buffer) => {
+      bytes += data.length;
+      hash?.update(data);
     });
+    stream.once('end', () => resolve(bytes));
+    stream.once('error', reject);
   });
 }
 
@@ -183,8 +182,8 @@ async function download(m: Extract<ToAgents, { type: 'download' }>): Promise<voi
     const got =
       m.via === 'grpc'
         ? await grpcDownload(client as ControlClient, m.sha256, hash)
-        : m.via === 'grpc-window'
-          ? await windowDownload(m.sha256, m.chunkBytes, hash)
+        : m.via === 'http2'
+          ? await http2Download(m.http2Port, m.chunkBytes, hash)
           : await rawDownload(m.rawPort, m.chunkBytes, hash);
     if (got !== m.sizeBytes) throw new Error(`${m.via} download ${i + 1}/${m.count} delivered ${got} of ${m.sizeBytes} bytes`);
     bytes += got;
@@ -198,7 +197,7 @@ async function download(m: Extract<ToAgents, { type: 'download' }>): Promise<voi
 
 async function stop(): Promise<void> {
   for (const agent of agents) agent.close();
-  windowClient?.close();
+  http2Session?.close();
   await Promise.all([...controlClients.values()].map((c) => c.stop()));
   send({ type: 'stopped' });
   process.disconnect?.();

@@ -17,7 +17,8 @@
  *    this process holds only what a device runs: outbox, worker and the appending loop.
  *
  * Environment: BENCH_SYNC_DETECTIONS (200000), BENCH_ROUNDS (3), BENCH_SYNC_PGLITE_ROUNDS (1),
- * BENCH_SYNC_APPEND_MS (2000 per append phase), BENCH_POSTGRES_URL.
+ * BENCH_SYNC_APPEND_MS (2000 per append phase), BENCH_POSTGRES_URL, BENCH_CPU_PROF_DIR (a V8 CPU profile of the
+ * control plane process, written when it exits).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
