@@ -9,6 +9,7 @@ import {
   encodeModelStatusReport,
   encodeWatchAssignmentsRequest,
 } from './control-codecs.js';
+import { frameGrpcMessage, GRPC_FRAME_HEADER_BYTES } from './grpc-wire.js';
 import type {
   AssignmentSnapshot,
   DownloadModelRequest,
@@ -34,15 +35,21 @@ export const FLEET_CONTROL_SERVICE_NAME = 'fleet.v1.FleetControl';
 /**
  * A response already encoded (and validated when it was made): the server view sends its bytes as they are.
  * Made by `encodeModelChunkMessage`, so a control plane can encode an artifact's chunks once and send them
- * to every agent that downloads it, instead of reading and encoding them again per download.
+ * to every agent that downloads it, instead of reading and encoding them again per download. `framed`,
+ * when present, is the same message as one gRPC frame (`bytes` is a view into it), for a sender that
+ * writes frames onto the HTTP/2 stream itself.
  */
 export class EncodedMessage {
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly framed?: Buffer,
+  ) {}
 }
 
-/** A validated, encoded ModelChunk for the server's DownloadModel stream. */
+/** A validated, encoded ModelChunk for the server's DownloadModel stream, with its gRPC frame. */
 export function encodeModelChunkMessage(chunk: ModelChunk): EncodedMessage {
-  return new EncodedMessage(encodeModelChunk(chunk));
+  const framed = frameGrpcMessage(encodeModelChunk(chunk));
+  return new EncodedMessage(framed.subarray(GRPC_FRAME_HEADER_BYTES), framed);
 }
 
 interface MethodShape<Req, Res> {

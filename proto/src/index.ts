@@ -96,5 +96,6 @@ export {
   validateModelStatusReport,
   validateWatchAssignmentsRequest,
 } from './control-validate.js';
+export { frameGrpcMessage, GRPC_FRAME_HEADER_BYTES, GrpcMessageReader } from './grpc-wire.js';
 export { EncodedMessage, FLEET_CONTROL_CLIENT_DEFINITION, FLEET_CONTROL_SERVER_DEFINITION, FLEET_CONTROL_SERVICE_NAME, encodeModelChunkMessage } from './fleet-control-service.js';
 export { MODEL_SIGNATURE_TAG, modelSignaturePayload, signingKeyId } from './model-signature.js';
