@@ -148,6 +148,7 @@ export { DeviceAuthenticator, type CallIdentity, type DeviceAuthenticatorOptions
 export { WatchRegistry } from './grpc/watch-registry.js';
 export { toGrpcStatus } from './grpc/grpc-status.js';
 export { chunkSizeFor, MIN_CHUNK_BYTES } from './grpc/handlers/download-model.js';
+export { inPlaceResponse, type InPlaceResponse } from './grpc/in-place-response.js';
 
 // REST API and composition
 export { buildHttpApp, type HttpAppOptions } from './api/http-app.js';

@@ -206,6 +206,17 @@ describe('gRPC FleetControl (PostgreSQL)', () => {
     assert.equal(whole.length, yoloBytes.length);
     assert.equal(createHash('sha256').update(whole).digest('hex'), yolo.sha256);
     assert.ok(whole.equals(yoloBytes));
+    // A resume inside a chunk: the rest of that chunk first, then whole chunks from the next boundary.
+    const inside = 3 * chunkBytes + 1000;
+    const tail: ModelChunk[] = [];
+    const fromInside = client.downloadModel({ sha256: yolo.sha256, offset: inside, chunkBytes }, auth('dev-a'));
+    await new Promise<void>((resolve, reject) => {
+      fromInside.on('data', (c: ModelChunk) => tail.push(c));
+      fromInside.on('end', resolve);
+      fromInside.on('error', reject);
+    });
+    assert.deepEqual(tail.slice(0, 2).map((c) => [c.offset, c.data.length]), [[inside, chunkBytes - 1000], [4 * chunkBytes, chunkBytes]]);
+    assert.ok(Buffer.concat(tail.map((c) => Buffer.from(c.data))).equals(yoloBytes.subarray(inside)));
   });
 
   test('download: default chunks of 256 KiB; NOT_FOUND for an unknown sha256; OUT_OF_RANGE past the end; nothing at the end', async () => {

@@ -1,16 +1,28 @@
 import { once } from 'node:events';
-import type { ServerWritableStream } from '@grpc/grpc-js';
-import { DEFAULT_MODEL_CHUNK_BYTES, decodeDownloadModelRequest, decodeModelChunk, MAX_MODEL_CHUNK_BYTES, type EncodedMessage, type ModelChunk } from '@edgefleet/proto';
+import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
+import {
+  DEFAULT_MODEL_CHUNK_BYTES,
+  decodeDownloadModelRequest,
+  decodeModelChunk,
+  encodeModelChunk,
+  frameGrpcMessage,
+  MAX_MODEL_CHUNK_BYTES,
+  type EncodedMessage,
+  type ModelChunk,
+} from '@edgefleet/proto';
 import { CpError, describeError } from '../../errors.js';
 import { identityOf, type FleetControlDeps } from '../handler-deps.js';
 import { isServerFault, toGrpcStatus } from '../grpc-status.js';
+import { inPlaceResponse, type InPlaceResponse } from '../in-place-response.js';
 
 /**
  * DownloadModel: the artifact of a registered model, in chunks from `offset` (resume) to the end.
  * Chunk size: the agent's wish within [MIN_CHUNK_BYTES, MAX_MODEL_CHUNK_BYTES], default 256 KiB.
- * Chunks come from the EncodedChunkCache (encoded once, shared by every download of the artifact) or, for
- * artifacts above its budget, straight from the store. Backpressure: when `write` says the stream's buffer
- * is full, sending waits for 'drain' (or the cancellation), so a slow agent holds at most a few chunks. NOT_FOUND for a sha256 the
+ * Chunks come from the EncodedChunkCache (encoded and framed once, shared by every download of the
+ * artifact) or, for artifacts above its budget, straight from the store. Cached chunks go onto the call's
+ * HTTP/2 stream as they are, between grpc-js' own headers and trailers (see in-place-response.ts); the rest
+ * go through `call.write`. Backpressure: when a write says the stream's buffer is full, sending waits for
+ * 'drain' (or the cancellation), so a slow agent holds at most a few chunks. NOT_FOUND for a sha256 the
  * registry does not know, OUT_OF_RANGE for an offset past the end.
  */
 
@@ -49,16 +61,19 @@ async function download(deps: FleetControlDeps, call: ServerWritableStream<Buffe
     const send = async (message: ModelChunk | EncodedMessage): Promise<void> => {
       if (!call.write(message)) await Promise.race([once(call, 'drain'), cancellation]);
     };
+    const raw = cached && cached.messages[0]?.framed !== undefined ? inPlaceResponse(call) : null;
     if (cached && request.offset < size) {
       // Encoded once for every download of this artifact; a resume inside a chunk sends that chunk's rest first.
       let index = Math.floor(request.offset / chunkBytes);
       const within = request.offset - index * chunkBytes;
-      if (within > 0) {
-        const first = decodeModelChunk((cached.messages[index] as EncodedMessage).bytes);
-        await send({ offset: request.offset, data: first.data.subarray(within), totalBytes: size });
-        index++;
+      const rest = within > 0 ? { offset: request.offset, data: decodeModelChunk((cached.messages[index] as EncodedMessage).bytes).data.subarray(within), totalBytes: size } : null;
+      if (rest) index++;
+      if (raw) {
+        await sendInPlace(call, raw, cancellation, () => cancelled, rest, cached.messages.slice(index));
+      } else {
+        if (rest) await send(rest);
+        for (; index < cached.messages.length && !cancelled; index++) await send(cached.messages[index] as EncodedMessage);
       }
-      for (; index < cached.messages.length && !cancelled; index++) await send(cached.messages[index] as EncodedMessage);
     } else if (!cached) {
       const opened = await deps.artifacts.open(request.sha256, request.offset, { chunkBytes });
       source = opened.stream;
@@ -77,5 +92,33 @@ async function download(deps: FleetControlDeps, call: ServerWritableStream<Buffe
     call.emit('error', toGrpcStatus(err));
   } finally {
     source?.destroy();
+  }
+}
+
+/**
+ * Writes the chunks' gRPC frames onto the call's HTTP/2 stream: grpc-js sends the response headers first
+ * (`sendMetadata`) and the trailers after (`call.end()`, by the caller), in order on the same stream.
+ */
+async function sendInPlace(
+  call: ServerWritableStream<Buffer, ModelChunk | EncodedMessage>,
+  raw: InPlaceResponse,
+  cancellation: Promise<void>,
+  isCancelled: () => boolean,
+  first: ModelChunk | null,
+  messages: readonly EncodedMessage[],
+): Promise<void> {
+  call.sendMetadata(new Metadata());
+  // A write to a stream the agent reset fails on the stream; grpc-js reports that as the call's cancellation.
+  const ignore = (): void => undefined;
+  raw.on('error', ignore);
+  const closed = new Promise<void>((resolve) => raw.once('close', resolve));
+  const write = async (frame: Buffer): Promise<void> => {
+    if (raw.write(frame)) return;
+    await Promise.race([new Promise<void>((resolve) => raw.once('drain', resolve)), cancellation, closed]);
+  };
+  if (first) await write(frameGrpcMessage(encodeModelChunk(first)));
+  for (const message of messages) {
+    if (isCancelled() || raw.destroyed || raw.closed) return;
+    await write(message.framed as Buffer);
   }
 }
