@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,9 @@ import type { AssignmentSnapshot, ModelStatusReport } from '@edgefleet/proto';
 import { OnnxDetector } from '@edgefleet/vision';
 import { constantDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { parseConfig } from '../src/config/load-config.js';
+import { ArtifactDownloader } from '../src/control/artifact-downloader.js';
 import { ControlClient } from '../src/control/control-client.js';
+import type { EdgeError } from '../src/errors.js';
 import { controlSettings, type ControlSettings } from '../src/control/control-settings.js';
 import { StatusReporter } from '../src/control/status-reporter.js';
 import { redactSourceUri } from '../src/control/watch-request.js';
@@ -185,6 +188,22 @@ describe('control client over mTLS', () => {
       await waitUntil(() => client.stats().state === 'watching', 'watching over mTLS');
     } finally {
       await client.stop();
+    }
+  });
+
+  it('downloads an artifact over mTLS (the downloader\'s own HTTP/2 session, same settings), and not without a client certificate', async () => {
+    const bytes = randomBytes(300_000);
+    const d = cp.publish(bytes, { version: 'tls' });
+    const downloader = new ArtifactDownloader(settingsFrom({ tlsCertFile: pem.clientCert, tlsKeyFile: pem.clientKey }));
+    const noCert = new ArtifactDownloader(settingsFrom({}));
+    try {
+      const pieces: Buffer[] = [];
+      await downloader.download({ sha256: d.sha256, offset: 0 }, (c) => pieces.push(Buffer.from(c.data)), new AbortController().signal);
+      assert.ok(Buffer.concat(pieces).equals(bytes));
+      await assert.rejects(noCert.download({ sha256: d.sha256, offset: 0 }, () => assert.fail('no chunk without a client certificate'), new AbortController().signal), (e: EdgeError) => e.code === 'EDGE_ERR_MODEL_DOWNLOAD' && (e.details as { retryable?: boolean }).retryable === true);
+    } finally {
+      downloader.close();
+      noCert.close();
     }
   });
 

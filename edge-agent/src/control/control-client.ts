@@ -10,6 +10,7 @@ import { Backoff } from '../capture/backoff.js';
 import { EdgeError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ArtifactSource } from '../models/model-store.js';
+import { ArtifactDownloader } from './artifact-downloader.js';
 import type { ControlSettings } from './control-settings.js';
 import { WakeableSleep } from '../agent/wakeable-sleep.js';
 
@@ -40,17 +41,6 @@ export interface ControlStats {
   readonly lastErrorAtMs: number | null;
 }
 
-/** gRPC codes after which a download may succeed if tried again (the rest: the artifact or the request is the problem). */
-const RETRYABLE = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.CANCELLED,
-  grpc.status.INTERNAL,
-  grpc.status.UNKNOWN,
-  grpc.status.RESOURCE_EXHAUSTED,
-  grpc.status.ABORTED,
-]);
-
 const methods = FLEET_CONTROL_CLIENT_DEFINITION;
 
 function describeGrpc(err: unknown): string {
@@ -64,12 +54,14 @@ function describeGrpc(err: unknown): string {
  * - `WatchAssignments` kept open in the background: the current snapshot arrives first, then one per
  *   change. A lost stream is reopened after exponential backoff with jitter (reconnectMinMs…reconnectMaxMs),
  *   reset once a stream delivered a snapshot. Detection never waits for any of it.
- * - `DownloadModel` streams for the model store (resume from an offset);
+ * - `DownloadModel` streams for the model store (resume from an offset), by the ArtifactDownloader: the
+ *   same call spoken over an HTTP/2 session of its own, without grpc-js' per-message copies;
  * - `ReportModelStatus` unary calls for the status reporter.
  * Device authentication: `authorization: Basic …` metadata on every call, and the client certificate under mTLS.
  */
 export class ControlClient implements ArtifactSource {
   private client: grpc.Client | null = null;
+  private downloader: ArtifactDownloader | null = null;
   private state: ControlState = 'stopped';
   private stopping = false;
   private running: Promise<void> | null = null;
@@ -113,6 +105,7 @@ export class ControlClient implements ArtifactSource {
       ...(settings.tls?.serverName ? { 'grpc.ssl_target_name_override': settings.tls.serverName, 'grpc.default_authority': settings.tls.serverName } : {}),
     };
     this.client = new grpc.Client(settings.url, credentials, options);
+    this.downloader = new ArtifactDownloader(settings);
     this.stopping = false;
     this.running = this.watchLoop().catch((err: unknown) => this.deps.logger.error('control watch loop failed', { error: describeError(err) }));
   }
@@ -126,6 +119,8 @@ export class ControlClient implements ArtifactSource {
     this.running = null;
     this.client?.close();
     this.client = null;
+    this.downloader?.close();
+    this.downloader = null;
     this.state = 'stopped';
   }
 
@@ -216,60 +211,8 @@ export class ControlClient implements ArtifactSource {
   // ---- DownloadModel ----------------------------------------------------------------------------
 
   download(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const client = this.client;
-      if (!client) {
-        reject(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, { details: { retryable: true } }));
-        return;
-      }
-      const m = methods.downloadModel;
-      const call = client.makeServerStreamRequest(
-        m.path,
-        m.requestSerialize,
-        m.responseDeserialize,
-        { sha256: request.sha256, offset: request.offset, chunkBytes: this.deps.settings.downloadChunkBytes },
-        this.metadata(),
-      );
-      let failure: unknown = null;
-      // No overall deadline (artifacts can be large on a slow link): a stream silent this long is cut.
-      let idle: NodeJS.Timeout;
-      const arm = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => {
-          failure = new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: no data for ${this.deps.settings.callTimeoutMs} ms`, { details: { retryable: true } });
-          call.cancel();
-        }, this.deps.settings.callTimeoutMs);
-      };
-      const onAbort = () => {
-        failure ??= new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: stopped`, { details: { retryable: false } });
-        call.cancel();
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      arm();
-      call.on('data', (chunk: ModelChunk) => {
-        if (failure) return;
-        try {
-          onChunk(chunk);
-          arm();
-        } catch (err) {
-          failure = err;
-          call.cancel();
-        }
-      });
-      call.on('error', (err: grpc.ServiceError) => {
-        failure ??= new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256} from offset ${request.offset}: ${describeGrpc(err)}`, {
-          cause: err,
-          details: { retryable: RETRYABLE.has(err.code), grpcCode: err.code },
-        });
-      });
-      call.on('status', () => {
-        clearTimeout(idle);
-        signal.removeEventListener('abort', onAbort);
-        if (failure) reject(failure);
-        else resolve();
-      });
-    });
+    if (!this.downloader) return Promise.reject(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, { details: { retryable: true } }));
+    return this.downloader.download(request, onChunk, signal);
   }
 
   // ---- ReportModelStatus ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ export interface ArtifactSource {
   /**
    * Streams the artifact from `offset` to its end, calling `onChunk` in order; resolves when the stream
    * ended normally. Rejects with EDGE_ERR_MODEL_DOWNLOAD (`retryable` in its details) otherwise.
+   * `chunk.data` may be a view of a buffer the source reuses: it is valid only during `onChunk`.
    */
   download(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<void>;
 }
