@@ -126,6 +126,15 @@ describe('artifact downloader against a gRPC control plane', () => {
     assert.equal((await collect(downloader, d.sha256)).bytes.length, 500_000);
   });
 
+  it('a control plane that went away and came back on the same port gets the next download on a new session', async () => {
+    const bytes = randomBytes(200_000);
+    const d = cp.publish(bytes, { version: 'restart' });
+    assert.ok((await collect(downloader, d.sha256)).bytes.equals(bytes));
+    await cp.stop();
+    await cp.restart();
+    assert.ok((await collect(downloader, d.sha256)).bytes.equals(bytes));
+  });
+
   it('after close, a download is refused as not started', async () => {
     const closed = new ArtifactDownloader(settings(cp.url, { authorization: basic(cp.password) }));
     closed.close();

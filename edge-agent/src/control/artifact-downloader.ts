@@ -82,6 +82,15 @@ export class ArtifactDownloader {
    * is what rejects.
    */
   download(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<void> {
+    return this.attempt(request, onChunk, signal, true);
+  }
+
+  /**
+   * One call. `mayRetry`: a call that failed with the connection before any response came (the session was
+   * one the server had just closed: a restart, a drain) is made once more on a new session, as grpc-js does
+   * for a stream the server never saw. Reading an artifact again is harmless.
+   */
+  private attempt(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal, mayRetry: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       const what = `${request.sha256} from offset ${request.offset}`;
       const failWith = (code: grpc.status, details: string, cause?: unknown): EdgeError =>
@@ -96,11 +105,22 @@ export class ArtifactDownloader {
       let failure: unknown = null;
       let status: grpc.status | null = null;
       let details = '';
+      let responded = false;
+      let connectionLost = false;
       let stream: ClientHttp2Stream;
+      let session: ClientHttp2Session | null = null;
+      const retryOrReject = (err: EdgeError): void => {
+        if (connectionLost && !responded && mayRetry && !signal.aborted && !this.closed) {
+          if (session) this.forget(session);
+          this.attempt(request, onChunk, signal, false).then(resolve, reject);
+        } else reject(err);
+      };
       try {
-        stream = this.sessionFor().request(this.headers());
+        session = this.sessionFor();
+        stream = session.request(this.headers());
       } catch (err) {
-        reject(failWith(grpc.status.UNAVAILABLE, describeError(err), err));
+        connectionLost = true;
+        retryOrReject(failWith(grpc.status.UNAVAILABLE, describeError(err), err));
         return;
       }
       const cancel = (why: unknown): void => {
@@ -133,6 +153,7 @@ export class ArtifactDownloader {
         cancel(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: no data for ${this.settings.callTimeoutMs} ms`, { details: { retryable: true } })),
       );
       stream.on('response', (headers) => {
+        responded = true;
         statusFrom(headers); // a trailers-only response carries its status here
         const http = Number(headers[':status']);
         if (http !== 200 && status === null) cancel(failWith(codeOfHttpStatus(http), `HTTP status ${http}`));
@@ -149,25 +170,36 @@ export class ArtifactDownloader {
         }
       });
       stream.on('error', (err) => {
+        if (failure === null) connectionLost = true;
         failure ??= failWith(grpc.status.UNAVAILABLE, describeError(err), err);
       });
       stream.once('close', () => {
         signal.removeEventListener('abort', onAbort);
-        if (failure !== null) reject(failure);
-        else if (status === grpc.status.OK && reader.atBoundary) resolve();
+        if (failure !== null) {
+          if (connectionLost) retryOrReject(failure as EdgeError);
+          else reject(failure);
+        } else if (status === grpc.status.OK && reader.atBoundary) resolve();
         else if (status === grpc.status.OK) reject(failWith(grpc.status.INTERNAL, 'the response ended inside a message'));
         else if (status !== null) reject(failWith(status, details));
-        else reject(failWith(grpc.status.UNAVAILABLE, `the stream closed without a gRPC status (HTTP/2 code ${stream.rstCode ?? 'none'})`));
+        else {
+          connectionLost = true;
+          retryOrReject(failWith(grpc.status.UNAVAILABLE, `the stream closed without a gRPC status (HTTP/2 code ${stream.rstCode ?? 'none'})`));
+        }
       });
       stream.end(frameGrpcMessage(encodeDownloadModelRequest({ sha256: request.sha256, offset: request.offset, chunkBytes: this.settings.downloadChunkBytes })));
     });
   }
 
-  /** Closes the session; downloads in flight fail as retryable, later ones as "not started". */
+  /** Closes the session once downloads in flight are done (abort them through their signals to stop them now); later ones are refused as not started. */
   close(): void {
     this.closed = true;
     this.session?.close();
     this.session = null;
+  }
+
+  /** New downloads open a new session; the old one closes by itself (calls in flight on it may finish). */
+  private forget(session: ClientHttp2Session): void {
+    if (this.session === session) this.session = null;
   }
 
   private headers(): Record<string, string> {
@@ -201,9 +233,9 @@ export class ArtifactDownloader {
     // Connection errors reach the streams that were waiting on it; the session only has to go.
     session.on('error', () => undefined);
     session.once('connect', () => session.setLocalWindowSize(DOWNLOAD_WINDOW_BYTES));
-    session.once('close', () => {
-      if (this.session === session) this.session = null;
-    });
+    // A session the server is closing (GOAWAY: a restart, a drain) or has closed takes no new download.
+    session.once('goaway', () => this.forget(session));
+    session.once('close', () => this.forget(session));
     session.setTimeout(IDLE_SESSION_MS, () => session.close());
     session.unref();
     this.session = session;
