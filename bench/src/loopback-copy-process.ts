@@ -18,10 +18,9 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttp2Server, type ServerHttp2Stream } from 'node:http2';
 import { createServer, type Socket } from 'node:net';
 import { childProfilingArgs } from './bench-util.js';
+import { HTTP2_WINDOW_BYTES } from './rollout-ipc.js';
 
 const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
-/** Per-stream receive window the server advertises (what it receives is one small request per stream). */
-const HTTP2_WINDOW_BYTES = 8 * 1024 * 1024;
 
 export interface LoopbackCopyProcess {
   readonly port: number;

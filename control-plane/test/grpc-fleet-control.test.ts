@@ -318,6 +318,25 @@ describe('gRPC FleetControl (PostgreSQL)', () => {
     reader.cancel();
   });
 
+  test('with the chunk cache off, downloads stream from the store through call.write: the same bytes, resumes inside a chunk too', async () => {
+    const store = createPgStore({ connectionString: url });
+    cleanups.push(() => store.close());
+    // A second replica on the same database and data directory (so the same artifacts), cache off.
+    const uncached = await startCp(store, { dataDir: cp.info.dataDir, grpc: { host: '127.0.0.1', port: 0, chunkCacheBytes: 0 } });
+    const onUncached = fleetControlClient(t, `127.0.0.1:${uncached.info.grpc?.port}`);
+    for (const offset of [0, 70_000]) {
+      const chunks: ModelChunk[] = [];
+      const call = onUncached.downloadModel({ sha256: yolo.sha256, offset, chunkBytes: 65_536 }, auth('dev-a'));
+      await new Promise<void>((resolve, reject) => {
+        call.on('data', (c: ModelChunk) => chunks.push(c));
+        call.on('end', resolve);
+        call.on('error', reject);
+      });
+      assert.equal(chunks[0]?.offset, offset);
+      assert.ok(Buffer.concat(chunks.map((c) => Buffer.from(c.data))).equals(yoloBytes.subarray(offset)), `from offset ${offset}`);
+    }
+  });
+
   test('a change written by another control-plane replica reaches this replica\'s watchers through the resync', async () => {
     // A second replica on the same database, with a short resync; the change is made through the first.
     const store = createPgStore({ connectionString: url });

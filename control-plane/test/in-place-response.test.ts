@@ -23,8 +23,8 @@ const METHOD = {
   responseDeserialize: identity,
 };
 
-async function serve(handler: grpc.handleServerStreamingCall<Buffer, Buffer>): Promise<{ client: grpc.Client; close: () => void }> {
-  const server = new grpc.Server();
+async function serve(handler: grpc.handleServerStreamingCall<Buffer, Buffer>, options: grpc.ServerOptions = {}): Promise<{ client: grpc.Client; close: () => void }> {
+  const server = new grpc.Server(options);
   server.addService({ stream: METHOD } as grpc.ServiceDefinition, { stream: handler });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -85,6 +85,24 @@ test('an error status after frames written in place reaches the client as the ca
   assert.deepEqual(messages.map((m) => m.toString()), ['one']);
   assert.equal(error?.code, grpc.status.DATA_LOSS);
   assert.match(error?.details ?? '', /store went away/);
+});
+
+test('a call behind a server interceptor has no stream within reach: null, and call.write still answers', async (t) => {
+  let raw: unknown = 'not asked';
+  const passThrough: grpc.ServerInterceptor = (_method, call) => new grpc.ServerInterceptingCall(call);
+  const { client, close } = await serve(
+    (c) => {
+      raw = inPlaceResponse(c as grpc.ServerWritableStream<unknown, unknown>);
+      c.write(Buffer.from('through grpc-js'));
+      c.end();
+    },
+    { interceptors: [passThrough] },
+  );
+  t.after(close);
+  const { messages, status } = await call(client);
+  assert.equal(raw, null);
+  assert.equal(status.code, grpc.status.OK);
+  assert.deepEqual(messages.map((m) => m.toString()), ['through grpc-js']);
 });
 
 test('inPlaceResponse is null for anything without an HTTP/2 stream underneath (the handler then uses call.write)', () => {
