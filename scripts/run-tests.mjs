@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 
 const root = resolve(import.meta.dirname, '..');
-const packages = ['proto', 'vision', 'scenes', 'edge-agent', 'control-plane', 'test'];
+const packages = ['service-kit', 'proto', 'vision', 'scenes', 'edge-agent', 'control-plane', 'test'];
 const filter = process.argv.slice(2);
 
 function collect(dir) {

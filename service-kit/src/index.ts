@@ -1,0 +1,5 @@
+/**
+ * @edgefleet/service-kit: the runtime pieces both programs share. Each concept lives in one file
+ * named for it; this entry re-exports them.
+ */
+export {};
