@@ -5,7 +5,16 @@
 // Each step is skipped when its output exists, so an interrupted run continues where it stopped.
 // Knobs (env): BASE_COUNT (day images, default 3000), BASE_EPOCHS (16), BASE_FT_EPOCHS (30), BASE_FT_REPLAY
 // (day images replayed in the fine-tune, 400), BASE_FT_NIGHT_REPEAT (night train images per epoch, 4), BASE_IMGSZ (320), BASE_DEVICE (auto), BASE_WORK (.data/base-model).
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyFileSync, symlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  copyFileSync,
+  symlinkSync,
+  rmSync,
+} from 'node:fs';
 import { join, resolve, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -26,7 +35,12 @@ mkdirSync(work, { recursive: true });
 const log = (m) => process.stderr.write(`[base-model] ${m}\n`);
 function run(cmd, args, opts = {}) {
   log(`$ ${[cmd, ...args].map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}`);
-  const r = spawnSync(cmd, args, { stdio: ['ignore', opts.capture ? 'pipe' : 'inherit', 'inherit'], cwd: root, env: { ...process.env, ...opts.env }, maxBuffer: 1 << 26 });
+  const r = spawnSync(cmd, args, {
+    stdio: ['ignore', opts.capture ? 'pipe' : 'inherit', 'inherit'],
+    cwd: root,
+    env: { ...process.env, ...opts.env },
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) {
     log(`failed with exit code ${r.status}`);
     process.exit(r.status ?? 1);
@@ -38,7 +52,23 @@ const scenes = join(root, 'scenes', 'bin', 'scenes.js');
 function dataset(name, domain, n, seed, split) {
   const dir = join(work, name);
   if (!existsSync(join(dir, 'data.yaml'))) {
-    run(process.execPath, [scenes, 'generate', '--domain', domain, '--count', String(n), '--seed', String(seed), '--out', dir, '--imgsz', String(imgsz), '--split', split, '--overwrite']);
+    run(process.execPath, [
+      scenes,
+      'generate',
+      '--domain',
+      domain,
+      '--count',
+      String(n),
+      '--seed',
+      String(seed),
+      '--out',
+      dir,
+      '--imgsz',
+      String(imgsz),
+      '--split',
+      split,
+      '--overwrite',
+    ]);
   } else log(`dataset ${name}: exists`);
   return dir;
 }
@@ -49,7 +79,29 @@ function train(name, data, extra) {
   if (!existsSync(join(out, 'model.onnx'))) {
     const resume = existsSync(join(out, 'last.pt')) ? ['--resume', join(out, 'last.pt')] : [];
     // Progress events are JSON lines on stdout; show epoch summaries.
-    run('/usr/bin/python3', ['-m', 'edgefleet_trainer', 'train', '--data', data, '--out', out, '--imgsz', String(imgsz), '--device', device, '--seed', String(SEED), '--log-every', '50', ...resume, ...extra], { env: trainerEnv });
+    run(
+      '/usr/bin/python3',
+      [
+        '-m',
+        'edgefleet_trainer',
+        'train',
+        '--data',
+        data,
+        '--out',
+        out,
+        '--imgsz',
+        String(imgsz),
+        '--device',
+        device,
+        '--seed',
+        String(SEED),
+        '--log-every',
+        '50',
+        ...resume,
+        ...extra,
+      ],
+      { env: trainerEnv },
+    );
   } else log(`training ${name}: exists`);
   return out;
 }
@@ -58,7 +110,20 @@ const evals = {};
 function evaluate(key, model, data) {
   const file = join(work, `eval-${key}.json`);
   if (!existsSync(file)) {
-    const out = run(process.execPath, [join(root, 'control-plane', 'bin', 'control-plane.js'), 'eval', '--model', model, '--data', data, '--split', 'test'], { capture: true });
+    const out = run(
+      process.execPath,
+      [
+        join(root, 'control-plane', 'bin', 'control-plane.js'),
+        'eval',
+        '--model',
+        model,
+        '--data',
+        data,
+        '--split',
+        'test',
+      ],
+      { capture: true },
+    );
     writeFileSync(file, out);
   }
   evals[key] = JSON.parse(readFileSync(file, 'utf8'));
@@ -84,7 +149,9 @@ function fineTuneSet(name, night, dayRoot, replay, nightRepeat) {
   }
   rmSync(dir, { recursive: true, force: true });
   const link = (from, split, prefix, limit) => {
-    const images = readdirSync(join(from, 'images', split)).sort().slice(0, limit);
+    const images = readdirSync(join(from, 'images', split))
+      .sort()
+      .slice(0, limit);
     mkdirSync(join(dir, 'images', split), { recursive: true });
     mkdirSync(join(dir, 'labels', split), { recursive: true });
     for (const image of images) {
@@ -113,19 +180,41 @@ function fineTuneSet(name, night, dayRoot, replay, nightRepeat) {
   return dir;
 }
 
-const base = train('train-base', day, ['--epochs', String(epochs), '--batch', '16', '--val-every', '2', '--meta', 'model_version=base-1']);
+const base = train('train-base', day, [
+  '--epochs',
+  String(epochs),
+  '--batch',
+  '16',
+  '--val-every',
+  '2',
+  '--meta',
+  'model_version=base-1',
+]);
 evaluate('base-day', join(base, 'model.onnx'), dayTest);
 evaluate('base-night', join(base, 'model.onnx'), nightTest);
 evaluate('base-fog', join(base, 'model.onnx'), fogTest);
 
 const ftData = fineTuneSet('night-ft', nightTrain, day, ftReplay, ftNightRepeat);
-const ft = train('finetune-night', ftData, ['--weights', join(base, 'best.pt'), '--epochs', String(ftEpochs), '--batch', '16', '--val-every', '3', '--meta', 'model_version=base-1-night-ft']);
+const ft = train('finetune-night', ftData, [
+  '--weights',
+  join(base, 'best.pt'),
+  '--epochs',
+  String(ftEpochs),
+  '--batch',
+  '16',
+  '--val-every',
+  '3',
+  '--meta',
+  'model_version=base-1-night-ft',
+]);
 evaluate('ft-night', join(ft, 'model.onnx'), nightTest);
 evaluate('ft-day', join(ft, 'model.onnx'), dayTest);
 
 mkdirSync(outDir, { recursive: true });
 copyFileSync(join(base, 'model.onnx'), join(outDir, 'edgefleet-base.onnx'));
-const sha = createHash('sha256').update(readFileSync(join(outDir, 'edgefleet-base.onnx'))).digest('hex');
+const sha = createHash('sha256')
+  .update(readFileSync(join(outDir, 'edgefleet-base.onnx')))
+  .digest('hex');
 const trainMetrics = JSON.parse(readFileSync(join(base, 'metrics.json'), 'utf8'));
 const m = (k) => evals[k].mAP50.toFixed(3);
 const card = `# edgefleet-base (synthetic day scenes)
@@ -169,13 +258,17 @@ night without forgetting day; the night training images are seen ${ftNightRepeat
 ## Targets (README) and what these figures do not show
 
 Targets: day mAP50 ≥ 0.90; night and fog each lose ≥ 0.20 against day; after the fine-tune night ≥ 0.85 and
-day ≥ 0.85. Met here: ${[
-  evals['base-day'].mAP50 >= 0.9,
-  evals['base-day'].mAP50 - evals['base-night'].mAP50 >= 0.2,
-  evals['base-day'].mAP50 - evals['base-fog'].mAP50 >= 0.2,
-  evals['ft-night'].mAP50 >= 0.85,
-  evals['ft-day'].mAP50 >= 0.85,
-].every(Boolean) ? 'all' : 'not all (see the tables)'}.
+day ≥ 0.85. Met here: ${
+  [
+    evals['base-day'].mAP50 >= 0.9,
+    evals['base-day'].mAP50 - evals['base-night'].mAP50 >= 0.2,
+    evals['base-day'].mAP50 - evals['base-fog'].mAP50 >= 0.2,
+    evals['ft-night'].mAP50 >= 0.85,
+    evals['ft-day'].mAP50 >= 0.85,
+  ].every(Boolean)
+    ? 'all'
+    : 'not all (see the tables)'
+}.
 
 Every figure is on scenes drawn by the same generator as the training data (other seeds): they show that
 the detector, the drift and the fine-tune loop work, not how the model does on real cameras. It has never
@@ -183,6 +276,11 @@ seen a photograph; for real scenes, fine-tune it on labelled frames of your own 
 start from a detector trained on real data.
 `;
 writeFileSync(join(outDir, 'MODEL_CARD.md'), card);
-writeFileSync(join(outDir, 'metrics.json'), JSON.stringify({ sha256: sha, evals: Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, { mAP50: v.mAP50, mAP50_95: v.mAP50_95, perClass: v.perClass }])) }, null, 2) + '\n');
+writeFileSync(
+  join(outDir, 'metrics.json'),
+  `${JSON.stringify({ sha256: sha, evals: Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, { mAP50: v.mAP50, mAP50_95: v.mAP50_95, perClass: v.perClass }])) }, null, 2)}\n`,
+);
 log(`wrote ${relative(root, outDir)}/edgefleet-base.onnx and MODEL_CARD.md`);
-console.log(JSON.stringify({ sha256: sha, ...Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, v.mAP50])) }));
+console.log(
+  JSON.stringify({ sha256: sha, ...Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, v.mAP50])) }),
+);

@@ -24,8 +24,14 @@ let model;
 let camera;
 if (existsSync(baseModel)) {
   model = baseModel;
-  camera = { id: 'street', uri: 'synthetic://?schedule=day:60,fog:60~20,night:60~20&seed=7&width=640&height=480&fps=2', loop: true };
-  log(`model ${baseModel} (the project's own base model); camera 'street' = synthetic scene drifting day → fog → night`);
+  camera = {
+    id: 'street',
+    uri: 'synthetic://?schedule=day:60,fog:60~20,night:60~20&seed=7&width=640&height=480&fps=2',
+    loop: true,
+  };
+  log(
+    `model ${baseModel} (the project's own base model); camera 'street' = synthetic scene drifting day → fog → night`,
+  );
 } else {
   model = join(shared, 'models', 'yolov8n_int8.onnx');
   const images = join(shared, 'images');
@@ -35,7 +41,9 @@ if (existsSync(baseModel)) {
     process.exit(1);
   }
   camera = { id: 'demo', uri: `dir://${images}`, loop: true, realtime: true, fps: 2 };
-  log(`model ${model} (test model from ../shared until the base model exists); camera 'demo' = ${images}, looping at 2 fps`);
+  log(
+    `model ${model} (test model from ../shared until the base model exists); camera 'demo' = ${images}, looping at 2 fps`,
+  );
 }
 
 const children = [];
@@ -127,31 +135,50 @@ writeFileSync(
     2,
   ),
 );
-const agent = start('edge agent', [join(root, 'edge-agent', 'bin', 'edge-agent.js'), 'run', '--config', configPath, '--print-detections'], {});
+const agent = start(
+  'edge agent',
+  [join(root, 'edge-agent', 'bin', 'edge-agent.js'), 'run', '--config', configPath, '--print-detections'],
+  {},
+);
 agent.stderr.pipe(process.stderr);
 createInterface({ input: agent.stdout }).on('line', (line) => {
   try {
     const { cameraId, frameId, detections } = JSON.parse(line);
-    const text = detections.map((d) => `${d.label} ${d.score.toFixed(2)} [${d.box.map((v) => Math.round(v)).join(',')}]`).join('; ');
-    console.log(`[${cameraId}] frame ${frameId}: ${detections.length} detection(s)${text ? ': ' + text : ''}`);
+    const text = detections
+      .map((d) => `${d.label} ${d.score.toFixed(2)} [${d.box.map((v) => Math.round(v)).join(',')}]`)
+      .join('; ');
+    console.log(`[${cameraId}] frame ${frameId}: ${detections.length} detection(s)${text ? `: ${text}` : ''}`);
   } catch {
     console.log(line);
   }
 });
-log(`REST ${api} with the admin token in ${ports.tokenFile} (try curl -H "Authorization: Bearer $(cat ${ports.tokenFile})" ${api}/api/v1/devices/demo-box/cameras/${camera.id}/detections?limit=5), dashboard ${api}/dashboard (paste the token), API docs ${api}/docs, agent metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics`);
+log(
+  `REST ${api} with the admin token in ${ports.tokenFile} (try curl -H "Authorization: Bearer $(cat ${ports.tokenFile})" ${api}/api/v1/devices/demo-box/cameras/${camera.id}/detections?limit=5), dashboard ${api}/dashboard (paste the token), API docs ${api}/docs, agent metrics http://127.0.0.1:${process.env.EDGE_METRICS_PORT ?? 9464}/metrics`,
+);
 log(`data in ${dataDir}; Ctrl-C stops the fleet`);
 
 // 4. The rollout path: register the model (validated, signed), assign it to the camera, and follow the agent's reports.
 async function rest(method, path, body, contentType = 'application/json') {
-  const r = await fetch(`${api}${path}`, { method, headers: { ...auth, ...(body === undefined ? {} : { 'content-type': contentType }) }, body });
+  const r = await fetch(`${api}${path}`, {
+    method,
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': contentType }) },
+    body,
+  });
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : null };
 }
 
 async function register(name, version, file) {
-  const up = await rest('POST', `/api/v1/models?name=${name}&version=${version}`, readFileSync(file), 'application/octet-stream');
+  const up = await rest(
+    'POST',
+    `/api/v1/models?name=${name}&version=${version}`,
+    readFileSync(file),
+    'application/octet-stream',
+  );
   if (up.status === 201) {
-    log(`registry: ${name}:${version} uploaded, validated and signed (serial ${up.body.serial}, sha256 ${up.body.sha256.slice(0, 12)}…)`);
+    log(
+      `registry: ${name}:${version} uploaded, validated and signed (serial ${up.body.serial}, sha256 ${up.body.sha256.slice(0, 12)}…)`,
+    );
     return up.body;
   }
   if (up.body?.error?.code === 'CP_ERR_MODEL_EXISTS') {
@@ -164,7 +191,8 @@ async function register(name, version, file) {
 async function rollout() {
   const base = await register(model === baseModel ? 'edgefleet-base' : 'yolov8n-demo', '1', model);
   const nightFile = join(root, '.data', 'base-model', 'finetune-night', 'model.onnx');
-  const night = model === baseModel && existsSync(nightFile) ? await register('edgefleet-base', '1-night', nightFile) : null;
+  const night =
+    model === baseModel && existsSync(nightFile) ? await register('edgefleet-base', '1-night', nightFile) : null;
   // The agent names its cameras when it connects over gRPC; assignments go to known cameras.
   for (let i = 0; ; i++) {
     const { body } = await rest('GET', '/api/v1/devices/demo-box/cameras');
@@ -172,10 +200,14 @@ async function rollout() {
     if (i === 300) throw new Error(`the agent's camera '${camera.id}' never reached the control plane`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  const assignment = night ? { model: base.serial, candidate: night.serial, mode: 'shadow', reason: 'fleet demo: night fine-tune in shadow' } : { model: base.serial, reason: 'fleet demo' };
+  const assignment = night
+    ? { model: base.serial, candidate: night.serial, mode: 'shadow', reason: 'fleet demo: night fine-tune in shadow' }
+    : { model: base.serial, reason: 'fleet demo' };
   const res = await rest('PUT', `/api/v1/devices/demo-box/cameras/${camera.id}/assignment`, JSON.stringify(assignment));
   if (res.status !== 200) throw new Error(`assignment failed: ${res.status} ${JSON.stringify(res.body)}`);
-  log(`rollout: ${base.name}:${base.version} assigned to demo-box/${camera.id}${night ? ` with ${night.name}:${night.version} as a shadow candidate` : ''} (revision ${res.body.revision})`);
+  log(
+    `rollout: ${base.name}:${base.version} assigned to demo-box/${camera.id}${night ? ` with ${night.name}:${night.version} as a shadow candidate` : ''} (revision ${res.body.revision})`,
+  );
   // Follow what the agent reports (received → downloading → verifying → warming → active).
   const seen = new Set();
   const follow = setInterval(async () => {
@@ -196,11 +228,16 @@ async function rollout() {
 rollout().catch((err) => log(`rollout: ${err.message}`));
 
 // 5. Every few seconds: what the database holds.
-setInterval(async () => {
-  try {
-    const stats = await (await fetch(`${api}/api/v1/ingest/stats`, { headers: auth })).json();
-    log(`database: ${stats.insertedFrames} frames, ${stats.insertedDetections} detections ingested (duplicates ignored: ${stats.duplicateRows}, rejected: ${stats.rejectedTotal})`);
-  } catch (err) {
-    if (!stopping) log(`stats unavailable: ${err.message}`);
-  }
-}, Number(process.env.FLEET_STATS_EVERY_MS ?? 10_000)).unref();
+setInterval(
+  async () => {
+    try {
+      const stats = await (await fetch(`${api}/api/v1/ingest/stats`, { headers: auth })).json();
+      log(
+        `database: ${stats.insertedFrames} frames, ${stats.insertedDetections} detections ingested (duplicates ignored: ${stats.duplicateRows}, rejected: ${stats.rejectedTotal})`,
+      );
+    } catch (err) {
+      if (!stopping) log(`stats unavailable: ${err.message}`);
+    }
+  },
+  Number(process.env.FLEET_STATS_EVERY_MS ?? 10_000),
+).unref();

@@ -28,7 +28,9 @@ if (files.length === 0) {
 }
 const shared = resolve(root, '..', 'shared');
 if (!existsSync(join(shared, 'models'))) {
-  console.error(`warning: shared test data missing at ${shared}; tests that need models/images will fail with that message`);
+  console.error(
+    `warning: shared test data missing at ${shared}; tests that need models/images will fail with that message`,
+  );
 }
 
 // Native bindings (GStreamer pulls and bus polls) park libuv threadpool threads; give them room.

@@ -30,7 +30,10 @@ export class AgentProcess {
   /** Milliseconds from the first watch opened to the last first snapshot. */
   connectMs = 0;
 
-  private constructor(private readonly child: ChildProcess, onProgress: (msg: string) => void) {
+  private constructor(
+    private readonly child: ChildProcess,
+    onProgress: (msg: string) => void,
+  ) {
     this.updates.setMaxListeners(0);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.on('message', (message: FromAgents) => {
@@ -46,7 +49,12 @@ export class AgentProcess {
           this.ready = true;
           break;
         case 'downloaded':
-          this.downloads.set(message.id, { bytes: message.bytes, ms: message.ms, cpuMs: message.cpuMs, digests: message.digests });
+          this.downloads.set(message.id, {
+            bytes: message.bytes,
+            ms: message.ms,
+            cpuMs: message.cpuMs,
+            digests: message.digests,
+          });
           break;
         case 'failure':
           this.failure ??= new Error(`simulated agents: ${message.message}`);
@@ -57,7 +65,9 @@ export class AgentProcess {
       this.updates.emit('update');
     });
     void this.exited.then(() => {
-      this.failure ??= new Error(`simulated-agent process exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)})`);
+      this.failure ??= new Error(
+        `simulated-agent process exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)})`,
+      );
       this.updates.emit('update');
     });
   }
@@ -70,11 +80,18 @@ export class AgentProcess {
     connectConcurrency: number,
     onProgress: (msg: string) => void,
   ): Promise<AgentProcess> {
-    const child = fork(join(import.meta.dirname, 'simulated-agents.js'), [], { execArgv: [...process.execArgv, ...childProfilingArgs()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(import.meta.dirname, 'simulated-agents.js'), [], {
+      execArgv: [...process.execArgv, ...childProfilingArgs()],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const agents = new AgentProcess(child, onProgress);
     try {
       agents.post({ type: 'start', target, devices, downloader, connectConcurrency });
-      await agents.until(() => agents.ready, 600_000, () => 'watches not ready');
+      await agents.until(
+        () => agents.ready,
+        600_000,
+        () => 'watches not ready',
+      );
       return agents;
     } catch (err) {
       await agents.stop();
@@ -104,10 +121,25 @@ export class AgentProcess {
     );
   }
 
-  async download(via: DownloadVia, request: { sha256: string; sizeBytes: number; chunkBytes: number; count: number; rawPort: number; http2Port: number; verify: boolean }): Promise<DownloadResult> {
+  async download(
+    via: DownloadVia,
+    request: {
+      sha256: string;
+      sizeBytes: number;
+      chunkBytes: number;
+      count: number;
+      rawPort: number;
+      http2Port: number;
+      verify: boolean;
+    },
+  ): Promise<DownloadResult> {
     const id = this.nextDownload++;
     this.post({ type: 'download', id, via, ...request });
-    await this.until(() => this.downloads.has(id), 600_000, () => `${via} download did not finish`);
+    await this.until(
+      () => this.downloads.has(id),
+      600_000,
+      () => `${via} download did not finish`,
+    );
     const result = this.downloads.get(id) as DownloadResult;
     this.downloads.delete(id);
     return result;

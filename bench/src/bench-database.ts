@@ -16,9 +16,12 @@ async function admin(sql: string): Promise<void> {
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL for the benchmark is not reachable at ${BENCH_POSTGRES_URL} (set BENCH_POSTGRES_URL): ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new Error(
+      `PostgreSQL for the benchmark is not reachable at ${BENCH_POSTGRES_URL} (set BENCH_POSTGRES_URL): ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   try {
     await client.query(sql);
@@ -29,7 +32,8 @@ async function admin(sql: string): Promise<void> {
 
 /** A fresh `<prefix>_<random>` database, so a run never measures (or leaves behind) another run's rows. */
 export async function createTempDatabase(prefix: string): Promise<TempDatabase> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(prefix)) throw new Error(`database prefix must be a lower-case SQL identifier, got ${JSON.stringify(prefix)}`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(prefix))
+    throw new Error(`database prefix must be a lower-case SQL identifier, got ${JSON.stringify(prefix)}`);
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(BENCH_POSTGRES_URL);

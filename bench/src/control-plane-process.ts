@@ -25,25 +25,33 @@ export interface ControlPlaneProcessOptions {
 }
 
 /** Starts the CLI on ephemeral loopback ports over `databaseUrl`; resolves once it printed its ports. */
-export async function startControlPlaneProcess(databaseUrl: string, dataDir: string, options: ControlPlaneProcessOptions = {}): Promise<ControlPlaneProcess> {
+export async function startControlPlaneProcess(
+  databaseUrl: string,
+  dataDir: string,
+  options: ControlPlaneProcessOptions = {},
+): Promise<ControlPlaneProcess> {
   // CP_* variables of the caller would override these (or fail validation): the child gets only ours.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CP_')));
-  const child = spawn(process.execPath, [...childProfilingArgs(), join(repoRoot, 'control-plane/bin/control-plane.js'), 'start'], {
-    env: {
-      ...env,
-      CP_DATABASE_URL: databaseUrl,
-      CP_DATA_DIR: dataDir,
-      CP_MQTT__HOST: '127.0.0.1',
-      CP_MQTT__PORT: '0',
-      CP_HTTP__HOST: '127.0.0.1',
-      CP_HTTP__PORT: '0',
-      CP_GRPC__HOST: '127.0.0.1',
-      CP_GRPC__PORT: '0',
-      CP_LOG__LEVEL: 'warn',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [...childProfilingArgs(), join(repoRoot, 'control-plane/bin/control-plane.js'), 'start'],
+    {
+      env: {
+        ...env,
+        CP_DATABASE_URL: databaseUrl,
+        CP_DATA_DIR: dataDir,
+        CP_MQTT__HOST: '127.0.0.1',
+        CP_MQTT__PORT: '0',
+        CP_HTTP__HOST: '127.0.0.1',
+        CP_HTTP__PORT: '0',
+        CP_GRPC__HOST: '127.0.0.1',
+        CP_GRPC__PORT: '0',
+        CP_LOG__LEVEL: 'warn',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async (timeoutMs = 15_000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -54,7 +62,14 @@ export async function startControlPlaneProcess(databaseUrl: string, dataDir: str
   };
   try {
     const ports = await readPorts(child, exited);
-    return { pid: child.pid as number, mqttPort: ports.mqttPort, httpPort: ports.httpPort, grpcPort: ports.grpcPort, adminToken: readFileSync(ports.adminTokenFile, 'utf8').trim(), stop };
+    return {
+      pid: child.pid as number,
+      mqttPort: ports.mqttPort,
+      httpPort: ports.httpPort,
+      grpcPort: ports.grpcPort,
+      adminToken: readFileSync(ports.adminTokenFile, 'utf8').trim(),
+      stop,
+    };
   } catch (err) {
     await stop(2000);
     throw err;
@@ -65,14 +80,20 @@ export async function startControlPlaneProcess(databaseUrl: string, dataDir: str
  * The `mqtt port: N`, `http port: N`, `grpc port: N` and `admin token file: PATH` lines of the start
  * banner (it prints the gRPC lines before the token file, and none when gRPC is disabled).
  */
-function readPorts(child: ChildProcess, exited: Promise<number | null>): Promise<{ mqttPort: number; httpPort: number; grpcPort: number | null; adminTokenFile: string }> {
+function readPorts(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+): Promise<{ mqttPort: number; httpPort: number; grpcPort: number | null; adminTokenFile: string }> {
   return new Promise((resolve, reject) => {
     let mqttPort: number | null = null;
     let httpPort: number | null = null;
     let grpcPort: number | null = null;
     let adminTokenFile: string | null = null;
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`control-plane start printed no ports within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`control-plane start printed no ports within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     lines.on('line', (line) => {
       const token = /^admin token file: (.+)$/.exec(line);
       if (token) adminTokenFile = token[1] as string;
@@ -89,7 +110,9 @@ function readPorts(child: ChildProcess, exited: Promise<number | null>): Promise
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`control-plane start exited with code ${String(code)} before it listened (its stderr is above)`));
+      reject(
+        new Error(`control-plane start exited with code ${String(code)} before it listened (its stderr is above)`),
+      );
     });
   });
 }

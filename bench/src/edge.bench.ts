@@ -46,11 +46,15 @@ async function bareFps(session: ort.InferenceSession, tensor: ort.Tensor): Promi
 /** Bare loops on `sessions` single-threaded sessions in worker threads at once: frames/s of them all. */
 async function bareSameLayoutFps(input: Float32Array, sessions: number): Promise<number> {
   const runs = Math.ceil(FRAMES / sessions);
-  const workers = Array.from({ length: sessions }, () => new Worker(new URL('./bare-run-worker.js', import.meta.url), { workerData: { modelPath, input, runs } }));
-  const next = (w: Worker) => new Promise<{ type: string; ms: number }>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-  });
+  const workers = Array.from(
+    { length: sessions },
+    () => new Worker(new URL('./bare-run-worker.js', import.meta.url), { workerData: { modelPath, input, runs } }),
+  );
+  const next = (w: Worker) =>
+    new Promise<{ type: string; ms: number }>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
   await Promise.all(workers.map(next));
   const t0 = performance.now();
   const done = workers.map(next);
@@ -102,7 +106,10 @@ async function agentFps(seqDir: string, round: number): Promise<number> {
 
 async function prePost(): Promise<{ pre: number[]; post: number[]; infer: number[] }> {
   const detector = await OnnxDetector.load(modelPath, { providers: ['cpu'] });
-  const frame = await decodeStillImage(imagePath, { fit: (w, h) => detector.letterboxFor(w, h), format: detector.info.pixelFormat });
+  const frame = await decodeStillImage(imagePath, {
+    fit: (w, h) => detector.letterboxFor(w, h),
+    format: detector.info.pixelFormat,
+  });
   const pre: number[] = [];
   const post: number[] = [];
   const infer: number[] = [];
@@ -122,14 +129,20 @@ function vmHwmMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function peakRssTwoCameras(seqDir: string): Promise<{ peakRssMb: number; frames: number; exitCode: number | null }> {
+async function peakRssTwoCameras(
+  seqDir: string,
+): Promise<{ peakRssMb: number; frames: number; exitCode: number | null }> {
   const config = writeConfig('two-cameras', [
     { id: 'seq', uri: `dir://${seqDir}`, loop: true, realtime: false },
     { id: 'pattern', uri: 'testsrc://?pattern=ball&width=1280&height=720&fps=15' },
   ]);
-  const child = spawn(process.execPath, [join(repoRoot, 'edge-agent/bin/edge-agent.js'), 'run', '--config', config, '--print-detections'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'edge-agent/bin/edge-agent.js'), 'run', '--config', config, '--print-detections'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let frames = 0;
   child.stdout.on('data', (b: Buffer) => (frames += b.toString().split('\n').length - 1));
   let peak = 0;
@@ -157,9 +170,17 @@ async function main(): Promise<void> {
   // The bare loop runs on the same picture the agent sees, prepared once up front (activations, and so
   // the speed of some kernels, depend on the input values).
   const detector = await OnnxDetector.load(modelPath, { providers: ['cpu'] });
-  const frame = await decodeStillImage(imagePath, { fit: (w, h) => detector.letterboxFor(w, h), format: detector.info.pixelFormat });
+  const frame = await decodeStillImage(imagePath, {
+    fit: (w, h) => detector.letterboxFor(w, h),
+    format: detector.info.pixelFormat,
+  });
   const data = new Float32Array(3 * 640 * 640);
-  writeLetterboxTensor(frame, detector.letterboxFor(frame.sourceWidth, frame.sourceHeight), { pixelFormat: 'RGB', valueScale: 1 / 255, padValue: 114 }, data);
+  writeLetterboxTensor(
+    frame,
+    detector.letterboxFor(frame.sourceWidth, frame.sourceHeight),
+    { pixelFormat: 'RGB', valueScale: 1 / 255, padValue: 114 },
+    data,
+  );
   await detector.close();
   const tensor = new ort.Tensor('float32', data, [1, 3, 640, 640]);
 
@@ -172,7 +193,9 @@ async function main(): Promise<void> {
     bare.push(await bareFps(session, tensor));
     progress(`round ${r + 1}/${ROUNDS}: bare session.run ${bare[r]!.toFixed(2)} fps`);
     sameLayout.push(await bareSameLayoutFps(data, sessions));
-    progress(`round ${r + 1}/${ROUNDS}: bare, ${sessions} single-threaded sessions at once ${sameLayout[r]!.toFixed(2)} fps`);
+    progress(
+      `round ${r + 1}/${ROUNDS}: bare, ${sessions} single-threaded sessions at once ${sameLayout[r]!.toFixed(2)} fps`,
+    );
     agent.push(await agentFps(seqDir, r));
     progress(`round ${r + 1}/${ROUNDS}: agent ${agent[r]!.toFixed(2)} fps`);
   }

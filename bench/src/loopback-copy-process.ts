@@ -31,7 +31,10 @@ export interface LoopbackCopyProcess {
 
 /** Forks the baseline sender for `file`; resolves once it listens. */
 export async function startLoopbackCopyProcess(file: string): Promise<LoopbackCopyProcess> {
-  const child = fork(new URL(import.meta.url).pathname, [file], { execArgv: [...process.execArgv, ...childProfilingArgs()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL(import.meta.url).pathname, [file], {
+    execArgv: [...process.execArgv, ...childProfilingArgs()],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = once(child, 'exit');
   const first = await Promise.race([once(child, 'message'), exited.then(() => null)]);
   if (first === null) throw new Error(`loopback copy process exited before listening (code ${String(child.exitCode)})`);
@@ -74,7 +77,10 @@ async function serveHttp2(stream: ServerHttp2Stream, chunkBytes: number, bytes: 
   stream.end();
 }
 
-function listen(server: { listen(port: number, host: string, cb: () => void): unknown; address(): unknown }): Promise<number> {
+function listen(server: {
+  listen(port: number, host: string, cb: () => void): unknown;
+  address(): unknown;
+}): Promise<number> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {
       const address = server.address() as { port: number } | string | null;

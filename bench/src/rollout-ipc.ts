@@ -70,7 +70,14 @@ export type FromAgents =
   | { readonly type: 'ready'; readonly connectMs: number }
   | { readonly type: 'acks'; readonly acks: readonly AckRecord[] }
   /** `cpuMs`: CPU time (user + system) of this process during the downloads. */
-  | { readonly type: 'downloaded'; readonly id: number; readonly bytes: number; readonly ms: number; readonly cpuMs: number; readonly digests: readonly string[] }
+  | {
+      readonly type: 'downloaded';
+      readonly id: number;
+      readonly bytes: number;
+      readonly ms: number;
+      readonly cpuMs: number;
+      readonly digests: readonly string[];
+    }
   /** Anything that makes the run invalid: a watch that ended, a report that failed, a download error. */
   | { readonly type: 'failure'; readonly message: string }
   | { readonly type: 'stopped' };

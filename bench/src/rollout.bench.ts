@@ -50,7 +50,17 @@ import { constantDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { AgentProcess } from './agent-process.js';
 import { BenchCleanup } from './bench-cleanup.js';
 import { createTempDatabase } from './bench-database.js';
-import { epochMs, forEachLimit, median, percentile, positiveIntEnv, processCpuMs, progress, round, sharedDir } from './bench-util.js';
+import {
+  epochMs,
+  forEachLimit,
+  median,
+  percentile,
+  positiveIntEnv,
+  processCpuMs,
+  progress,
+  round,
+  sharedDir,
+} from './bench-util.js';
 import { startControlPlaneProcess, type ControlPlaneProcess } from './control-plane-process.js';
 import { startLoopbackCopyProcess } from './loopback-copy-process.js';
 import { HTTP2_WINDOW_BYTES, type DownloadVia, type SimulatedDevice } from './rollout-ipc.js';
@@ -87,10 +97,16 @@ interface Rig {
 }
 
 async function startRig(databaseUrl: string, dataDir: string, env: Record<string, string>): Promise<Rig> {
-  const cp = await startControlPlaneProcess(databaseUrl, dataDir, { env: { CP_HTTP__RATE_LIMIT__ENABLED: 'false', ...env } });
+  const cp = await startControlPlaneProcess(databaseUrl, dataDir, {
+    env: { CP_HTTP__RATE_LIMIT__ENABLED: 'false', ...env },
+  });
   cleanup.push(cp.stop);
   if (cp.grpcPort === null) throw new Error('the control plane started without gRPC');
-  return { cp, api: new ApiClient({ url: `http://127.0.0.1:${cp.httpPort}`, token: cp.adminToken }), target: `127.0.0.1:${cp.grpcPort}` };
+  return {
+    cp,
+    api: new ApiClient({ url: `http://127.0.0.1:${cp.httpPort}`, token: cp.adminToken }),
+    target: `127.0.0.1:${cp.grpcPort}`,
+  };
 }
 
 async function enrol(api: ApiClient, deviceIds: readonly string[]): Promise<SimulatedDevice[]> {
@@ -111,7 +127,10 @@ interface UploadedModel {
 }
 
 async function upload(api: ApiClient, file: string, name: string, version: string): Promise<UploadedModel> {
-  return api.uploadFile<UploadedModel>(`/api/v1/models?name=${encodeURIComponent(name)}&version=${encodeURIComponent(version)}`, file);
+  return api.uploadFile<UploadedModel>(
+    `/api/v1/models?name=${encodeURIComponent(name)}&version=${encodeURIComponent(version)}`,
+    file,
+  );
 }
 
 /** `count` tiny real detectors with distinct bytes (a metadata tag each), uploaded in order: serials rise. */
@@ -159,17 +178,27 @@ interface RoundSamples {
 }
 
 /** Assigns `model` to every device's camera and waits for every acknowledgement of the new revisions. */
-async function assignRound(api: ApiClient, agents: AgentProcess, devices: readonly SimulatedDevice[], model: UploadedModel, label: string): Promise<RoundSamples> {
+async function assignRound(
+  api: ApiClient,
+  agents: AgentProcess,
+  devices: readonly SimulatedDevice[],
+  model: UploadedModel,
+  label: string,
+): Promise<RoundSamples> {
   const started = new Array<number>(devices.length);
   const finished = new Array<number>(devices.length);
   const revisions = new Array<number>(devices.length);
   const t0 = epochMs();
   await forEachLimit(devices, ASSIGN_CONCURRENCY, async (d, i) => {
     started[i] = epochMs();
-    const res = await api.json<{ revision: number }>('PUT', `/api/v1/devices/${d.deviceId}/cameras/${d.cameraId}/assignment`, {
-      model: model.serial,
-      reason: `bench:rollout ${label}`,
-    });
+    const res = await api.json<{ revision: number }>(
+      'PUT',
+      `/api/v1/devices/${d.deviceId}/cameras/${d.cameraId}/assignment`,
+      {
+        model: model.serial,
+        reason: `bench:rollout ${label}`,
+      },
+    );
     finished[i] = epochMs();
     revisions[i] = res.revision;
     agents.check();
@@ -251,15 +280,28 @@ async function downloadBench(
   cleanup.push(stopClient);
   try {
     const count = Math.max(1, Math.ceil((DOWNLOAD_MIB * 1024 * 1024) / model.sizeBytes));
-    const request = (chunkBytes: number, n: number, verify: boolean) => ({ sha256: model.sha256, sizeBytes: model.sizeBytes, chunkBytes, count: n, rawPort: server.port, http2Port: server.http2Port, verify });
+    const request = (chunkBytes: number, n: number, verify: boolean) => ({
+      sha256: model.sha256,
+      sizeBytes: model.sizeBytes,
+      chunkBytes,
+      count: n,
+      rawPort: server.port,
+      http2Port: server.http2Port,
+      verify,
+    });
     // Untimed: both paths deliver the artifact's bytes, and connections and code paths are warm.
     for (const chunkBytes of chunkSizes) {
       for (const via of VIAS) {
         const r = await client.download(via, request(chunkBytes, 2, true));
-        if (r.digests.some((d) => d !== model.sha256)) throw new Error(`${via} download (${chunkBytes} B chunks) delivered other bytes: ${r.digests.join(', ')} ≠ ${model.sha256}`);
+        if (r.digests.some((d) => d !== model.sha256))
+          throw new Error(
+            `${via} download (${chunkBytes} B chunks) delivered other bytes: ${r.digests.join(', ')} ≠ ${model.sha256}`,
+          );
       }
     }
-    progress(`download ${label}: every path delivers the artifact's sha256; ${DOWNLOAD_ROUNDS} rounds of ${count} × ${model.sizeBytes} bytes per path and chunk size`);
+    progress(
+      `download ${label}: every path delivers the artifact's sha256; ${DOWNLOAD_ROUNDS} rounds of ${count} × ${model.sizeBytes} bytes per path and chunk size`,
+    );
     const samples = new Map<string, DownloadSample[]>();
     for (let r = 1; r <= DOWNLOAD_ROUNDS; r++) {
       for (const chunkBytes of chunkSizes) {
@@ -280,7 +322,9 @@ async function downloadBench(
           samples.set(key, [...(samples.get(key) ?? []), sample]);
           line.push(`${via} ${round(sample.mbps, 0)} MB/s`);
         }
-        progress(`download ${label}, round ${r}/${DOWNLOAD_ROUNDS}, ${chunkBytes / 1024} KiB chunks: ${line.join(', ')}`);
+        progress(
+          `download ${label}, round ${r}/${DOWNLOAD_ROUNDS}, ${chunkBytes / 1024} KiB chunks: ${line.join(', ')}`,
+        );
       }
     }
     const figures = (via: DownloadVia, chunkBytes: number) => {
@@ -295,7 +339,11 @@ async function downloadBench(
     };
     // Each round runs the paths back to back, so a round's ratio compares like with like; the headline is
     // the median of those paired ratios (the ratio of the medians is beside it).
-    const pairedRatio = (via: DownloadVia, chunkBytes: number, over: DownloadVia = 'raw'): { median: number; rounds: number[] } => {
+    const pairedRatio = (
+      via: DownloadVia,
+      chunkBytes: number,
+      over: DownloadVia = 'raw',
+    ): { median: number; rounds: number[] } => {
       const xs = samples.get(`${via}/${chunkBytes}`) ?? [];
       const bases = samples.get(`${over}/${chunkBytes}`) ?? [];
       const rounds = xs.map((x, i) => round(x.mbps / bases[i]!.mbps, 3));
@@ -331,7 +379,12 @@ async function downloadBench(
       rawLoopbackMBps: headline.raw.mbps,
       ratio: headline.ratio,
       // The same bytes over bare HTTP/2 (no gRPC, no protobuf) from the copy process: Node's HTTP/2 ceiling.
-      http2Ceiling: { windowBytes: HTTP2_WINDOW_BYTES, mbps: headline.http2.mbps, ratio: headline.http2CeilingRatio, grpcOverHttp2Ratio: headline.grpcOverHttp2Ratio },
+      http2Ceiling: {
+        windowBytes: HTTP2_WINDOW_BYTES,
+        mbps: headline.http2.mbps,
+        ratio: headline.http2CeilingRatio,
+        grpcOverHttp2Ratio: headline.grpcOverHttp2Ratio,
+      },
       byChunkSize,
     };
   } finally {
@@ -345,17 +398,24 @@ async function downloadBench(
 async function main() {
   const artifact = join(sharedDir, ARTIFACT);
   const haveArtifact = existsSync(artifact);
-  if (!haveArtifact) progress(`shared test data missing at ${artifact} (../shared beside the checkout): the download figures are skipped`);
+  if (!haveArtifact)
+    progress(
+      `shared test data missing at ${artifact} (../shared beside the checkout): the download figures are skipped`,
+    );
   const artifactSha256 = haveArtifact ? createHash('sha256').update(readFileSync(artifact)).digest('hex') : null;
 
   const db = await createTempDatabase('bench_rollout');
   cleanup.push(() => db.drop());
   const dataDir = join(work, 'control-plane');
-  progress(`postgres: database ${db.name}; ${AGENTS} simulated agents, ${ROUNDS} timed rounds, assign concurrency ${ASSIGN_CONCURRENCY}`);
+  progress(
+    `postgres: database ${db.name}; ${AGENTS} simulated agents, ${ROUNDS} timed rounds, assign concurrency ${ASSIGN_CONCURRENCY}`,
+  );
 
   // -- 1. credentials cached
   let rig = await startRig(db.url, dataDir, { CP_GRPC__AUTH_CACHE_TTL_MS: String(CACHED_TTL_MS) });
-  progress(`control plane: http ${rig.cp.httpPort}, grpc ${rig.cp.grpcPort} (credential cache ${CACHED_TTL_MS / 1000} s)`);
+  progress(
+    `control plane: http ${rig.cp.httpPort}, grpc ${rig.cp.grpcPort} (credential cache ${CACHED_TTL_MS / 1000} s)`,
+  );
   const t0 = performance.now();
   const deviceIds = Array.from({ length: AGENTS }, (_, i) => `sim-agent-${String(i + 1).padStart(4, '0')}`);
   const [downloader, ...devices] = await enrol(rig.api, ['bench-downloader', ...deviceIds]);
@@ -363,41 +423,68 @@ async function main() {
   // Rounds: warm-up + timed (phase 1), warm-up + idle (phase 3). Uploaded in order, so each is newer.
   const detectors = await uploadDetectors(rig.api, 1 + ROUNDS + 1 + IDLE_ROUNDS);
   const big = haveArtifact ? await upload(rig.api, artifact, 'bench-rollout-download', '1') : null;
-  if (big && big.sha256 !== artifactSha256) throw new Error(`uploaded ${ARTIFACT} has sha256 ${big.sha256}, the file ${artifactSha256}`);
+  if (big && big.sha256 !== artifactSha256)
+    throw new Error(`uploaded ${ARTIFACT} has sha256 ${big.sha256}, the file ${artifactSha256}`);
   progress(`uploaded ${detectors.length} detectors${big ? ` and ${ARTIFACT} (${big.sizeBytes} bytes)` : ''}`);
 
   // The same download figures with no agent connected yet: what the number of connections costs.
-  const downloadAlone = big ? await downloadBench(rig.cp, rig.target, downloader!, artifact, big, [AGENT_CHUNK_BYTES], 'with no agent connected') : null;
+  const downloadAlone = big
+    ? await downloadBench(
+        rig.cp,
+        rig.target,
+        downloader!,
+        artifact,
+        big,
+        [AGENT_CHUNK_BYTES],
+        'with no agent connected',
+      )
+    : null;
 
   let agents = await AgentProcess.start(rig.target, devices, downloader!, CONNECT_CONCURRENCY, progress);
   const stopAgents = () => agents.stop();
   cleanup.push(stopAgents);
   const connections = establishedConnectionsTo(rig.cp.grpcPort as number);
-  progress(`${AGENTS} watches open in ${round(agents.connectMs / 1000, 1)} s (first calls: one scrypt each, untimed); ${connections ?? '?'} gRPC connections established`);
+  progress(
+    `${AGENTS} watches open in ${round(agents.connectMs / 1000, 1)} s (first calls: one scrypt each, untimed); ${connections ?? '?'} gRPC connections established`,
+  );
 
   let next = 0;
   const connectMs = agents.connectMs;
-  progress(describeRound('warm-up round (untimed)', await assignRound(rig.api, agents, devices, detectors[next++]!, 'warm-up')));
+  progress(
+    describeRound(
+      'warm-up round (untimed)',
+      await assignRound(rig.api, agents, devices, detectors[next++]!, 'warm-up'),
+    ),
+  );
   const cached: RoundSamples[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const s = await assignRound(rig.api, agents, devices, detectors[next++]!, `round ${r}`);
     cached.push(s);
     progress(describeRound(`round ${r}/${ROUNDS}`, s));
   }
-  const download = big ? await downloadBench(rig.cp, rig.target, downloader!, artifact, big, CHUNK_SIZES, `with ${AGENTS} watches open`) : null;
+  const download = big
+    ? await downloadBench(rig.cp, rig.target, downloader!, artifact, big, CHUNK_SIZES, `with ${AGENTS} watches open`)
+    : null;
 
   // -- 3. default configuration, after idle
   await cleanup.release(stopAgents);
   await cleanup.release(rig.cp.stop);
   rig = await startRig(db.url, dataDir, {});
-  progress(`control plane restarted with the default configuration (credential cache ${DEFAULT_TTL_MS / 1000} s): http ${rig.cp.httpPort}, grpc ${rig.cp.grpcPort}`);
+  progress(
+    `control plane restarted with the default configuration (credential cache ${DEFAULT_TTL_MS / 1000} s): http ${rig.cp.httpPort}, grpc ${rig.cp.grpcPort}`,
+  );
   // Each device resumes from the revision it acknowledged last, as an agent that keeps its state does.
   const lastRevisions = cached.at(-1)!.revisions;
   const known = devices.map((d, i) => ({ ...d, knownRevision: lastRevisions[i]! }));
   agents = await AgentProcess.start(rig.target, known, downloader!, CONNECT_CONCURRENCY, progress);
   cleanup.push(stopAgents);
   progress(`${AGENTS} watches open again in ${round(agents.connectMs / 1000, 1)} s`);
-  progress(describeRound('warm-up round (untimed)', await assignRound(rig.api, agents, known, detectors[next++]!, 'warm-up after restart')));
+  progress(
+    describeRound(
+      'warm-up round (untimed)',
+      await assignRound(rig.api, agents, known, detectors[next++]!, 'warm-up after restart'),
+    ),
+  );
   const idle: RoundSamples[] = [];
   for (let r = 1; r <= IDLE_ROUNDS; r++) {
     const waitMs = DEFAULT_TTL_MS + 1000;
@@ -427,7 +514,8 @@ async function main() {
     connectSeconds: round(connectMs / 1000, 1),
     ack: { credentialCacheMs: CACHED_TTL_MS, ...ack },
     ackAfterIdle: { credentialCacheMs: DEFAULT_TTL_MS, idleMs: DEFAULT_TTL_MS + 1000, ...ackAfterIdle },
-    download: download === null ? { skipped: `shared test data missing at ${artifact}` } : { watchesOpen: AGENTS, ...download },
+    download:
+      download === null ? { skipped: `shared test data missing at ${artifact}` } : { watchesOpen: AGENTS, ...download },
     downloadWithNoAgentConnected: downloadAlone === null ? null : { watchesOpen: 0, ...downloadAlone },
     targets: TARGETS,
     meetsTargetsDetail: meets,

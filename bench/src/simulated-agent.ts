@@ -1,5 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { FLEET_CONTROL_CLIENT_DEFINITION, type AssignmentSnapshot, type CameraAssignment, type ModelStatusAck } from '@edgefleet/proto';
+import {
+  FLEET_CONTROL_CLIENT_DEFINITION,
+  type AssignmentSnapshot,
+  type CameraAssignment,
+  type ModelStatusAck,
+} from '@edgefleet/proto';
 import { epochMs } from './bench-util.js';
 import { basicAuthorization, type AckRecord, type SimulatedDevice } from './rollout-ipc.js';
 
@@ -33,7 +38,9 @@ function channelOptions(index: number): grpc.ChannelOptions {
 
 function describeGrpc(err: unknown): string {
   const e = err as Partial<grpc.ServiceError>;
-  return typeof e?.code === 'number' ? `${grpc.status[e.code] ?? e.code}: ${e.details ?? e.message ?? ''}` : String(err);
+  return typeof e?.code === 'number'
+    ? `${grpc.status[e.code] ?? e.code}: ${e.details ?? e.message ?? ''}`
+    : String(err);
 }
 
 /**
@@ -83,7 +90,8 @@ export class SimulatedAgent {
       if (!this.closing) this.events.onFailure(`${this.device.deviceId}: watch failed: ${describeGrpc(err)}`);
     });
     call.on('status', (status: grpc.StatusObject) => {
-      if (!this.closing && status.code === grpc.status.OK) this.events.onFailure(`${this.device.deviceId}: the control plane ended the watch`);
+      if (!this.closing && status.code === grpc.status.OK)
+        this.events.onFailure(`${this.device.deviceId}: the control plane ended the watch`);
     });
   }
 
@@ -129,8 +137,10 @@ export class SimulatedAgent {
       { deadline: Date.now() + REPORT_DEADLINE_MS },
       (err: grpc.ServiceError | null, ack?: ModelStatusAck) => {
         const ackAt = epochMs();
-        if (err) this.events.onFailure(`${this.device.deviceId}: report of revision ${revision} failed: ${describeGrpc(err)}`);
-        else if (!ack?.accepted) this.events.onFailure(`${this.device.deviceId}: report of revision ${revision} not accepted`);
+        if (err)
+          this.events.onFailure(`${this.device.deviceId}: report of revision ${revision} failed: ${describeGrpc(err)}`);
+        else if (!ack?.accepted)
+          this.events.onFailure(`${this.device.deviceId}: report of revision ${revision} not accepted`);
         else this.events.onAck({ device: this.index, revision, snapshotAt, ackAt });
       },
     );

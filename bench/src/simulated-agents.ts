@@ -10,7 +10,14 @@ import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect } from 'node:net';
 import { ControlClient, silentLogger } from '@edgefleet/edge-agent';
 import { ownCpuMs } from './bench-util.js';
-import { basicAuthorization, HTTP2_WINDOW_BYTES, type AckRecord, type FromAgents, type SimulatedDevice, type ToAgents } from './rollout-ipc.js';
+import {
+  basicAuthorization,
+  HTTP2_WINDOW_BYTES,
+  type AckRecord,
+  type FromAgents,
+  type SimulatedDevice,
+  type ToAgents,
+} from './rollout-ipc.js';
 import { SimulatedAgent } from './simulated-agent.js';
 
 /** Acknowledgements are sent to the benchmark in batches, at most this long after they came back. */
@@ -25,7 +32,7 @@ function send(message: FromAgents): void {
 
 const agents: SimulatedAgent[] = [];
 let pending: AckRecord[] = [];
-let flushTimer: NodeJS.Timeout | null = null;
+let _flushTimer: NodeJS.Timeout | null = null;
 let failed = false;
 
 function fail(message: string): void {
@@ -36,8 +43,8 @@ function fail(message: string): void {
 
 function queueAck(ack: AckRecord): void {
   pending.push(ack);
-  flushTimer ??= setTimeout(() => {
-    flushTimer = null;
+  _flushTimer ??= setTimeout(() => {
+    _flushTimer = null;
     const acks = pending;
     pending = [];
     send({ type: 'acks', acks });
@@ -49,14 +56,18 @@ function start(target: string, devices: readonly SimulatedDevice[], concurrency:
   const t0 = performance.now();
   let next = 0;
   let watching = 0;
-  const timer = setTimeout(() => fail(`only ${watching} of ${devices.length} watches delivered a snapshot within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+  const timer = setTimeout(
+    () => fail(`only ${watching} of ${devices.length} watches delivered a snapshot within ${READY_TIMEOUT_MS} ms`),
+    READY_TIMEOUT_MS,
+  );
   const openNext = (): void => {
     if (next >= devices.length) return;
     const index = next++;
     const agent = new SimulatedAgent(index, target, devices[index]!, {
       onFirstSnapshot: () => {
         watching++;
-        if (watching % 100 === 0 || watching === devices.length) send({ type: 'connecting', watching, total: devices.length });
+        if (watching % 100 === 0 || watching === devices.length)
+          send({ type: 'connecting', watching, total: devices.length });
         if (watching === devices.length) {
           clearTimeout(timer);
           send({ type: 'ready', connectMs: performance.now() - t0 });
@@ -99,7 +110,14 @@ async function controlClient(chunkBytes: number): Promise<ControlClient> {
     },
     deviceId: device.deviceId,
     logger: silentLogger,
-    watchRequest: () => ({ deviceId: device.deviceId, knownRevision: 0, agentVersion: 'bench-downloader', hardware: 'simulated', providers: ['cpu'], cameras: [] }),
+    watchRequest: () => ({
+      deviceId: device.deviceId,
+      knownRevision: 0,
+      agentVersion: 'bench-downloader',
+      hardware: 'simulated',
+      providers: ['cpu'],
+      cameras: [],
+    }),
     onSnapshot: () => undefined,
   });
   controlClients.set(chunkBytes, client);
@@ -107,7 +125,10 @@ async function controlClient(chunkBytes: number): Promise<ControlClient> {
   // Connected and authenticated (its watch delivered a snapshot) before anything is timed.
   const deadline = performance.now() + CLIENT_READY_TIMEOUT_MS;
   while (client.stats().state !== 'watching') {
-    if (performance.now() > deadline) throw new Error(`download client did not connect within ${CLIENT_READY_TIMEOUT_MS} ms: ${client.stats().lastError ?? 'no error'}`);
+    if (performance.now() > deadline)
+      throw new Error(
+        `download client did not connect within ${CLIENT_READY_TIMEOUT_MS} ms: ${client.stats().lastError ?? 'no error'}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return client;
@@ -185,7 +206,8 @@ async function download(m: Extract<ToAgents, { type: 'download' }>): Promise<voi
         : m.via === 'http2'
           ? await http2Download(m.http2Port, m.chunkBytes, hash)
           : await rawDownload(m.rawPort, m.chunkBytes, hash);
-    if (got !== m.sizeBytes) throw new Error(`${m.via} download ${i + 1}/${m.count} delivered ${got} of ${m.sizeBytes} bytes`);
+    if (got !== m.sizeBytes)
+      throw new Error(`${m.via} download ${i + 1}/${m.count} delivered ${got} of ${m.sizeBytes} bytes`);
     bytes += got;
     if (hash) digests.push(hash.digest('hex'));
   }

@@ -72,9 +72,11 @@ const edgeLogger = createEdgeLogger({ level: 'warn' });
 
 /** The worker's warnings on stderr, except the disconnect it logs when the benchmark itself stops it. */
 function workerLogger(stopping: () => boolean): EdgeLogger {
-  const quiet = (fn: (msg: string, fields?: Record<string, unknown>) => void) => (msg: string, fields?: Record<string, unknown>) => {
-    if (!stopping()) fn(msg, fields);
-  };
+  const quiet =
+    (fn: (msg: string, fields?: Record<string, unknown>) => void) =>
+    (msg: string, fields?: Record<string, unknown>) => {
+      if (!stopping()) fn(msg, fields);
+    };
   return { ...edgeLogger, warn: quiet(edgeLogger.warn), child: () => workerLogger(stopping) };
 }
 
@@ -124,7 +126,12 @@ function makeFrames(detections: number, endMs: number, seed: number): OutboxFram
         classId,
         label: LABELS[classId]!,
         score: Math.fround(0.25 + rnd() * 0.75),
-        box: [Math.fround(x), Math.fround(y), Math.fround(x + 10 + rnd() * 300), Math.fround(y + 10 + rnd() * 400)] as const,
+        box: [
+          Math.fround(x),
+          Math.fround(y),
+          Math.fround(x + 10 + rnd() * 300),
+          Math.fround(y + 10 + rnd() * 400),
+        ] as const,
       };
     }),
   }));
@@ -141,7 +148,8 @@ interface RowBatch {
  * most `maxFrames`, and encoded frames plus detections within `maxBytes` minus the largest batch header.
  */
 function rowBatches(deviceId: string, frames: readonly OutboxFrame[]): RowBatch[] {
-  const budget = BATCH_LIMITS.maxBytes - batchHeaderWireSize(deviceId, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const budget =
+    BATCH_LIMITS.maxBytes - batchHeaderWireSize(deviceId, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const seqs = new Map<string, { frameSeq: number; seq: number }>();
   const out: RowBatch[] = [];
   let current: RowBatch = { frames: [], detections: [] };
@@ -153,18 +161,49 @@ function rowBatches(deviceId: string, frames: readonly OutboxFrame[]): RowBatch[
     const tsMs = Math.round(f.timestampMs);
     const arm = f.arm as Arm;
     const frame: FrameRow = {
-      deviceId, cameraId: f.cameraId, frameSeq: s.frameSeq, frameId: f.frameId, tsMs,
-      modelId: f.modelId, modelVersion: f.modelVersion, arm, detectionCount: f.detections.length,
+      deviceId,
+      cameraId: f.cameraId,
+      frameSeq: s.frameSeq,
+      frameId: f.frameId,
+      tsMs,
+      modelId: f.modelId,
+      modelVersion: f.modelVersion,
+      arm,
+      detectionCount: f.detections.length,
     };
     let frameBytes = frameWireSize({ ...frame, timestampMs: tsMs, arm });
     const detections = f.detections.map((d): DetectionRow => {
       s.seq++;
       const row: DetectionRow = {
-        deviceId, cameraId: f.cameraId, seq: s.seq, frameSeq: s.frameSeq, tsMs, modelId: f.modelId, modelVersion: f.modelVersion, arm,
-        classId: d.classId, label: d.label, score: d.score, x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3],
+        deviceId,
+        cameraId: f.cameraId,
+        seq: s.seq,
+        frameSeq: s.frameSeq,
+        tsMs,
+        modelId: f.modelId,
+        modelVersion: f.modelVersion,
+        arm,
+        classId: d.classId,
+        label: d.label,
+        score: d.score,
+        x1: d.box[0],
+        y1: d.box[1],
+        x2: d.box[2],
+        y2: d.box[3],
       };
       // On the wire a detection takes model and arm from its frame (no overrides).
-      frameBytes += detectionWireSize({ cameraId: row.cameraId, seq: row.seq, frameSeq: row.frameSeq, classId: row.classId, label: row.label, score: row.score, x1: row.x1, y1: row.y1, x2: row.x2, y2: row.y2 });
+      frameBytes += detectionWireSize({
+        cameraId: row.cameraId,
+        seq: row.seq,
+        frameSeq: row.frameSeq,
+        classId: row.classId,
+        label: row.label,
+        score: row.score,
+        x1: row.x1,
+        y1: row.y1,
+        x2: row.x2,
+        y2: row.y2,
+      });
       return row;
     });
     if (current.frames.length > 0 && (current.frames.length >= BATCH_LIMITS.maxFrames || bytes + frameBytes > budget)) {
@@ -211,7 +250,11 @@ function commitGroups(batches: readonly RowBatch[]): RowBatch[] {
   return out;
 }
 
-async function bareRound(store: Store, frames: readonly OutboxFrame[], label: string): Promise<{ detectionsPerSecond: number; statements: number }> {
+async function bareRound(
+  store: Store,
+  frames: readonly OutboxFrame[],
+  label: string,
+): Promise<{ detectionsPerSecond: number; statements: number }> {
   const device = deviceId('bare', label);
   const groups = commitGroups(rowBatches(device, frames));
   const detections = groups.reduce((s, b) => s + b.detections.length, 0);
@@ -239,7 +282,12 @@ interface RigControlPlane {
 }
 
 async function inProcessControlPlane(store: Store, dataDir: string): Promise<RigControlPlane> {
-  const config = parseControlPlaneConfig({ dataDir, mqtt: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 } });
+  const config = parseControlPlaneConfig({
+    dataDir,
+    mqtt: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0 },
+    grpc: { host: '127.0.0.1', port: 0 },
+  });
   const cp = new ControlPlane(config, { store, logger: cpLogger });
   await cp.start();
   return {
@@ -261,7 +309,9 @@ async function childControlPlane(databaseUrl: string, dataDir: string): Promise<
     adminToken: child.adminToken,
     pollMs: 20,
     ingest: async () => {
-      const res = await fetch(`http://127.0.0.1:${child.httpPort}/api/v1/ingest/stats`, { headers: { authorization: `Bearer ${child.adminToken}` } });
+      const res = await fetch(`http://127.0.0.1:${child.httpPort}/api/v1/ingest/stats`, {
+        headers: { authorization: `Bearer ${child.adminToken}` },
+      });
       if (res.status !== 200) throw new Error(`GET /api/v1/ingest/stats: ${res.status} ${await res.text()}`);
       return (await res.json()) as IngestStatsSnapshot;
     },
@@ -282,10 +332,19 @@ interface SyncRig {
  * A fresh outbox pre-filled with `frames` (untimed), a control plane (built by `startCp` in the rig's
  * directory), the device enrolled over its REST API, and the device's worker, not started yet.
  */
-async function syncRig(frames: readonly OutboxFrame[], label: string, startCp: (dataDir: string) => Promise<RigControlPlane>): Promise<SyncRig> {
+async function syncRig(
+  frames: readonly OutboxFrame[],
+  label: string,
+  startCp: (dataDir: string) => Promise<RigControlPlane>,
+): Promise<SyncRig> {
   const device = deviceId('sync', label);
   const dir = mkdtempSync(join(work, `${label}-`));
-  const outbox = SqliteOutbox.open({ path: join(dir, 'outbox.sqlite'), deviceId: device, maxRows: 100_000_000, maxBytes: 64 * 1024 ** 3 });
+  const outbox = SqliteOutbox.open({
+    path: join(dir, 'outbox.sqlite'),
+    deviceId: device,
+    maxRows: 100_000_000,
+    maxBytes: 64 * 1024 ** 3,
+  });
   let cp: RigControlPlane | null = null;
   let worker: MqttSyncWorker | null = null;
   let stopping = false;
@@ -298,10 +357,13 @@ async function syncRig(frames: readonly OutboxFrame[], label: string, startCp: (
   };
   try {
     const t0 = performance.now();
-    for (let i = 0; i < frames.length; i += PREFILL_FRAMES_PER_TX) outbox.append(frames.slice(i, i + PREFILL_FRAMES_PER_TX));
+    for (let i = 0; i < frames.length; i += PREFILL_FRAMES_PER_TX)
+      outbox.append(frames.slice(i, i + PREFILL_FRAMES_PER_TX));
     const prefillMs = performance.now() - t0;
     const { detections } = outbox.stats();
-    progress(`  ${label}: outbox pre-filled with ${frames.length} frames, ${detections} detections (${round((frames.length + detections) / (prefillMs / 1000), 0)} rows/s, untimed)`);
+    progress(
+      `  ${label}: outbox pre-filled with ${frames.length} frames, ${detections} detections (${round((frames.length + detections) / (prefillMs / 1000), 0)} rows/s, untimed)`,
+    );
     cp = await startCp(join(dir, 'cp'));
     const res = await fetch(`http://127.0.0.1:${cp.httpPort}/api/v1/devices`, {
       method: 'POST',
@@ -348,7 +410,11 @@ async function committed(rig: SyncRig, target: number, timeoutMs: number): Promi
 
 /** Checks (untimed) that the database holds exactly the expected rows and nothing was rejected. */
 async function verify(store: Store, rig: SyncRig, frames: number, detections: number): Promise<IngestStatsSnapshot> {
-  const [d, f, ingest] = await Promise.all([store.countDetections({ deviceId: rig.device }), store.countFrames({ deviceId: rig.device }), rig.cp.ingest()]);
+  const [d, f, ingest] = await Promise.all([
+    store.countDetections({ deviceId: rig.device }),
+    store.countFrames({ deviceId: rig.device }),
+    rig.cp.ingest(),
+  ]);
   const w = rig.worker.stats();
   if (d !== detections || f !== frames || ingest.rejectedTotal > 0 || w.rejectedFrames > 0) {
     throw new Error(
@@ -434,14 +500,27 @@ async function appendFor(outbox: SqliteOutbox, framesPerTx: number, ms: number, 
     maxGapMs = Math.max(maxGapMs, now - before);
   }
   const seconds = (now - t0) / 1000;
-  return { framesPerTransaction: framesPerTx, transactions, rows: frames + detections, frames, detections, rowsPerSecond: (frames + detections) / seconds, maxGapMs };
+  return {
+    framesPerTransaction: framesPerTx,
+    transactions,
+    rows: frames + detections,
+    frames,
+    detections,
+    rowsPerSecond: (frames + detections) / seconds,
+    maxGapMs,
+  };
 }
 
 const PHASE_TX_SIZES = [1, 10] as const;
 
 async function idleAppendRates(): Promise<AppendPhase[]> {
   const dir = mkdtempSync(join(work, 'idle-append-'));
-  const outbox = SqliteOutbox.open({ path: join(dir, 'outbox.sqlite'), deviceId: 'bench-idle', maxRows: 100_000_000, maxBytes: 64 * 1024 ** 3 });
+  const outbox = SqliteOutbox.open({
+    path: join(dir, 'outbox.sqlite'),
+    deviceId: 'bench-idle',
+    maxRows: 100_000_000,
+    maxBytes: 64 * 1024 ** 3,
+  });
   try {
     const phases: AppendPhase[] = [];
     for (const [i, n] of PHASE_TX_SIZES.entries()) phases.push(await appendFor(outbox, n, APPEND_MS, 1000 + i));
@@ -466,7 +545,8 @@ async function appendWhileSyncing(store: Store, databaseUrl: string, frames: rea
     // Steady state first: connected, and the first batch committed and acknowledged.
     const deadline = performance.now() + 30_000;
     while (rig.worker.stats().ackedBatches === 0) {
-      if (performance.now() > deadline) throw new Error(`no batch acknowledged within 30 s: ${JSON.stringify(rig.worker.stats())}`);
+      if (performance.now() > deadline)
+        throw new Error(`no batch acknowledged within 30 s: ${JSON.stringify(rig.worker.stats())}`);
       await sleep(POLL_MS);
     }
     const phases: AppendPhase[] = [];
@@ -498,8 +578,16 @@ interface StoreFigures {
   bareStatements: number;
 }
 
-async function interleaved(store: Store, name: string, frames: readonly OutboxFrame[], warmup: readonly OutboxFrame[], rounds: number): Promise<StoreFigures> {
-  progress(`${name}: warm-up (${warmup.reduce((s, f) => s + f.detections.length, 0)} detections each path, not recorded)`);
+async function interleaved(
+  store: Store,
+  name: string,
+  frames: readonly OutboxFrame[],
+  warmup: readonly OutboxFrame[],
+  rounds: number,
+): Promise<StoreFigures> {
+  progress(
+    `${name}: warm-up (${warmup.reduce((s, f) => s + f.detections.length, 0)} detections each path, not recorded)`,
+  );
   await bareRound(store, warmup, `${name}-w`);
   await syncRound(store, warmup, `${name}-w`);
   const figures: StoreFigures = { bare: [], sync: [], bareStatements: 0 };
@@ -507,7 +595,9 @@ async function interleaved(store: Store, name: string, frames: readonly OutboxFr
     const bare = await bareRound(store, frames, `${name}-${r}`);
     figures.bare.push(bare.detectionsPerSecond);
     figures.bareStatements = bare.statements;
-    progress(`${name} round ${r}/${rounds}: bare insertBatch ${round(bare.detectionsPerSecond, 0)} detections/s (${bare.statements} statements)`);
+    progress(
+      `${name} round ${r}/${rounds}: bare insertBatch ${round(bare.detectionsPerSecond, 0)} detections/s (${bare.statements} statements)`,
+    );
     const sync = await syncRound(store, frames, `${name}-${r}`);
     figures.sync.push(sync);
     progress(
@@ -542,12 +632,17 @@ async function main() {
   const now = Date.now();
   const frames = makeFrames(DETECTIONS, now, 1);
   const warmup = makeFrames(WARMUP_DETECTIONS, now, 2);
-  progress(`${DETECTIONS} detections in ${frames.length} frames over ${CAMERAS.length} cameras; ${ROUNDS} interleaved rounds (bare, sync)`);
+  progress(
+    `${DETECTIONS} detections in ${frames.length} frames over ${CAMERAS.length} cameras; ${ROUNDS} interleaved rounds (bare, sync)`,
+  );
 
   const db = await createTempDatabase('bench_sync');
   cleanup.push(() => db.drop());
   progress(`postgres: database ${db.name}`);
-  const pgStore = createPgStore({ connectionString: db.url, onPoolError: (err) => progress(`idle pg connection failed: ${err.message}`) });
+  const pgStore = createPgStore({
+    connectionString: db.url,
+    onPoolError: (err) => progress(`idle pg connection failed: ${err.message}`),
+  });
   const closePg = () => pgStore.close();
   cleanup.push(closePg);
   await pgStore.migrate();
@@ -558,12 +653,18 @@ async function main() {
 
   progress(`outbox appends on an idle outbox (${APPEND_MS} ms per transaction size)`);
   const idle = await idleAppendRates();
-  progress(`outbox appends while the worker drains ${DETECTIONS} detections (control plane in its own process, PostgreSQL)`);
+  progress(
+    `outbox appends while the worker drains ${DETECTIONS} detections (control plane in its own process, PostgreSQL)`,
+  );
   const busy = await appendWhileSyncing(pgStore, db.url, frames);
   for (const [i, p] of busy.phases.entries()) {
-    progress(`  ${p.framesPerTransaction} frame(s)/tx: ${round(p.rowsPerSecond, 0)} rows/s while syncing, ${round(idle[i]!.rowsPerSecond, 0)} rows/s idle`);
+    progress(
+      `  ${p.framesPerTransaction} frame(s)/tx: ${round(p.rowsPerSecond, 0)} rows/s while syncing, ${round(idle[i]!.rowsPerSecond, 0)} rows/s idle`,
+    );
   }
-  progress(`  all ${busy.expectedDetections} detections committed; sync ${round(busy.syncDetectionsPerSecond, 0)} detections/s with the appends`);
+  progress(
+    `  all ${busy.expectedDetections} detections committed; sync ${round(busy.syncDetectionsPerSecond, 0)} detections/s with the appends`,
+  );
 
   await cleanup.release(closePg);
   const pgliteDir = mkdtempSync(join(work, 'pglite-'));

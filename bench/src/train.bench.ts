@@ -26,8 +26,31 @@ const work = mkdtempSync(join(tmpdir(), 'train-bench-'));
 async function trainOneEpoch(data: string, out: string): Promise<{ imgsPerS: number; device: string }> {
   const child = spawn(
     process.env.TRAINER_PYTHON ?? '/usr/bin/python3',
-    ['-m', 'edgefleet_trainer', 'train', '--data', data, '--out', out, '--epochs', '1', '--batch', '16', '--imgsz', String(IMGSZ), '--device', DEVICE, '--val-every', '1', '--seed', '1'],
-    { env: { ...process.env, PYTHONPATH: join(repoRoot, 'control-plane', 'trainer'), PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      '-m',
+      'edgefleet_trainer',
+      'train',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--epochs',
+      '1',
+      '--batch',
+      '16',
+      '--imgsz',
+      String(IMGSZ),
+      '--device',
+      DEVICE,
+      '--val-every',
+      '1',
+      '--seed',
+      '1',
+    ],
+    {
+      env: { ...process.env, PYTHONPATH: join(repoRoot, 'control-plane', 'trainer'), PYTHONUNBUFFERED: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   let imgsPerS = NaN;
   let device = DEVICE;
@@ -46,9 +69,21 @@ async function bareImagesPerSecond(model: string, images: string[]): Promise<num
   const { inputWidth: w, inputHeight: h, pixelFormat } = detector.info;
   const tensors = images.map((path) => {
     const img = loadImage(path);
-    const frame = { data: img.data, width: img.width, height: img.height, format: 'RGB' as const, sourceWidth: img.width, sourceHeight: img.height };
+    const frame = {
+      data: img.data,
+      width: img.width,
+      height: img.height,
+      format: 'RGB' as const,
+      sourceWidth: img.width,
+      sourceHeight: img.height,
+    };
     const data = new Float32Array(3 * w * h);
-    writeLetterboxTensor(frame, detector.letterboxFor(img.width, img.height), { pixelFormat, valueScale: 1 / 255, padValue: 114 }, data);
+    writeLetterboxTensor(
+      frame,
+      detector.letterboxFor(img.width, img.height),
+      { pixelFormat, valueScale: 1 / 255, padValue: 114 },
+      data,
+    );
     return new ort.Tensor('float32', data, [1, 3, h, w]);
   });
   await detector.close();
@@ -65,7 +100,15 @@ async function bareImagesPerSecond(model: string, images: string[]): Promise<num
 async function main(): Promise<void> {
   const data = join(work, 'day');
   progress(`generating ${COUNT} day scenes at ${IMGSZ}px`);
-  await generateDataset({ domain: 'day', count: COUNT, seed: 5, outDir: data, width: IMGSZ, height: IMGSZ, split: [0.6, 0.1, 0.3] });
+  await generateDataset({
+    domain: 'day',
+    count: COUNT,
+    seed: 5,
+    outDir: data,
+    width: IMGSZ,
+    height: IMGSZ,
+    split: [0.6, 0.1, 0.3],
+  });
   progress(`training one epoch on ${DEVICE}`);
   const train = await trainOneEpoch(data, join(work, 'run'));
   progress(`train: ${train.imgsPerS.toFixed(1)} img/s on ${train.device}`);
@@ -73,14 +116,18 @@ async function main(): Promise<void> {
   const base = join(repoRoot, 'models', 'base', 'edgefleet-base.onnx');
   const model = existsSync(base) ? base : join(work, 'run', 'model.onnx');
   const testDir = join(data, 'images', 'test');
-  const images = readdirSync(testDir).sort().map((f) => join(testDir, f));
+  const images = readdirSync(testDir)
+    .sort()
+    .map((f) => join(testDir, f));
   const evalRates: number[] = [];
   const bareRates: number[] = [];
   for (let r = 0; r < 3; r++) {
     const result = await evaluateModel({ model, data, split: 'test', providers: ['cpu'] });
     evalRates.push(result.imagesPerSecond);
     bareRates.push(await bareImagesPerSecond(model, images));
-    progress(`round ${r + 1}: eval ${evalRates[r]!.toFixed(1)} img/s, bare inference ${bareRates[r]!.toFixed(1)} img/s`);
+    progress(
+      `round ${r + 1}: eval ${evalRates[r]!.toFixed(1)} img/s, bare inference ${bareRates[r]!.toFixed(1)} img/s`,
+    );
   }
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   rmSync(work, { recursive: true, force: true });

@@ -14,8 +14,11 @@ let models = [];
 
 class ApiError extends Error {
   constructor(status, body) {
-    const e = body && body.error ? body.error : {};
-    const fields = Array.isArray(e.fields) && e.fields.length ? ` (${e.fields.map((f) => `${f.field}: ${f.message}`).join('; ')})` : '';
+    const e = body?.error ? body.error : {};
+    const fields =
+      Array.isArray(e.fields) && e.fields.length
+        ? ` (${e.fields.map((f) => `${f.field}: ${f.message}`).join('; ')})`
+        : '';
     super(`${e.code ?? `HTTP ${status}`}: ${e.message ?? 'request failed'}${fields}`);
     this.status = status;
   }
@@ -77,7 +80,7 @@ function fill(table, headers, items, cells, onSelect, isSelected) {
     }
     if (onSelect) {
       row.classList.add('selectable');
-      if (isSelected && isSelected(item)) row.classList.add('selected');
+      if (isSelected?.(item)) row.classList.add('selected');
       row.addEventListener('click', () => onSelect(item));
     }
     table.append(row);
@@ -90,13 +93,21 @@ const ago = (iso) => {
   return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : new Date(iso).toLocaleString();
 };
 const ref = (m) => (m ? `${m.name}:${m.version} (#${m.serial})` : '');
-const statusClass = (s) => (s === 'running' || s === 'active' ? 'ok' : s === 'reconnecting' || s === 'downloading' || s === 'verifying' || s === 'warming' || s === 'provisioned' ? 'warn' : 'bad');
-const bytes = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} B`);
+const statusClass = (s) =>
+  s === 'running' || s === 'active'
+    ? 'ok'
+    : s === 'reconnecting' || s === 'downloading' || s === 'verifying' || s === 'warming' || s === 'provisioned'
+      ? 'warn'
+      : 'bad';
+const bytes = (n) =>
+  n >= 1048576 ? `${(n / 1048576).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} B`;
 
 async function refreshHealth() {
   try {
     const h = await api('GET', `/healthz`);
-    $('health').replaceChildren(pill(`${h.status} · ${h.store} · broker ${h.broker.mode}`, h.status === 'ok' ? 'ok' : 'bad'));
+    $('health').replaceChildren(
+      pill(`${h.status} · ${h.store} · broker ${h.broker.mode}`, h.status === 'ok' ? 'ok' : 'bad'),
+    );
   } catch (err) {
     $('health').replaceChildren(pill(`unreachable: ${err.message}`, 'bad'));
   }
@@ -104,7 +115,8 @@ async function refreshHealth() {
 
 async function refreshIngest() {
   const s = await api('GET', `/api/v1/ingest/stats`);
-  $('ingest').textContent = `ingest: ${s.insertedDetections.toLocaleString()} detections, ${s.insertedFrames.toLocaleString()} frames stored · ${s.rejectedTotal.toLocaleString()} payloads rejected`;
+  $('ingest').textContent =
+    `ingest: ${s.insertedDetections.toLocaleString()} detections, ${s.insertedFrames.toLocaleString()} frames stored · ${s.rejectedTotal.toLocaleString()} payloads rejected`;
 }
 
 async function refreshFleet() {
@@ -130,7 +142,9 @@ async function refreshFleet() {
     (c) => {
       const key = `${c.deviceId}/${c.cameraId}`;
       const a = assignment.get(key);
-      const cand = a && a.candidate ? `${ref(a.candidate)} · ${a.candidateMode === 'shadow' ? 'shadow' : `${a.splitPercent} %`}` : '';
+      const cand = a?.candidate
+        ? `${ref(a.candidate)} · ${a.candidateMode === 'shadow' ? 'shadow' : `${a.splitPercent} %`}`
+        : '';
       const reports = el('span');
       for (const s of statuses.get(key) ?? []) {
         reports.append(pill(`${s.arm}: ${s.version} ${s.state}`, statusClass(s.state)), ' ');
@@ -139,7 +153,15 @@ async function refreshFleet() {
       const status = el('span');
       status.append(pill(c.status ?? 'unknown', statusClass(c.status)));
       if (c.lastError) status.append(' ', el('span', c.lastError, 'muted'));
-      return [c.deviceId, c.cameraId, status, a ? `${ref(a.primary)}${a.rollback ? ' (rolled back)' : ''}` : 'none', cand, reports, ago(c.updatedAt)];
+      return [
+        c.deviceId,
+        c.cameraId,
+        status,
+        a ? `${ref(a.primary)}${a.rollback ? ' (rolled back)' : ''}` : 'none',
+        cand,
+        reports,
+        ago(c.updatedAt),
+      ];
     },
     (c) => select(c.deviceId, c.cameraId),
     (c) => selected !== null && selected.deviceId === c.deviceId && selected.cameraId === c.cameraId,
@@ -154,23 +176,34 @@ async function refreshFleet() {
     (d.providers ?? []).join(', '),
   ]);
 
-  fill($('models'), ['serial', 'model', 'adapter', 'input', 'classes', 'size', 'sha256', 'mAP50', 'parent', 'by', 'created'], models, (m) => [
-    `#${m.serial}`,
-    `${m.name}:${m.version}`,
-    m.adapter,
-    `${m.inputWidth}×${m.inputHeight}`,
-    m.classNames.length <= 4 ? m.classNames.join(', ') : `${m.classNames.length} classes`,
-    bytes(m.sizeBytes),
-    el('code', m.sha256.slice(0, 12)),
-    m.metrics && typeof m.metrics.mAP50 === 'number' ? m.metrics.mAP50.toFixed(3) : '',
-    m.parentSerial ? `#${m.parentSerial}` : '',
-    m.createdBy,
-    new Date(m.createdAt).toLocaleString(),
-  ]);
+  fill(
+    $('models'),
+    ['serial', 'model', 'adapter', 'input', 'classes', 'size', 'sha256', 'mAP50', 'parent', 'by', 'created'],
+    models,
+    (m) => [
+      `#${m.serial}`,
+      `${m.name}:${m.version}`,
+      m.adapter,
+      `${m.inputWidth}×${m.inputHeight}`,
+      m.classNames.length <= 4 ? m.classNames.join(', ') : `${m.classNames.length} classes`,
+      bytes(m.sizeBytes),
+      el('code', m.sha256.slice(0, 12)),
+      m.metrics && typeof m.metrics.mAP50 === 'number' ? m.metrics.mAP50.toFixed(3) : '',
+      m.parentSerial ? `#${m.parentSerial}` : '',
+      m.createdBy,
+      new Date(m.createdAt).toLocaleString(),
+    ],
+  );
   fillModelSelects();
 
   const { entries } = await api('GET', `/api/v1/audit?limit=30`);
-  fill($('audit'), ['when', 'actor', 'action', 'target', 'details'], entries, (e) => [new Date(e.at).toLocaleString(), e.actor, e.action, e.target, JSON.stringify(e.details ?? {})]);
+  fill($('audit'), ['when', 'actor', 'action', 'target', 'details'], entries, (e) => [
+    new Date(e.at).toLocaleString(),
+    e.actor,
+    e.action,
+    e.target,
+    JSON.stringify(e.details ?? {}),
+  ]);
 }
 
 function fillModelSelects() {
@@ -202,7 +235,9 @@ async function refreshDetail(resetForm) {
   const c = enc(selected.cameraId);
   const [det, hist] = await Promise.all([
     api('GET', `/api/v1/devices/${d}/cameras/${c}/detections?limit=20`),
-    api('GET', `/api/v1/devices/${d}/cameras/${c}/assignment/history?limit=20`).catch((err) => (err.status === 404 ? { history: [] } : Promise.reject(err))),
+    api('GET', `/api/v1/devices/${d}/cameras/${c}/assignment/history?limit=20`).catch((err) =>
+      err.status === 404 ? { history: [] } : Promise.reject(err),
+    ),
   ]);
   fill($('detections'), ['seq', 'time', 'label', 'score', 'box', 'model', 'arm'], det.detections, (x) => [
     x.seq,
@@ -210,14 +245,16 @@ async function refreshDetail(resetForm) {
     x.label || `class ${x.classId}`,
     x.score.toFixed(2),
     x.box.map((v) => Math.round(v)).join(', '),
-    x.modelVersion ? `${x.modelId}:${x.modelVersion}` : x.modelId ?? '',
+    x.modelVersion ? `${x.modelId}:${x.modelVersion}` : (x.modelId ?? ''),
     x.arm ?? '',
   ]);
   fill($('history'), ['rev', 'action', 'primary', 'candidate', 'by', 'reason', 'when'], hist.history, (h) => [
     h.revision,
     h.action,
     h.primarySerial ? `#${h.primarySerial}` : '',
-    h.candidateSerial ? `#${h.candidateSerial} ${h.candidateMode === 'shadow' ? 'shadow' : `${h.splitBasisPoints / 100} %`}` : '',
+    h.candidateSerial
+      ? `#${h.candidateSerial} ${h.candidateMode === 'shadow' ? 'shadow' : `${h.splitBasisPoints / 100} %`}`
+      : '',
     h.actor,
     h.reason,
     new Date(h.recordedAt).toLocaleString(),
@@ -225,8 +262,8 @@ async function refreshDetail(resetForm) {
   if (resetForm) {
     // The form starts from the camera's current assignment.
     const current = hist.history[0];
-    $('assign-model').value = current && current.primarySerial ? String(current.primarySerial) : $('assign-model').value;
-    $('assign-candidate').value = current && current.candidateSerial ? String(current.candidateSerial) : '';
+    $('assign-model').value = current?.primarySerial ? String(current.primarySerial) : $('assign-model').value;
+    $('assign-candidate').value = current?.candidateSerial ? String(current.candidateSerial) : '';
     $('assign-mode').value = current && current.candidateMode === 'shadow' ? 'shadow' : 'split';
     if (current && current.candidateMode === 'split') $('assign-split').value = String(current.splitBasisPoints / 100);
   }
@@ -249,12 +286,18 @@ async function assign(event) {
 
 async function promote() {
   const { deviceId, cameraId } = selected;
-  await act(() => api('POST', `/api/v1/devices/${enc(deviceId)}/cameras/${enc(cameraId)}/assignment/promote`, reasonBody()), 'candidate promoted');
+  await act(
+    () => api('POST', `/api/v1/devices/${enc(deviceId)}/cameras/${enc(cameraId)}/assignment/promote`, reasonBody()),
+    'candidate promoted',
+  );
 }
 
 async function rollback() {
   const { deviceId, cameraId } = selected;
-  await act(() => api('POST', `/api/v1/devices/${enc(deviceId)}/cameras/${enc(cameraId)}/assignment/rollback`, reasonBody()), 'rolled back');
+  await act(
+    () => api('POST', `/api/v1/devices/${enc(deviceId)}/cameras/${enc(cameraId)}/assignment/rollback`, reasonBody()),
+    'rolled back',
+  );
 }
 
 function reasonBody() {
@@ -265,7 +308,10 @@ function reasonBody() {
 async function act(call, done) {
   try {
     const a = await call();
-    say(`${done}: revision ${a.revision}, primary ${ref(a.primary)}${a.candidate ? `, candidate ${ref(a.candidate)}` : ''}`, 'info');
+    say(
+      `${done}: revision ${a.revision}, primary ${ref(a.primary)}${a.candidate ? `, candidate ${ref(a.candidate)}` : ''}`,
+      'info',
+    );
     await refreshDetail(false);
     await refreshFleet();
   } catch (err) {
@@ -275,7 +321,7 @@ async function act(call, done) {
 
 async function refresh() {
   if (!sessionStorage.getItem(TOKEN_KEY)) {
-    say('Paste an API token (the admin token is in the control plane\'s data directory, admin.token).', 'info');
+    say("Paste an API token (the admin token is in the control plane's data directory, admin.token).", 'info');
     await refreshHealth();
     return;
   }

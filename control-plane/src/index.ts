@@ -32,7 +32,12 @@ export {
 } from './evaluation/yolo-dataset.js';
 export { mapClasses, type ClassMapping } from './evaluation/class-mapping.js';
 export { checkImageFormat, loadImage } from './evaluation/load-image.js';
-export { evaluateModel, type ClassEvaluation, type EvaluateModelOptions, type EvaluationResult } from './evaluation/evaluate-model.js';
+export {
+  evaluateModel,
+  type ClassEvaluation,
+  type EvaluateModelOptions,
+  type EvaluationResult,
+} from './evaluation/evaluate-model.js';
 export { main, USAGE } from './cli/main.js';
 export type { CliIo } from './cli/cli-io.js';
 export { ApiClient, type ApiClientOptions } from './cli/api-client.js';
@@ -49,7 +54,11 @@ export {
   type AuthConfig,
   type GrpcConfig,
 } from './config/control-plane-config-schema.js';
-export { loadControlPlaneConfig, parseControlPlaneConfig, type ParseConfigOptions } from './config/load-control-plane-config.js';
+export {
+  loadControlPlaneConfig,
+  parseControlPlaneConfig,
+  type ParseConfigOptions,
+} from './config/load-control-plane-config.js';
 export { redactUrl } from './config/redact-url.js';
 export { configReference } from './config/config-reference.js';
 export { applyEnvOverrides, ENV_PREFIX } from './config/config-env.js';
@@ -105,12 +114,31 @@ export { FileArtifactStore } from './artifacts/file-artifact-store.js';
 export { writeHashed } from './artifacts/hashed-write.js';
 
 // Broker
-export { EmbeddedBroker, type EmbeddedBrokerDeps, type EmbeddedBrokerOptions, type PublishGate } from './broker/embedded-broker.js';
-export { DeviceCredentials, generatePassword, hashPassword, hashPasswordScrypt, verifyPassword, type EnrolledDevice } from './broker/device-credentials.js';
+export {
+  EmbeddedBroker,
+  type EmbeddedBrokerDeps,
+  type EmbeddedBrokerOptions,
+  type PublishGate,
+} from './broker/embedded-broker.js';
+export {
+  DeviceCredentials,
+  generatePassword,
+  hashPassword,
+  hashPasswordScrypt,
+  verifyPassword,
+  type EnrolledDevice,
+} from './broker/device-credentials.js';
 export { TopicAuthorizer, type AuthResult, type Principal, type TopicAuthorizerDeps } from './broker/authorizer.js';
 
 // Ingest
-export { IngestStats, MESSAGE_KINDS, REJECT_REASONS, type IngestStatsSnapshot, type MessageKind, type RejectReason } from './ingest/ingest-stats.js';
+export {
+  IngestStats,
+  MESSAGE_KINDS,
+  REJECT_REASONS,
+  type IngestStatsSnapshot,
+  type MessageKind,
+  type RejectReason,
+} from './ingest/ingest-stats.js';
 export { BatchWriter, type BatchWriterOptions, type WriteOutcome } from './ingest/batch-writer.js';
 export { IngestPipeline, type IngestPipelineDeps } from './ingest/ingest-pipeline.js';
 export type { HandlerOutcome, MessageHandler } from './ingest/message-handler.js';
@@ -136,15 +164,31 @@ export {
 } from './assignments/assignment-service.js';
 export { AssignmentResync, type AssignmentResyncDeps } from './assignments/assignment-resync.js';
 export { EventBus, type AssignmentChanged, type ControlPlaneEvents } from './events/event-bus.js';
-export { createRegistryServices, type RegistryServices, type RegistryServicesOptions } from './server/registry-services.js';
+export {
+  createRegistryServices,
+  type RegistryServices,
+  type RegistryServicesOptions,
+} from './server/registry-services.js';
 
 // Auth
-export { API_ROLES, generateApiToken, hashApiToken, matchApiToken, type ApiRole, type ApiTokenEntry, type ApiPrincipal } from './auth/api-token.js';
+export {
+  API_ROLES,
+  generateApiToken,
+  hashApiToken,
+  matchApiToken,
+  type ApiRole,
+  type ApiTokenEntry,
+  type ApiPrincipal,
+} from './auth/api-token.js';
 export { loadOrCreateBootstrapToken } from './auth/bootstrap-token.js';
 
 // gRPC
 export { FleetControlServer, type FleetControlServerOptions, type GrpcSecurity } from './grpc/grpc-server.js';
-export { DeviceAuthenticator, type CallIdentity, type DeviceAuthenticatorOptions } from './grpc/device-authenticator.js';
+export {
+  DeviceAuthenticator,
+  type CallIdentity,
+  type DeviceAuthenticatorOptions,
+} from './grpc/device-authenticator.js';
 export { WatchRegistry } from './grpc/watch-registry.js';
 export { toGrpcStatus } from './grpc/grpc-status.js';
 export { chunkSizeFor, MIN_CHUNK_BYTES } from './grpc/handlers/download-model.js';

@@ -5,7 +5,11 @@ import { testApi } from './api-test-kit.js';
 import { makeRows } from './store-conformance.js';
 import { STORE_KINDS, lifo, openTestStore } from './ingest-test-kit.js';
 
-async function app(t: { after: (fn: () => void | Promise<void>) => void }, store: Store, overrides: Partial<ApiContext> = {}) {
+async function app(
+  t: { after: (fn: () => void | Promise<void>) => void },
+  store: Store,
+  overrides: Partial<ApiContext> = {},
+) {
   const api = await testApi(t, store, overrides);
   return { app: { inject: (opts: Parameters<typeof api.call>[0]) => api.call(opts) }, logged: api.logged };
 }
@@ -18,7 +22,13 @@ for (const kind of STORE_KINDS) {
       const { app: api } = await app(t, store);
       const res = await api.inject({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'cam-box-1' } });
       assert.equal(res.statusCode, 201);
-      const body = res.json() as { deviceId: string; username: string; password: string; clientId: string; mqtt: { port: number } };
+      const body = res.json() as {
+        deviceId: string;
+        username: string;
+        password: string;
+        clientId: string;
+        mqtt: { port: number };
+      };
       assert.equal(body.username, 'cam-box-1');
       assert.equal(body.clientId, 'edge-cam-box-1');
       assert.equal(body.mqtt.port, 1883);
@@ -32,13 +42,21 @@ for (const kind of STORE_KINDS) {
       const again = await api.inject({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'cam-box-1' } });
       assert.equal(again.statusCode, 409);
       assert.equal((again.json() as { error: { code: string } }).error.code, 'CP_ERR_DEVICE_EXISTS');
-      const rotated = await api.inject({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'cam-box-1', rotate: true } });
+      const rotated = await api.inject({
+        method: 'POST',
+        url: '/api/v1/devices',
+        payload: { deviceId: 'cam-box-1', rotate: true },
+      });
       assert.equal(rotated.statusCode, 201);
       assert.notEqual((rotated.json() as { password: string }).password, body.password);
 
       const listed = await api.inject({ method: 'GET', url: '/api/v1/devices' });
       assert.ok(!listed.body.includes('sha256$'), 'hashes never leave the store');
-      assert.equal((listed.json() as { devices: { id: string; enrolled: boolean }[] }).devices.find((d) => d.id === 'cam-box-1')?.enrolled, true);
+      assert.equal(
+        (listed.json() as { devices: { id: string; enrolled: boolean }[] }).devices.find((d) => d.id === 'cam-box-1')
+          ?.enrolled,
+        true,
+      );
     });
 
     test('bad requests answer 400/404 with a catalogue code', async (tc) => {
@@ -69,7 +87,7 @@ for (const kind of STORE_KINDS) {
       assert.equal((res.json() as { error: { code: string } }).error.code, 'CP_ERR_ENROLMENT_DISABLED');
     });
 
-    test('GET detections returns the camera\'s most recent detections, newest first, limited', async (tc) => {
+    test("GET detections returns the camera's most recent detections, newest first, limited", async (tc) => {
       const t = lifo(tc);
       const { store } = await openTestStore(t, kind);
       const rows = makeRows('d1', 'c1', { frames: 10, perFrame: 2, startMs: Date.UTC(2030, 0, 1) });
@@ -78,7 +96,10 @@ for (const kind of STORE_KINDS) {
       const res = await api.inject({ method: 'GET', url: '/api/v1/devices/d1/cameras/c1/detections?limit=3' });
       assert.equal(res.statusCode, 200);
       const body = res.json() as { detections: { seq: number; ts: string; box: number[]; label: string }[] };
-      assert.deepEqual(body.detections.map((d) => d.seq), [20, 19, 18]);
+      assert.deepEqual(
+        body.detections.map((d) => d.seq),
+        [20, 19, 18],
+      );
       assert.equal(body.detections[0]?.ts, new Date(Date.UTC(2030, 0, 1) + 900).toISOString());
       assert.deepEqual(body.detections[0]?.box, [10.25, 20.5, 100, 200.75]);
       const all = await api.inject({ method: 'GET', url: '/api/v1/devices/d1/cameras/c1/detections' });
@@ -95,10 +116,17 @@ for (const kind of STORE_KINDS) {
       const ok = await api.inject({ method: 'GET', url: '/healthz' });
       assert.equal(ok.statusCode, 200);
       assert.equal((ok.json() as { store: string }).store, kind);
-      const s = (await api.inject({ method: 'GET', url: '/api/v1/ingest/stats' })).json() as { received: { detections: number }; rejectedTotal: number };
+      const s = (await api.inject({ method: 'GET', url: '/api/v1/ingest/stats' })).json() as {
+        received: { detections: number };
+        rejectedTotal: number;
+      };
       assert.equal(s.received.detections, 3);
       assert.equal(s.rejectedTotal, 1);
-      const broken: Store = { ...store, kind: store.kind, ping: () => Promise.reject(new Error('connection refused')) } as Store;
+      const broken: Store = {
+        ...store,
+        kind: store.kind,
+        ping: () => Promise.reject(new Error('connection refused')),
+      } as Store;
       const down = await app(t, broken);
       const res = await down.app.inject({ method: 'GET', url: '/healthz' });
       assert.equal(res.statusCode, 503);

@@ -41,9 +41,18 @@ export async function testApi(
 ): Promise<TestApi> {
   const maxUploadBytes = options.maxUploadBytes ?? 64 * 1024 * 1024;
   const logged: string[] = [];
-  const logger = { ...silentLogger, error: (msg: string, f?: Record<string, unknown>) => void logged.push(JSON.stringify({ msg, ...f })) };
+  const logger = {
+    ...silentLogger,
+    error: (msg: string, f?: Record<string, unknown>) => void logged.push(JSON.stringify({ msg, ...f })),
+  };
   const dataDir = tempDir(t as { after: (fn: () => void) => void });
-  const services = await createRegistryServices({ store, dataDir, signingKeyFile: `${dataDir}/keys/signing.pem`, maxUploadBytes, logger });
+  const services = await createRegistryServices({
+    store,
+    dataDir,
+    signingKeyFile: `${dataDir}/keys/signing.pem`,
+    maxUploadBytes,
+    logger,
+  });
   const adminToken = generateApiToken();
   const viewerToken = generateApiToken();
   const context: ApiContext = {
@@ -63,10 +72,15 @@ export async function testApi(
     ],
     ...overrides,
   };
-  const app = await buildHttpApp(context, logger, { rateLimit: options.rateLimit ?? { enabled: false, max: 1, timeWindowMs: 1000 } });
+  const app = await buildHttpApp(context, logger, {
+    rateLimit: options.rateLimit ?? { enabled: false, max: 1, timeWindowMs: 1000 },
+  });
   t.after(() => app.close());
   const call = (opts: InjectOptions, token: string | null = adminToken) =>
-    app.inject({ ...opts, headers: { ...(opts.headers ?? {}), ...(token === null ? {} : { authorization: `Bearer ${token}` }) } });
+    app.inject({
+      ...opts,
+      headers: { ...(opts.headers ?? {}), ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+    });
   return { app, services, adminToken, viewerToken, dataDir, logged, call };
 }
 

@@ -21,7 +21,10 @@ export async function* pieces(bytes: Uint8Array, piece = 4096): AsyncGenerator<U
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-export function artifactStoreConformance(label: string, open: (t: { after: (fn: () => void | Promise<void>) => void }) => Promise<ArtifactStore>): void {
+export function artifactStoreConformance(
+  label: string,
+  open: (t: { after: (fn: () => void | Promise<void>) => void }) => Promise<ArtifactStore>,
+): void {
   describe(`ArtifactStore conformance: ${label}`, () => {
     test('put computes the sha256 while writing; open returns the bytes from any offset', async (t) => {
       const store = await open(t);
@@ -45,13 +48,18 @@ export function artifactStoreConformance(label: string, open: (t: { after: (fn: 
       const sizes: number[] = [];
       for await (const chunk of stream) sizes.push((chunk as Buffer).length);
       assert.ok(sizes.every((s) => s <= 1024));
-      assert.equal(sizes.reduce((a, b) => a + b, 0), 10_000);
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        10_000,
+      );
     });
 
     test('an unknown digest is CP_ERR_ARTIFACT_NOT_FOUND; an offset past the end is CP_ERR_ARTIFACT_RANGE', async (t) => {
       const store = await open(t);
       await assert.rejects(store.open('f'.repeat(64)), (err: unknown) => isCpError(err, 'CP_ERR_ARTIFACT_NOT_FOUND'));
-      await assert.rejects(store.open('../../etc/passwd'), (err: unknown) => isCpError(err, 'CP_ERR_ARTIFACT_NOT_FOUND'));
+      await assert.rejects(store.open('../../etc/passwd'), (err: unknown) =>
+        isCpError(err, 'CP_ERR_ARTIFACT_NOT_FOUND'),
+      );
       const { sha256 } = await store.put(pieces(randomBytes(100)));
       await assert.rejects(store.open(sha256, 101), (err: unknown) => isCpError(err, 'CP_ERR_ARTIFACT_RANGE'));
       assert.equal(await store.size('f'.repeat(64)), null);
@@ -60,9 +68,13 @@ export function artifactStoreConformance(label: string, open: (t: { after: (fn: 
     test('bytes with another digest than expected, or more than maxBytes, are refused and nothing is stored', async (t) => {
       const store = await open(t);
       const bytes = randomBytes(5000);
-      await assert.rejects(store.put(pieces(bytes), { expectedSha256: 'a'.repeat(64) }), (err: unknown) => isCpError(err, 'CP_ERR_ARTIFACT_DIGEST'));
+      await assert.rejects(store.put(pieces(bytes), { expectedSha256: 'a'.repeat(64) }), (err: unknown) =>
+        isCpError(err, 'CP_ERR_ARTIFACT_DIGEST'),
+      );
       assert.equal(await store.has(sha(bytes)), false);
-      await assert.rejects(store.put(pieces(bytes), { maxBytes: 4999 }), (err: unknown) => isCpError(err, 'CP_ERR_MODEL_TOO_LARGE'));
+      await assert.rejects(store.put(pieces(bytes), { maxBytes: 4999 }), (err: unknown) =>
+        isCpError(err, 'CP_ERR_MODEL_TOO_LARGE'),
+      );
       assert.equal(await store.has(sha(bytes)), false);
       assert.equal((await store.put(pieces(bytes), { maxBytes: 5000, expectedSha256: sha(bytes) })).sizeBytes, 5000);
     });

@@ -19,7 +19,9 @@ test('file store: artifacts are named by digest under sha256/<2 hex>/; refused p
   await store.start();
   const { sha256 } = await store.put(pieces(randomBytes(1000)));
   assert.deepEqual(readdirSync(join(root, 'sha256', sha256.slice(0, 2))), [sha256]);
-  await assert.rejects(store.put(pieces(randomBytes(1000)), { maxBytes: 10 }), (err: unknown) => isCpError(err, 'CP_ERR_MODEL_TOO_LARGE'));
+  await assert.rejects(store.put(pieces(randomBytes(1000)), { maxBytes: 10 }), (err: unknown) =>
+    isCpError(err, 'CP_ERR_MODEL_TOO_LARGE'),
+  );
   assert.deepEqual(readdirSync(join(root, 'tmp')), []);
 });
 

@@ -43,12 +43,39 @@ for (const kind of STORE_KINDS) {
       const url = `mqtt://127.0.0.1:${cp.info.mqtt.port}`;
       const device = uniqueId('dev');
       const creds = await enrolOverHttp(cp, device);
-      await assert.rejects(connectClient(t, url, { protocolVersion: 4, clientId: `edge-${device}` }), /Not authorized|Bad username or password/i);
-      await assert.rejects(connectClient(t, url, { protocolVersion: 4, clientId: `edge-${device}`, username: device, password: 'wrong' }), /Bad username or password/i);
-      await assert.rejects(connectClient(t, url, { protocolVersion: 4, clientId: 'edge-nobody', username: 'nobody', password: creds.password }), /Bad username or password/i);
+      await assert.rejects(
+        connectClient(t, url, { protocolVersion: 4, clientId: `edge-${device}` }),
+        /Not authorized|Bad username or password/i,
+      );
+      await assert.rejects(
+        connectClient(t, url, { protocolVersion: 4, clientId: `edge-${device}`, username: device, password: 'wrong' }),
+        /Bad username or password/i,
+      );
+      await assert.rejects(
+        connectClient(t, url, {
+          protocolVersion: 4,
+          clientId: 'edge-nobody',
+          username: 'nobody',
+          password: creds.password,
+        }),
+        /Bad username or password/i,
+      );
       // Right password, someone else's client id: refused, so no device can take over another's session.
-      await assert.rejects(connectClient(t, url, { protocolVersion: 4, clientId: 'edge-other', username: device, password: creds.password }), /Identifier rejected/i);
-      await connectClient(t, url, { protocolVersion: 4, clientId: `edge-${device}`, username: device, password: creds.password });
+      await assert.rejects(
+        connectClient(t, url, {
+          protocolVersion: 4,
+          clientId: 'edge-other',
+          username: device,
+          password: creds.password,
+        }),
+        /Identifier rejected/i,
+      );
+      await connectClient(t, url, {
+        protocolVersion: 4,
+        clientId: `edge-${device}`,
+        username: device,
+        password: creds.password,
+      });
     });
 
     test("device A cannot publish under device B's prefix: disconnected, nothing stored, nothing forwarded", async (tc) => {
@@ -59,7 +86,11 @@ for (const kind of STORE_KINDS) {
       const b = uniqueId('dev-b');
       const deviceA = await connectDevice(t, cp, a);
       await enrolOverHttp(cp, b);
-      const observer = await connectClient(t, `mqtt://127.0.0.1:${cp.info.mqtt.port}`, { protocolVersion: 4, clientId: 'observer', ...SERVICE });
+      const observer = await connectClient(t, `mqtt://127.0.0.1:${cp.info.mqtt.port}`, {
+        protocolVersion: 4,
+        clientId: 'observer',
+        ...SERVICE,
+      });
       const seen: string[] = [];
       observer.on('message', (topic) => seen.push(topic));
       assert.equal(await subscribeGranted(observer, 'fleet/v1/+/detections'), 1);
@@ -75,7 +106,11 @@ for (const kind of STORE_KINDS) {
         username: a,
         password: (await enrolRotate(cp, a)).password,
       });
-      await publishAcked(again, detectionsTopic(a), encodeDetectionBatch(makeBatch(a, 'cam-1', { firstFrameSeq: 1, frames: 1, perFrame: 1 })));
+      await publishAcked(
+        again,
+        detectionsTopic(a),
+        encodeDetectionBatch(makeBatch(a, 'cam-1', { firstFrameSeq: 1, frames: 1, perFrame: 1 })),
+      );
       await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(seen, [detectionsTopic(a)]);
       assert.equal(await store.countDetections({ deviceId: b }), 0);
@@ -90,7 +125,15 @@ for (const kind of STORE_KINDS) {
       const a = uniqueId('dev-a');
       const b = uniqueId('dev-b');
       const deviceA = await connectDevice(t, cp, a);
-      for (const filter of [`fleet/v1/${b}/detections`, `fleet/v1/${b}/#`, 'fleet/v1/+/detections', 'fleet/v1/#', '#', '$SYS/#', `fleet/v1/${a}x/#`]) {
+      for (const filter of [
+        `fleet/v1/${b}/detections`,
+        `fleet/v1/${b}/#`,
+        'fleet/v1/+/detections',
+        'fleet/v1/#',
+        '#',
+        '$SYS/#',
+        `fleet/v1/${a}x/#`,
+      ]) {
         assert.equal(await subscribeGranted(deviceA, filter), 128, filter); // [MQTT-3.9.3] 0x80 failure
       }
       assert.equal(await subscribeGranted(deviceA, `fleet/v1/${a}/#`), 1);
@@ -101,7 +144,10 @@ for (const kind of STORE_KINDS) {
 }
 
 /** Rotates a device's password over the REST API (the first one was only shown once, to the first connection). */
-async function enrolRotate(cp: { info: { http: { port: number } }; adminToken: string | null }, deviceId: string): Promise<{ password: string }> {
+async function enrolRotate(
+  cp: { info: { http: { port: number } }; adminToken: string | null },
+  deviceId: string,
+): Promise<{ password: string }> {
   const res = await fetch(`http://127.0.0.1:${cp.info.http.port}/api/v1/devices`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.adminToken}` },

@@ -4,7 +4,15 @@
 // reached contributes 0).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { averagePrecision, boxIou, cocoMap, IOU_THRESHOLDS, RECALL_THRESHOLDS, type EvalBox, type EvalImage } from '../src/index.js';
+import {
+  averagePrecision,
+  boxIou,
+  cocoMap,
+  IOU_THRESHOLDS,
+  RECALL_THRESHOLDS,
+  type EvalBox,
+  type EvalImage,
+} from '../src/index.js';
 
 const A: EvalBox = [0, 0, 10, 10];
 const B: EvalBox = [20, 20, 40, 40];
@@ -31,7 +39,16 @@ test('boxIou: [0,0,10,10] vs [0,0,10,7] = 70 / 100 = 0.7; disjoint = 0', () => {
 
 test('perfect predictions give mAP50 = mAP50-95 = 1', () => {
   const images: EvalImage[] = [
-    { groundTruth: [{ classId: 0, box: A }, { classId: 1, box: B }], predictions: [{ classId: 0, box: A, score: 0.9 }, { classId: 1, box: B, score: 0.8 }] },
+    {
+      groundTruth: [
+        { classId: 0, box: A },
+        { classId: 1, box: B },
+      ],
+      predictions: [
+        { classId: 0, box: A, score: 0.9 },
+        { classId: 1, box: B, score: 0.8 },
+      ],
+    },
     { groundTruth: [{ classId: 0, box: B }], predictions: [{ classId: 0, box: B, score: 0.7 }] },
   ];
   const r = cocoMap(images);
@@ -46,7 +63,15 @@ test('one FP ranked above the only TP: AP = 0.5', () => {
   // Ranked: FP(.9), TP(.8). rc = [0, 1], pr = [0, 1/2]; envelope: pr[0] = max(0, 1/2) = 1/2.
   // Recall threshold 0 → first index with rc >= 0 is 0 → 1/2; thresholds .01..1 → index 1 → 1/2.
   // AP = 101 × 1/2 / 101 = 0.5 at every IoU threshold (the TP box is exact).
-  const r = cocoMap([{ groundTruth: [{ classId: 0, box: A }], predictions: [{ classId: 0, box: FAR, score: 0.9 }, { classId: 0, box: A, score: 0.8 }] }]);
+  const r = cocoMap([
+    {
+      groundTruth: [{ classId: 0, box: A }],
+      predictions: [
+        { classId: 0, box: FAR, score: 0.9 },
+        { classId: 0, box: A, score: 0.8 },
+      ],
+    },
+  ]);
   close(r.mAP50, 0.5);
   close(r.mAP50_95, 0.5);
 });
@@ -58,8 +83,15 @@ test('TP, FP, TP over two ground truths: AP = (51 + 50 × 2/3) / 101', () => {
   // AP = (51 × 1 + 50 × 2/3) / 101 = 84.333.../101 = 0.834983498...
   const r = cocoMap([
     {
-      groundTruth: [{ classId: 0, box: A }, { classId: 0, box: B }],
-      predictions: [{ classId: 0, box: A, score: 0.9 }, { classId: 0, box: FAR, score: 0.8 }, { classId: 0, box: B, score: 0.7 }],
+      groundTruth: [
+        { classId: 0, box: A },
+        { classId: 0, box: B },
+      ],
+      predictions: [
+        { classId: 0, box: A, score: 0.9 },
+        { classId: 0, box: FAR, score: 0.8 },
+        { classId: 0, box: B, score: 0.7 },
+      ],
     },
   ]);
   close(r.mAP50, (51 + (50 * 2) / 3) / 101);
@@ -69,7 +101,15 @@ test('a class with no ground truth is left out of the mean, with or without pred
   // Class 0: perfect → AP 1. Class 1: predictions only → AP undefined (pycocotools: -1), not 0.
   // Class 2: declared, neither GT nor predictions → undefined. mAP = mean over {class 0} = 1.
   const r = cocoMap(
-    [{ groundTruth: [{ classId: 0, box: A }], predictions: [{ classId: 0, box: A, score: 0.9 }, { classId: 1, box: B, score: 0.95 }] }],
+    [
+      {
+        groundTruth: [{ classId: 0, box: A }],
+        predictions: [
+          { classId: 0, box: A, score: 0.9 },
+          { classId: 1, box: B, score: 0.95 },
+        ],
+      },
+    ],
     { classIds: [0, 1, 2] },
   );
   assert.equal(r.mAP50, 1);
@@ -101,8 +141,15 @@ test('a duplicate prediction on an already matched ground truth is a false posit
   // TP/FP/TP case, AP = (51 + 50 × 2/3) / 101. At conf 0.25: tp 2, fp 1 → precision 2/3.
   const r = cocoMap([
     {
-      groundTruth: [{ classId: 0, box: A }, { classId: 0, box: B }],
-      predictions: [{ classId: 0, box: A, score: 0.9 }, { classId: 0, box: [0, 0, 10, 9.5], score: 0.8 }, { classId: 0, box: B, score: 0.7 }],
+      groundTruth: [
+        { classId: 0, box: A },
+        { classId: 0, box: B },
+      ],
+      predictions: [
+        { classId: 0, box: A, score: 0.9 },
+        { classId: 0, box: [0, 0, 10, 9.5], score: 0.8 },
+        { classId: 0, box: B, score: 0.7 },
+      ],
     },
   ]);
   close(r.mAP50, (51 + (50 * 2) / 3) / 101);
@@ -112,10 +159,26 @@ test('a duplicate prediction on an already matched ground truth is a false posit
 
 test('tied scores keep input order: within an image, then across images', () => {
   // Same score 0.5 for an FP and a TP. FP given first → ranked FP, TP → AP 0.5 (see above).
-  const fpFirst = cocoMap([{ groundTruth: [{ classId: 0, box: A }], predictions: [{ classId: 0, box: FAR, score: 0.5 }, { classId: 0, box: A, score: 0.5 }] }]);
+  const fpFirst = cocoMap([
+    {
+      groundTruth: [{ classId: 0, box: A }],
+      predictions: [
+        { classId: 0, box: FAR, score: 0.5 },
+        { classId: 0, box: A, score: 0.5 },
+      ],
+    },
+  ]);
   close(fpFirst.mAP50, 0.5);
   // TP given first → ranked TP, FP: rc = [1, 1], pr = [1, 1/2] → every threshold hits index 0 → AP 1.
-  const tpFirst = cocoMap([{ groundTruth: [{ classId: 0, box: A }], predictions: [{ classId: 0, box: A, score: 0.5 }, { classId: 0, box: FAR, score: 0.5 }] }]);
+  const tpFirst = cocoMap([
+    {
+      groundTruth: [{ classId: 0, box: A }],
+      predictions: [
+        { classId: 0, box: A, score: 0.5 },
+        { classId: 0, box: FAR, score: 0.5 },
+      ],
+    },
+  ]);
   close(tpFirst.mAP50, 1);
   // Across images: image 0's FP ranks before image 1's TP at equal score → AP 0.5.
   const acrossImages = cocoMap([
@@ -128,7 +191,9 @@ test('tied scores keep input order: within an image, then across images', () => 
 test('a box with IoU 0.7 counts at thresholds .50-.70 only: AP50 = 1, AP50-95 = 5/10', () => {
   // IoU([0,0,10,10], [0,0,10,7]) = 0.7 → TP at .50 .55 .60 .65 .70 (AP 1 each), FP above (AP 0).
   // AP50-95 = (5 × 1 + 5 × 0) / 10 = 0.5.
-  const r = cocoMap([{ groundTruth: [{ classId: 0, box: A }], predictions: [{ classId: 0, box: [0, 0, 10, 7], score: 0.9 }] }]);
+  const r = cocoMap([
+    { groundTruth: [{ classId: 0, box: A }], predictions: [{ classId: 0, box: [0, 0, 10, 7], score: 0.9 }] },
+  ]);
   assert.equal(r.mAP50, 1);
   close(r.mAP50_95, 0.5);
   assert.deepEqual(r.perClass[0]!.ap, [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
@@ -142,8 +207,14 @@ test('greedy matching takes the unmatched ground truth with the highest IoU', ()
   // → envelope [1/2, 1/2]; recall thresholds 0..0.50 (51) → 1/2, the rest unreached → AP = 25.5/101.
   const r = cocoMap([
     {
-      groundTruth: [{ classId: 0, box: [0, 0, 10, 10] }, { classId: 0, box: [2, 0, 12, 10] }],
-      predictions: [{ classId: 0, box: [1.5, 0, 11.5, 10], score: 0.9 }, { classId: 0, box: [0, 0, 10, 10], score: 0.8 }],
+      groundTruth: [
+        { classId: 0, box: [0, 0, 10, 10] },
+        { classId: 0, box: [2, 0, 12, 10] },
+      ],
+      predictions: [
+        { classId: 0, box: [1.5, 0, 11.5, 10], score: 0.9 },
+        { classId: 0, box: [0, 0, 10, 10], score: 0.8 },
+      ],
     },
   ]);
   const ap = r.perClass[0]!.ap;
@@ -159,8 +230,17 @@ test('precision and recall at a confidence threshold', () => {
   const C: EvalBox = [50, 50, 60, 60];
   const images: EvalImage[] = [
     {
-      groundTruth: [{ classId: 0, box: A }, { classId: 0, box: B }, { classId: 0, box: C }],
-      predictions: [{ classId: 0, box: A, score: 0.9 }, { classId: 0, box: FAR, score: 0.6 }, { classId: 0, box: B, score: 0.3 }, { classId: 0, box: C, score: 0.1 }],
+      groundTruth: [
+        { classId: 0, box: A },
+        { classId: 0, box: B },
+        { classId: 0, box: C },
+      ],
+      predictions: [
+        { classId: 0, box: A, score: 0.9 },
+        { classId: 0, box: FAR, score: 0.6 },
+        { classId: 0, box: B, score: 0.3 },
+        { classId: 0, box: C, score: 0.1 },
+      ],
     },
   ];
   const r = cocoMap(images);
@@ -171,7 +251,9 @@ test('precision and recall at a confidence threshold', () => {
   close(r5.precision, 1 / 2);
   close(r5.recall, 1 / 3);
   // A prediction at IoU 0.7 is a TP for P/R at IoU .5 and an FP at IoU .75.
-  const loose = [{ groundTruth: [{ classId: 0, box: A }], predictions: [{ classId: 0, box: [0, 0, 10, 7] as EvalBox, score: 0.9 }] }];
+  const loose = [
+    { groundTruth: [{ classId: 0, box: A }], predictions: [{ classId: 0, box: [0, 0, 10, 7] as EvalBox, score: 0.9 }] },
+  ];
   assert.equal(cocoMap(loose).precision, 1);
   assert.equal(cocoMap(loose, { prIouThreshold: 0.75 }).precision, 0);
 });
@@ -182,7 +264,9 @@ test('at most 100 detections per image and class count', () => {
   // recall threshold reaches index 100 (rc jumps from 0 to 1 there) except 0 → index 0 → also 1/101.
   // AP = 1/101.
   const preds = Array.from({ length: 100 }, (_, i) => ({ classId: 0, box: FAR, score: 0.99 - i * 0.0009 }));
-  const images = [{ groundTruth: [{ classId: 0, box: A }], predictions: [...preds, { classId: 0, box: A, score: 0.1 }] }];
+  const images = [
+    { groundTruth: [{ classId: 0, box: A }], predictions: [...preds, { classId: 0, box: A, score: 0.1 }] },
+  ];
   assert.equal(cocoMap(images).mAP50, 0);
   close(cocoMap(images, { maxDetections: 101 }).mAP50, 1 / 101);
 });
@@ -194,7 +278,13 @@ test('averagePrecision with no ground truth is undefined and with no detections 
 
 test('mAP is null when nothing has ground truth; bad inputs are rejected', () => {
   assert.equal(cocoMap([{ groundTruth: [], predictions: [{ classId: 0, box: A, score: 0.5 }] }]).mAP50, null);
-  assert.throws(() => cocoMap([{ groundTruth: [{ classId: 0, box: [0, 0, Number.NaN, 1] }], predictions: [] }]), RangeError);
-  assert.throws(() => cocoMap([{ groundTruth: [], predictions: [{ classId: 0, box: A, score: Number.NaN }] }]), RangeError);
+  assert.throws(
+    () => cocoMap([{ groundTruth: [{ classId: 0, box: [0, 0, Number.NaN, 1] }], predictions: [] }]),
+    RangeError,
+  );
+  assert.throws(
+    () => cocoMap([{ groundTruth: [], predictions: [{ classId: 0, box: A, score: Number.NaN }] }]),
+    RangeError,
+  );
   assert.throws(() => cocoMap([], { maxDetections: 0 }), RangeError);
 });

@@ -43,7 +43,10 @@ describe('web dashboard', () => {
     api = await testApi(t, store);
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
-    assert.equal((await api.call({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'dev-1' } })).statusCode, 201);
+    assert.equal(
+      (await api.call({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'dev-1' } })).statusCode,
+      201,
+    );
     await store.registry.upsertCameras(
       'dev-1',
       [
@@ -53,11 +56,20 @@ describe('web dashboard', () => {
       Date.now(),
     );
     for (const v of ['1', '2']) {
-      const res = await api.call({ method: 'POST', url: `/api/v1/models?name=tiny&version=${v}`, headers: { 'content-type': 'application/octet-stream' }, payload: tinyDetector() });
+      const res = await api.call({
+        method: 'POST',
+        url: `/api/v1/models?name=tiny&version=${v}`,
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: tinyDetector(),
+      });
       assert.equal(res.statusCode, 201, res.body);
       serial[v] = (res.json() as { serial: number }).serial;
     }
-    const put = await api.call({ method: 'PUT', url: '/api/v1/devices/dev-1/cameras/cam-1/assignment', payload: { model: serial['1'], candidate: serial['2'], splitPercent: 10 } });
+    const put = await api.call({
+      method: 'PUT',
+      url: '/api/v1/devices/dev-1/cameras/cam-1/assignment',
+      payload: { model: serial['1'], candidate: serial['2'], splitPercent: 10 },
+    });
     assert.equal(put.statusCode, 200, put.body);
   });
   after(async () => {
@@ -89,8 +101,14 @@ describe('web dashboard', () => {
   test('every REST call in dashboard.js names a route of the OpenAPI document with that method', async () => {
     const doc = (await (await fetch(`${base}/openapi.json`)).json()) as OpenApiDoc;
     const normalise = (p: string) => p.replace(/\{[^}]+\}/g, '{}');
-    const routes = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${normalise(path)}`)));
-    const calls = [...readFileSync(JS_FILE, 'utf8').matchAll(/api\('([A-Z]+)', `([^`]+)`/g)].map(([, method, path]) => `${method} ${(path as string).split('?')[0]!.replace(/\$\{[^}]+\}/g, '{}')}`);
+    const routes = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${normalise(path)}`),
+      ),
+    );
+    const calls = [...readFileSync(JS_FILE, 'utf8').matchAll(/api\('([A-Z]+)', `([^`]+)`/g)].map(
+      ([, method, path]) => `${method} ${(path as string).split('?')[0]!.replace(/\$\{[^}]+\}/g, '{}')}`,
+    );
     assert.ok(calls.length >= 12, `found ${calls.length} calls`);
     for (const call of calls) {
       if (call === 'GET /healthz') continue; // open, hidden from the document
@@ -126,18 +144,27 @@ describe('web dashboard', () => {
     window.eval(readFileSync(JS_FILE, 'utf8'));
 
     const text = (id: string) => doc.getElementById(id)?.textContent ?? '';
-    const row = await until('the cam-1 row', () => [...doc.querySelectorAll('#cameras tr')].find((r) => r.textContent?.includes('cam-1')));
+    const row = await until('the cam-1 row', () =>
+      [...doc.querySelectorAll('#cameras tr')].find((r) => r.textContent?.includes('cam-1')),
+    );
     assert.match(row.textContent ?? '', new RegExp(`tiny:1 \\(#${serial['1']}\\)`));
     assert.match(row.textContent ?? '', new RegExp(`tiny:2 \\(#${serial['2']}\\) · 10 %`));
     assert.match(text('cameras'), /failed/);
     assert.ok(text('cameras').includes('<b id="injected">boom</b>'), 'an error is shown as text');
     assert.equal(doc.getElementById('injected'), null, 'and never becomes markup');
-    await until('devices, models and audit', () => text('devices').includes('dev-1') && text('models').includes('tiny:2') && text('audit').includes('assignment.'));
+    await until(
+      'devices, models and audit',
+      () =>
+        text('devices').includes('dev-1') && text('models').includes('tiny:2') && text('audit').includes('assignment.'),
+    );
     assert.equal(doc.querySelectorAll('#models tr').length, 3, 'header and two models');
     assert.match(text('health'), /ok · pglite/);
 
     (row as HTMLElement).click();
-    await until('the assignment history', () => !doc.getElementById('camera-detail')?.hidden && doc.querySelectorAll('#history tr').length >= 2);
+    await until(
+      'the assignment history',
+      () => !doc.getElementById('camera-detail')?.hidden && doc.querySelectorAll('#history tr').length >= 2,
+    );
     assert.equal(text('camera-title'), 'dev-1 / cam-1');
     assert.match(text('detections'), /none yet/);
 
@@ -151,9 +178,18 @@ describe('web dashboard', () => {
     (doc.getElementById('assign-reason') as HTMLInputElement).value = 'from the dashboard';
     (doc.getElementById('promote') as HTMLButtonElement).click();
     await until('the promotion', () => text('message').startsWith('candidate promoted'));
-    const current = async () => (await api.call({ method: 'GET', url: '/api/v1/devices/dev-1/cameras/cam-1/assignment' })).json() as { primary: { serial: number }; candidate: unknown; reason: string; rollback: boolean };
+    const current = async () =>
+      (await api.call({ method: 'GET', url: '/api/v1/devices/dev-1/cameras/cam-1/assignment' })).json() as {
+        primary: { serial: number };
+        candidate: unknown;
+        reason: string;
+        rollback: boolean;
+      };
     const promoted = await current();
-    assert.deepEqual([promoted.primary.serial, promoted.candidate, promoted.reason], [serial['2'], null, 'from the dashboard']);
+    assert.deepEqual(
+      [promoted.primary.serial, promoted.candidate, promoted.reason],
+      [serial['2'], null, 'from the dashboard'],
+    );
 
     (doc.getElementById('rollback') as HTMLButtonElement).click();
     await until('the rollback', () => text('message').startsWith('rolled back'));

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
-import { createPgliteStore, DeviceAuthenticator, DeviceCredentials, hashPassword, hashPasswordScrypt, isCpError, verifyPassword } from '../src/index.js';
+import {
+  createPgliteStore,
+  DeviceAuthenticator,
+  DeviceCredentials,
+  hashPassword,
+  hashPasswordScrypt,
+  isCpError,
+  verifyPassword,
+} from '../src/index.js';
 import { lifo } from './ingest-test-kit.js';
 
 /** The gRPC device authenticator over real stored credentials, counting the verifications it runs. */
@@ -59,8 +67,13 @@ test('with mTLS required, the certificate CN must be the device of the credentia
   const t = lifo(tc);
   const s = await setup(t, 30_000, true);
   assert.equal(await s.auth.authenticate({ ...basic('box-1', s.password), certificateCommonName: 'box-1' }), 'box-1');
-  await assert.rejects(s.auth.authenticate({ ...basic('box-1', s.password), certificateCommonName: 'box-2' }), (err: unknown) => isCpError(err, 'CP_ERR_UNAUTHENTICATED'));
-  await assert.rejects(s.auth.authenticate(basic('box-1', s.password)), (err: unknown) => isCpError(err, 'CP_ERR_UNAUTHENTICATED'));
+  await assert.rejects(
+    s.auth.authenticate({ ...basic('box-1', s.password), certificateCommonName: 'box-2' }),
+    (err: unknown) => isCpError(err, 'CP_ERR_UNAUTHENTICATED'),
+  );
+  await assert.rejects(s.auth.authenticate(basic('box-1', s.password)), (err: unknown) =>
+    isCpError(err, 'CP_ERR_UNAUTHENTICATED'),
+  );
 });
 
 test('a TTL of 0 verifies every call', async (tc) => {
@@ -81,5 +94,6 @@ test('device passwords are stored as salted SHA-256; hashes of the earlier scryp
   assert.match(legacy, /^scrypt\$16384\$8\$1\$/);
   assert.equal(await verifyPassword('pw-of-box', legacy), true);
   assert.equal(await verifyPassword('pw-of-boy', legacy), false);
-  for (const bad of ['', 'sha256$', 'sha256$abc$def', 'md5$x$y', 'scrypt$1$2']) assert.equal(await verifyPassword('x', bad), false, bad);
+  for (const bad of ['', 'sha256$', 'sha256$abc$def', 'md5$x$y', 'scrypt$1$2'])
+    assert.equal(await verifyPassword('x', bad), false, bad);
 });

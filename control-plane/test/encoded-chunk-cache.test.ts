@@ -19,13 +19,22 @@ test('an artifact is encoded once into chunks that decode back to its bytes, and
   const blob = randomBytes(10_000);
   const { store, shas } = await storeWith(t, blob);
   let opens = 0;
-  const counting = Object.create(store, { open: { value: (...a: Parameters<typeof store.open>) => (opens++, store.open(...a)) } }) as typeof store;
+  const counting = Object.create(store, {
+    open: { value: (...a: Parameters<typeof store.open>) => (opens++, store.open(...a)) },
+  }) as typeof store;
   const cache = new EncodedChunkCache(counting, 1 << 20);
   const [a, b] = await Promise.all([cache.get(shas[0]!, blob.length, 4096), cache.get(shas[0]!, blob.length, 4096)]);
   assert.equal(a, b);
   assert.equal(opens, 1);
   const chunks = a!.messages.map((m) => decodeModelChunk(m.bytes));
-  assert.deepEqual(chunks.map((c) => [c.offset, c.data.length, c.totalBytes]), [[0, 4096, 10_000], [4096, 4096, 10_000], [8192, 1808, 10_000]]);
+  assert.deepEqual(
+    chunks.map((c) => [c.offset, c.data.length, c.totalBytes]),
+    [
+      [0, 4096, 10_000],
+      [4096, 4096, 10_000],
+      [8192, 1808, 10_000],
+    ],
+  );
   assert.deepEqual(Buffer.concat(chunks.map((c) => c.data)), blob);
   assert.ok(cache.bytes > blob.length);
   await cache.get(shas[0]!, blob.length, 4096);
@@ -42,13 +51,15 @@ test('the least recently used artifact leaves when the budget is exceeded; one a
   await cache.get(shas[2]!, 3000, 1024); // over budget: y goes
   assert.ok(cache.bytes <= 7000, `${cache.bytes} bytes cached`);
   let opened: string | null = null;
-  const watching = Object.create(store, { open: { value: (sha: string, ...rest: [number?, object?]) => ((opened = sha), store.open(sha, ...rest)) } }) as typeof store;
+  const watching = Object.create(store, {
+    open: { value: (sha: string, ...rest: [number?, object?]) => ((opened = sha), store.open(sha, ...rest)) },
+  }) as typeof store;
   const spy = new EncodedChunkCache(watching, 7000);
   assert.equal(await spy.get(shas[0]!, 8000, 1024), null, 'larger than the budget: the caller streams it');
   assert.equal(opened, null);
 });
 
-test('an unknown artifact is the store\'s error, and is not remembered', async (t) => {
+test("an unknown artifact is the store's error, and is not remembered", async (t) => {
   const { store } = await storeWith(t);
   const cache = new EncodedChunkCache(store, 1 << 20);
   const missing = 'f'.repeat(64);

@@ -16,11 +16,57 @@ const NAMES = ['person', 'bicycle', 'car', 'dog', 'horse', 'kite', 'giraffe', 'z
 
 /** README table: image, size, [class, x1, y1, x2, y2] in source pixels. */
 const PHOTOS: [string, number, number, [string, number, number, number, number][]][] = [
-  ['dog', 768, 576, [['dog', 132, 220, 309, 542], ['bicycle', 132, 139, 568, 421], ['car', 467, 75, 693, 172]]],
-  ['horses', 773, 512, [['horse', 435, 213, 596, 349], ['horse', 2, 193, 315, 410], ['horse', 0, 187, 154, 280]]],
-  ['person', 640, 424, [['horse', 407, 139, 600, 345], ['person', 191, 100, 275, 376], ['dog', 64, 264, 203, 346]]],
-  ['kite', 1352, 900, [['kite', 595, 79, 671, 152], ['person', 112, 614, 166, 764], ['person', 216, 698, 273, 860], ['kite', 280, 238, 304, 281], ['person', 82, 507, 106, 567]]],
-  ['giraffe', 500, 500, [['giraffe', 166, 28, 450, 442], ['zebra', 249, 205, 427, 432]]],
+  [
+    'dog',
+    768,
+    576,
+    [
+      ['dog', 132, 220, 309, 542],
+      ['bicycle', 132, 139, 568, 421],
+      ['car', 467, 75, 693, 172],
+    ],
+  ],
+  [
+    'horses',
+    773,
+    512,
+    [
+      ['horse', 435, 213, 596, 349],
+      ['horse', 2, 193, 315, 410],
+      ['horse', 0, 187, 154, 280],
+    ],
+  ],
+  [
+    'person',
+    640,
+    424,
+    [
+      ['horse', 407, 139, 600, 345],
+      ['person', 191, 100, 275, 376],
+      ['dog', 64, 264, 203, 346],
+    ],
+  ],
+  [
+    'kite',
+    1352,
+    900,
+    [
+      ['kite', 595, 79, 671, 152],
+      ['person', 112, 614, 166, 764],
+      ['person', 216, 698, 273, 860],
+      ['kite', 280, 238, 304, 281],
+      ['person', 82, 507, 106, 567],
+    ],
+  ],
+  [
+    'giraffe',
+    500,
+    500,
+    [
+      ['giraffe', 166, 28, 450, 442],
+      ['zebra', 249, 205, 427, 432],
+    ],
+  ],
   ['eagle', 773, 512, [['bird', 138, 84, 601, 448]]],
 ];
 const INSTANCES = PHOTOS.reduce((n, p) => n + p[3].length, 0);
@@ -40,7 +86,7 @@ function writePhotoDataset(root: string, pngDir: string, shift = 0): string {
       const dx = (x2 - x1) * shift;
       return yoloLine(cls, Math.min(w - 1, x1 + dx), y1, Math.min(w, x2 + dx), y2, w, h);
     });
-    writeFileSync(join(root, 'labels', 'test', `${name}.txt`), lines.join('\n') + '\n');
+    writeFileSync(join(root, 'labels', 'test', `${name}.txt`), `${lines.join('\n')}\n`);
   }
   writeFileSync(join(root, 'data.yaml'), `path: ${root}\ntest: images/test\nnames: [${NAMES.join(', ')}]\n`);
   return root;
@@ -63,14 +109,38 @@ before(() => {
   mkdirSync(PNG_DIR);
   for (const [name] of PHOTOS) {
     const jpg = sharedPath('images', `${name}.jpg`);
-    execFileSync('gst-launch-1.0', ['-q', 'filesrc', `location=${jpg}`, '!', 'jpegdec', '!', 'videoconvert', '!', 'video/x-raw,format=RGB', '!', 'pngenc', '!', 'filesink', `location=${join(PNG_DIR, `${name}.png`)}`], { timeout: 60_000 });
+    execFileSync(
+      'gst-launch-1.0',
+      [
+        '-q',
+        'filesrc',
+        `location=${jpg}`,
+        '!',
+        'jpegdec',
+        '!',
+        'videoconvert',
+        '!',
+        'video/x-raw,format=RGB',
+        '!',
+        'pngenc',
+        '!',
+        'filesink',
+        `location=${join(PNG_DIR, `${name}.png`)}`,
+      ],
+      { timeout: 60_000 },
+    );
   }
   PHOTO_DS = writePhotoDataset(join(work, 'photos'), PNG_DIR);
 });
 
 test('YOLOv8n on the labelled photos reaches mAP50 ≥ 0.9', async () => {
   const progress: string[] = [];
-  const r = await evaluateModel({ model: MODEL, data: PHOTO_DS, providers: ['cpu'], progress: (l) => progress.push(l) });
+  const r = await evaluateModel({
+    model: MODEL,
+    data: PHOTO_DS,
+    providers: ['cpu'],
+    progress: (l) => progress.push(l),
+  });
   assert.equal(r.images, PHOTOS.length);
   assert.equal(r.instances, INSTANCES);
   assert.ok(r.mAP50 >= 0.9, `mAP50 ${r.mAP50}`);
@@ -83,7 +153,10 @@ test('YOLOv8n on the labelled photos reaches mAP50 ≥ 0.9', async () => {
   assert.equal(r.split, 'test');
   assert.equal(r.provider, 'cpu');
   assert.ok(r.imagesPerSecond > 0 && r.inferenceImagesPerSecond >= r.imagesPerSecond);
-  assert.ok(progress.some((l) => /6\/6 images/.test(l)), progress.join('\n'));
+  assert.ok(
+    progress.some((l) => /6\/6 images/.test(l)),
+    progress.join('\n'),
+  );
 });
 
 test('misplaced labels give a low mAP (the metric can fail)', async (t) => {
@@ -94,10 +167,21 @@ test('misplaced labels give a low mAP (the metric can fail)', async (t) => {
 
 test('a scenes dataset evaluates with classes mapped by name from the COCO model', async (t) => {
   const dir = join(tempDir(t), 'scenes');
-  const summary = generateDataset({ domain: 'day', count: 3, seed: 21, outDir: dir, width: 320, height: 320, split: [0, 0, 1] });
+  const summary = generateDataset({
+    domain: 'day',
+    count: 3,
+    seed: 21,
+    outDir: dir,
+    width: 320,
+    height: 320,
+    split: [0, 0, 1],
+  });
   const r = await evaluateModel({ model: MODEL, data: dir, providers: ['cpu'] });
   assert.equal(r.images, 3);
-  assert.equal(r.instances, Object.values(summary.instances).reduce((a, b) => a + b, 0));
+  assert.equal(
+    r.instances,
+    Object.values(summary.instances).reduce((a, b) => a + b, 0),
+  );
   assert.deepEqual(Object.keys(r.perClass), ['person', 'bicycle', 'car']);
   assert.deepEqual(r.classMapping, { by: 'name', unmatchedDatasetClasses: [] });
   assert.ok(r.mAP50 >= 0 && r.mAP50 <= 1);
@@ -110,7 +194,10 @@ test('a JPEG dataset is refused with CP_ERR_IMAGE_FORMAT before any model is loa
   copyFileSync(sharedPath('images', 'dog.jpg'), join(root, 'images', 'test', 'dog.jpg'));
   writeFileSync(join(root, 'labels', 'test', 'dog.txt'), '0 0.5 0.5 0.2 0.2\n');
   writeFileSync(join(root, 'data.yaml'), 'test: images/test\nnames: [dog]\n');
-  await assert.rejects(evaluateModel({ model: join(root, 'no-such-model.onnx'), data: root }), { code: 'CP_ERR_IMAGE_FORMAT', message: /\.jpg images are not supported yet \(only PNG/ });
+  await assert.rejects(evaluateModel({ model: join(root, 'no-such-model.onnx'), data: root }), {
+    code: 'CP_ERR_IMAGE_FORMAT',
+    message: /\.jpg images are not supported yet \(only PNG/,
+  });
 });
 
 test('a JPEG file named .png is refused with CP_ERR_IMAGE_FORMAT', async (t) => {
@@ -120,18 +207,25 @@ test('a JPEG file named .png is refused with CP_ERR_IMAGE_FORMAT', async (t) => 
   copyFileSync(sharedPath('images', 'dog.jpg'), join(root, 'images', 'test', 'dog.png'));
   writeFileSync(join(root, 'labels', 'test', 'dog.txt'), '0 0.5 0.5 0.2 0.2\n');
   writeFileSync(join(root, 'data.yaml'), 'test: images/test\nnames: [dog]\n');
-  await assert.rejects(evaluateModel({ model: MODEL, data: root, providers: ['cpu'] }), { code: 'CP_ERR_IMAGE_FORMAT', message: /is JPEG/ });
+  await assert.rejects(evaluateModel({ model: MODEL, data: root, providers: ['cpu'] }), {
+    code: 'CP_ERR_IMAGE_FORMAT',
+    message: /is JPEG/,
+  });
 });
 
 test('a missing model is CP_ERR_MODEL_LOAD; unrelated classes are CP_ERR_CLASS_MISMATCH', async (t) => {
-  await assert.rejects(evaluateModel({ model: '/nonexistent/model.onnx', data: PHOTO_DS }), { code: 'CP_ERR_MODEL_LOAD' });
+  await assert.rejects(evaluateModel({ model: '/nonexistent/model.onnx', data: PHOTO_DS }), {
+    code: 'CP_ERR_MODEL_LOAD',
+  });
   const root = tempDir(t);
   mkdirSync(join(root, 'images', 'test'), { recursive: true });
   mkdirSync(join(root, 'labels', 'test'), { recursive: true });
   copyFileSync(join(PNG_DIR, 'dog.png'), join(root, 'images', 'test', 'dog.png'));
   writeFileSync(join(root, 'labels', 'test', 'dog.txt'), '0 0.5 0.5 0.2 0.2\n');
   writeFileSync(join(root, 'data.yaml'), 'test: images/test\nnames: [widget, gadget]\n');
-  await assert.rejects(evaluateModel({ model: MODEL, data: root, providers: ['cpu'] }), { code: 'CP_ERR_CLASS_MISMATCH' });
+  await assert.rejects(evaluateModel({ model: MODEL, data: root, providers: ['cpu'] }), {
+    code: 'CP_ERR_CLASS_MISMATCH',
+  });
 });
 
 test('a split without any labelled object is refused (mAP undefined)', async (t) => {
@@ -141,13 +235,35 @@ test('a split without any labelled object is refused (mAP undefined)', async (t)
   copyFileSync(join(PNG_DIR, 'dog.png'), join(root, 'images', 'test', 'dog.png'));
   writeFileSync(join(root, 'labels', 'test', 'dog.txt'), '');
   writeFileSync(join(root, 'data.yaml'), 'test: images/test\nnames: [dog]\n');
-  await assert.rejects(evaluateModel({ model: MODEL, data: root }), { code: 'CP_ERR_DATASET_SPLIT', message: /no labelled objects/ });
+  await assert.rejects(evaluateModel({ model: MODEL, data: root }), {
+    code: 'CP_ERR_DATASET_SPLIT',
+    message: /no labelled objects/,
+  });
 });
 
 const BIN = join(REPO_ROOT, 'control-plane', 'bin', 'control-plane.js');
 
 test('control-plane eval prints the metrics JSON on stdout and progress on stderr', async () => {
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'eval', '--model', MODEL, '--data', PHOTO_DS, '--split', 'test', '--providers', 'cpu', '--conf', '0.001', '--iou', '0.7'], { timeout: 120_000 });
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    [
+      BIN,
+      'eval',
+      '--model',
+      MODEL,
+      '--data',
+      PHOTO_DS,
+      '--split',
+      'test',
+      '--providers',
+      'cpu',
+      '--conf',
+      '0.001',
+      '--iou',
+      '0.7',
+    ],
+    { timeout: 120_000 },
+  );
   const r = JSON.parse(stdout);
   assert.ok(r.mAP50 >= 0.9);
   assert.equal(r.images, 6);

@@ -17,14 +17,29 @@ import {
 type After = { after: (fn: () => void | Promise<void>) => void };
 
 export interface FleetControlClient extends grpc.Client {
-  watchAssignments(request: WatchAssignmentsRequest, metadata: grpc.Metadata): grpc.ClientReadableStream<AssignmentSnapshot>;
+  watchAssignments(
+    request: WatchAssignmentsRequest,
+    metadata: grpc.Metadata,
+  ): grpc.ClientReadableStream<AssignmentSnapshot>;
   downloadModel(request: DownloadModelRequest, metadata: grpc.Metadata): grpc.ClientReadableStream<ModelChunk>;
-  reportModelStatus(request: ModelStatusReport, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, ack?: ModelStatusAck) => void): grpc.ClientUnaryCall;
+  reportModelStatus(
+    request: ModelStatusReport,
+    metadata: grpc.Metadata,
+    callback: (err: grpc.ServiceError | null, ack?: ModelStatusAck) => void,
+  ): grpc.ClientUnaryCall;
 }
 
-const FleetControlClientCtor = grpc.makeGenericClientConstructor(FLEET_CONTROL_CLIENT_DEFINITION as unknown as grpc.ServiceDefinition, 'FleetControl');
+const FleetControlClientCtor = grpc.makeGenericClientConstructor(
+  FLEET_CONTROL_CLIENT_DEFINITION as unknown as grpc.ServiceDefinition,
+  'FleetControl',
+);
 
-export function fleetControlClient(t: After, address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}): FleetControlClient {
+export function fleetControlClient(
+  t: After,
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options: grpc.ClientOptions = {},
+): FleetControlClient {
   const client = new FleetControlClientCtor(address, credentials, options) as unknown as FleetControlClient;
   t.after(() => client.close());
   return client;
@@ -36,7 +51,11 @@ export function basicAuth(deviceId: string, password: string): grpc.Metadata {
   return md;
 }
 
-export function watchRequest(deviceId: string, cameras: readonly string[] = ['cam-1'], extra: Partial<WatchAssignmentsRequest> = {}): WatchAssignmentsRequest {
+export function watchRequest(
+  deviceId: string,
+  cameras: readonly string[] = ['cam-1'],
+  extra: Partial<WatchAssignmentsRequest> = {},
+): WatchAssignmentsRequest {
   return {
     deviceId,
     knownRevision: 0,
@@ -109,8 +128,14 @@ export function streamError(call: grpc.ClientReadableStream<unknown>): Promise<g
   });
 }
 
-export function report(client: FleetControlClient, request: ModelStatusReport, metadata: grpc.Metadata): Promise<ModelStatusAck> {
-  return new Promise((resolve, reject) => client.reportModelStatus(request, metadata, (err, ack) => (err ? reject(err) : resolve(ack as ModelStatusAck))));
+export function report(
+  client: FleetControlClient,
+  request: ModelStatusReport,
+  metadata: grpc.Metadata,
+): Promise<ModelStatusAck> {
+  return new Promise((resolve, reject) =>
+    client.reportModelStatus(request, metadata, (err, ack) => (err ? reject(err) : resolve(ack as ModelStatusAck))),
+  );
 }
 
 export { grpc };

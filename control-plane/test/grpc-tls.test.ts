@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AssignmentSnapshot } from '@edgefleet/proto';
-import { ControlPlane, createPgliteStore, isCpError, parseControlPlaneConfig, silentLogger, type ControlPlaneConfigInput } from '../src/index.js';
+import {
+  ControlPlane,
+  createPgliteStore,
+  isCpError,
+  parseControlPlaneConfig,
+  silentLogger,
+  type ControlPlaneConfigInput,
+} from '../src/index.js';
 import { basicAuth, fleetControlClient, grpc, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';
 import { makeTestPki } from './test-certificates.js';
@@ -13,7 +20,11 @@ import { tempDir } from './temp-dir.js';
 
 type After = { after: (fn: () => void | Promise<void>) => void };
 
-async function controlPlane(t: After, dataDir: string, grpcConfig: ControlPlaneConfigInput['grpc']): Promise<{ cp: ControlPlane; password: string }> {
+async function controlPlane(
+  t: After,
+  dataDir: string,
+  grpcConfig: ControlPlaneConfigInput['grpc'],
+): Promise<{ cp: ControlPlane; password: string }> {
   const store = await createPgliteStore();
   await store.migrate();
   t.after(() => store.close());
@@ -42,26 +53,39 @@ test('TLS: an agent that trusts the CA watches its assignments; a plaintext clie
   const t = lifo(tc);
   const dir = tempDir(tc);
   const pki = makeTestPki(dir);
-  const { cp, password } = await controlPlane(t, join(dir, 'cp'), { tlsCertFile: pki.serverCert, tlsKeyFile: pki.serverKey });
+  const { cp, password } = await controlPlane(t, join(dir, 'cp'), {
+    tlsCertFile: pki.serverCert,
+    tlsKeyFile: pki.serverKey,
+  });
   assert.equal(cp.info.grpc?.security, 'tls');
   const address = `127.0.0.1:${cp.info.grpc?.port}`;
   const secure = fleetControlClient(t, address, grpc.credentials.createSsl(readFileSync(pki.caCert)), TARGET);
-  const reader = new StreamReader<AssignmentSnapshot>(secure.watchAssignments(watchRequest('dev-a'), basicAuth('dev-a', password)));
+  const reader = new StreamReader<AssignmentSnapshot>(
+    secure.watchAssignments(watchRequest('dev-a'), basicAuth('dev-a', password)),
+  );
   assert.equal((await reader.next()).deviceId, 'dev-a');
   reader.cancel();
   const plain = fleetControlClient(t, address);
-  assert.equal((await streamError(plain.watchAssignments(watchRequest('dev-a'), basicAuth('dev-a', password)))).code, grpc.status.UNAVAILABLE);
+  assert.equal(
+    (await streamError(plain.watchAssignments(watchRequest('dev-a'), basicAuth('dev-a', password)))).code,
+    grpc.status.UNAVAILABLE,
+  );
 });
 
 test('mTLS: the client certificate must chain to the CA and name the calling device', async (tc) => {
   const t = lifo(tc);
   const dir = tempDir(tc);
   const pki = makeTestPki(dir);
-  const { cp, password } = await controlPlane(t, join(dir, 'cp'), { tlsCertFile: pki.serverCert, tlsKeyFile: pki.serverKey, tlsClientCaFile: pki.caCert });
+  const { cp, password } = await controlPlane(t, join(dir, 'cp'), {
+    tlsCertFile: pki.serverCert,
+    tlsKeyFile: pki.serverKey,
+    tlsClientCaFile: pki.caCert,
+  });
   assert.equal(cp.info.grpc?.security, 'mtls');
   const address = `127.0.0.1:${cp.info.grpc?.port}`;
   const ca = readFileSync(pki.caCert);
-  const withCert = (c: { cert: string; key: string }) => grpc.credentials.createSsl(ca, readFileSync(c.key), readFileSync(c.cert));
+  const withCert = (c: { cert: string; key: string }) =>
+    grpc.credentials.createSsl(ca, readFileSync(c.key), readFileSync(c.cert));
   const creds = basicAuth('dev-a', password);
 
   const own = fleetControlClient(t, address, withCert(pki.client('dev-a')), TARGET);
@@ -79,15 +103,24 @@ test('mTLS: the client certificate must chain to the CA and name the calling dev
   const none = fleetControlClient(t, address, grpc.credentials.createSsl(ca), TARGET);
   assert.equal((await streamError(none.watchAssignments(watchRequest('dev-a'), creds))).code, grpc.status.UNAVAILABLE);
   const foreign = fleetControlClient(t, address, withCert(pki.client('dev-a', { otherCa: true })), TARGET);
-  assert.equal((await streamError(foreign.watchAssignments(watchRequest('dev-a'), creds))).code, grpc.status.UNAVAILABLE);
+  assert.equal(
+    (await streamError(foreign.watchAssignments(watchRequest('dev-a'), creds))).code,
+    grpc.status.UNAVAILABLE,
+  );
 });
 
 test('TLS files that cannot be read stop the start with CP_ERR_TLS; mTLS without a server certificate is a configuration error', async (tc) => {
   const t = lifo(tc);
   const dir = tempDir(tc);
-  await assert.rejects(controlPlane(t, join(dir, 'cp'), { tlsCertFile: join(dir, 'missing.crt'), tlsKeyFile: join(dir, 'missing.key') }), (err: unknown) => isCpError(err, 'CP_ERR_TLS'));
+  await assert.rejects(
+    controlPlane(t, join(dir, 'cp'), { tlsCertFile: join(dir, 'missing.crt'), tlsKeyFile: join(dir, 'missing.key') }),
+    (err: unknown) => isCpError(err, 'CP_ERR_TLS'),
+  );
   assert.throws(
     () => parseControlPlaneConfig({ grpc: { tlsClientCaFile: 'ca.crt' } }),
-    (err: unknown) => isCpError(err, 'CP_ERR_CONFIG_INVALID') && /tlsClientCaFile/.test((err as Error).message) && /tlsCertFile/.test((err as Error).message),
+    (err: unknown) =>
+      isCpError(err, 'CP_ERR_CONFIG_INVALID') &&
+      /tlsClientCaFile/.test((err as Error).message) &&
+      /tlsCertFile/.test((err as Error).message),
   );
 });

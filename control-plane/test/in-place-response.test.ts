@@ -23,10 +23,17 @@ const METHOD = {
   responseDeserialize: identity,
 };
 
-async function serve(handler: grpc.handleServerStreamingCall<Buffer, Buffer>, options: grpc.ServerOptions = {}): Promise<{ client: grpc.Client; close: () => void }> {
+async function serve(
+  handler: grpc.handleServerStreamingCall<Buffer, Buffer>,
+  options: grpc.ServerOptions = {},
+): Promise<{ client: grpc.Client; close: () => void }> {
   const server = new grpc.Server(options);
   server.addService({ stream: METHOD } as grpc.ServiceDefinition, { stream: handler });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     client,
@@ -37,7 +44,10 @@ async function serve(handler: grpc.handleServerStreamingCall<Buffer, Buffer>, op
   };
 }
 
-function call(client: grpc.Client, metadata = new grpc.Metadata()): Promise<{ messages: Buffer[]; status: grpc.StatusObject; error: grpc.ServiceError | null }> {
+function call(
+  client: grpc.Client,
+  metadata = new grpc.Metadata(),
+): Promise<{ messages: Buffer[]; status: grpc.StatusObject; error: grpc.ServiceError | null }> {
   return new Promise((resolve) => {
     const messages: Buffer[] = [];
     let error: grpc.ServiceError | null = null;
@@ -64,15 +74,21 @@ test('the installed grpc-js exposes the HTTP/2 stream under a server-streaming c
   });
   t.after(close);
   const { messages, status, error } = await call(client);
-  assert.ok(found, 'inPlaceResponse found no HTTP/2 stream under the call: grpc-js changed its internals (see in-place-response.ts)');
+  assert.ok(
+    found,
+    'inPlaceResponse found no HTTP/2 stream under the call: grpc-js changed its internals (see in-place-response.ts)',
+  );
   assert.equal(error, null);
   assert.equal(status.code, grpc.status.OK);
-  assert.deepEqual(messages.map((m) => m.length), payloads.map((p) => p.length));
+  assert.deepEqual(
+    messages.map((m) => m.length),
+    payloads.map((p) => p.length),
+  );
   assert.ok(messages[1]!.equals(payloads[1]!));
   assert.equal(messages[3]!.toString(), 'last');
 });
 
-test('an error status after frames written in place reaches the client as the call\'s error', async (t) => {
+test("an error status after frames written in place reaches the client as the call's error", async (t) => {
   const { client, close } = await serve((c) => {
     const raw = inPlaceResponse(c as grpc.ServerWritableStream<unknown, unknown>);
     assert.ok(raw);
@@ -82,7 +98,10 @@ test('an error status after frames written in place reaches the client as the ca
   });
   t.after(close);
   const { messages, error } = await call(client);
-  assert.deepEqual(messages.map((m) => m.toString()), ['one']);
+  assert.deepEqual(
+    messages.map((m) => m.toString()),
+    ['one'],
+  );
   assert.equal(error?.code, grpc.status.DATA_LOSS);
   assert.match(error?.details ?? '', /store went away/);
 });
@@ -102,11 +121,20 @@ test('a call behind a server interceptor has no stream within reach: null, and c
   const { messages, status } = await call(client);
   assert.equal(raw, null);
   assert.equal(status.code, grpc.status.OK);
-  assert.deepEqual(messages.map((m) => m.toString()), ['through grpc-js']);
+  assert.deepEqual(
+    messages.map((m) => m.toString()),
+    ['through grpc-js'],
+  );
 });
 
 test('inPlaceResponse is null for anything without an HTTP/2 stream underneath (the handler then uses call.write)', () => {
   assert.equal(inPlaceResponse({} as grpc.ServerWritableStream<unknown, unknown>), null);
   assert.equal(inPlaceResponse({ call: {} } as unknown as grpc.ServerWritableStream<unknown, unknown>), null);
-  assert.equal(inPlaceResponse({ call: { stream: { write: () => true } } } as unknown as grpc.ServerWritableStream<unknown, unknown>), null);
+  assert.equal(
+    inPlaceResponse({ call: { stream: { write: () => true } } } as unknown as grpc.ServerWritableStream<
+      unknown,
+      unknown
+    >),
+    null,
+  );
 });

@@ -6,7 +6,10 @@ import { makeRows } from './store-conformance.js';
 import { STORE_KINDS, lifo, openTestStore } from './ingest-test-kit.js';
 
 function writer(store: Store, stats: IngestStats, options: Partial<ConstructorParameters<typeof BatchWriter>[0]> = {}) {
-  return new BatchWriter({ batchMaxRows: 20_000, flushIntervalMs: 20, retryMaxDelayMs: 50, ...options }, { store, stats, logger: silentLogger });
+  return new BatchWriter(
+    { batchMaxRows: 20_000, flushIntervalMs: 20, retryMaxDelayMs: 50, ...options },
+    { store, stats, logger: silentLogger },
+  );
 }
 
 const T0 = Date.UTC(2030, 2, 1);
@@ -18,7 +21,9 @@ for (const kind of STORE_KINDS) {
       const { store } = await openTestStore(t, kind);
       const stats = new IngestStats();
       const w = writer(store, stats);
-      const messages = Array.from({ length: 50 }, (_, i) => makeRows('dev-gc', 'cam-1', { frames: 4, perFrame: 3, startMs: T0, firstFrameSeq: 1 + i * 4 }));
+      const messages = Array.from({ length: 50 }, (_, i) =>
+        makeRows('dev-gc', 'cam-1', { frames: 4, perFrame: 3, startMs: T0, firstFrameSeq: 1 + i * 4 }),
+      );
       const outcomes = await Promise.all(messages.map((m) => w.write(m.frames, m.detections)));
       assert.ok(outcomes.every((o) => o.ok));
       assert.equal(await store.countDetections({ deviceId: 'dev-gc' }), 600);
@@ -33,11 +38,16 @@ for (const kind of STORE_KINDS) {
       const { store } = await openTestStore(t, kind);
       const stats = new IngestStats();
       const w = writer(store, stats);
-      const messages = Array.from({ length: 5 }, (_, i) => makeRows('dev-poison', 'cam-1', { frames: 2, perFrame: 2, startMs: T0, firstFrameSeq: 1 + i * 2 }));
+      const messages = Array.from({ length: 5 }, (_, i) =>
+        makeRows('dev-poison', 'cam-1', { frames: 2, perFrame: 2, startMs: T0, firstFrameSeq: 1 + i * 2 }),
+      );
       const bad = messages[2]!;
       bad.detections[1] = { ...bad.detections[1]!, label: 'nul\u0000' };
       const outcomes = await Promise.all(messages.map((m) => w.write(m.frames, m.detections)));
-      assert.deepEqual(outcomes.map((o) => o.ok), [true, true, false, true, true]);
+      assert.deepEqual(
+        outcomes.map((o) => o.ok),
+        [true, true, false, true, true],
+      );
       assert.equal(outcomes[2]?.ok === false && outcomes[2].reason, 'db-rejected');
       assert.equal(await store.countDetections({ deviceId: 'dev-poison' }), 16);
       assert.equal(await store.countFrames({ deviceId: 'dev-poison' }), 8);

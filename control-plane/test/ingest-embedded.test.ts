@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { encodeDeviceMetrics, encodeDeviceStatus, metricsTopic, statusTopic, type DeviceStatus } from '@edgefleet/proto';
+import {
+  encodeDeviceMetrics,
+  encodeDeviceStatus,
+  metricsTopic,
+  statusTopic,
+  type DeviceStatus,
+} from '@edgefleet/proto';
 import {
   STORE_KINDS,
   connectDevice,
@@ -51,7 +57,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(stats.stored.detections, 20);
       assert.equal(stats.insertedDetections, 600);
       assert.equal(stats.rejectedTotal, 0);
-      const res = await fetch(`http://127.0.0.1:${cp.info.http.port}/api/v1/devices/${device}/cameras/cam-1/detections?limit=5`, { headers: { authorization: `Bearer ${cp.adminToken}` } });
+      const res = await fetch(
+        `http://127.0.0.1:${cp.info.http.port}/api/v1/devices/${device}/cameras/cam-1/detections?limit=5`,
+        { headers: { authorization: `Bearer ${cp.adminToken}` } },
+      );
       const body = (await res.json()) as { detections: { seq: number }[] };
       assert.deepEqual(
         body.detections.map((d) => d.seq),
@@ -68,7 +77,8 @@ for (const kind of STORE_KINDS) {
       const batches = encodedBatches(device, 'cam-1', 5, 4, 2);
       for (const b of batches) await publishAcked(client, detectionsTopic(device), b);
       // As after a reconnect: the agent sends the unacknowledged tail again, and one batch twice more.
-      for (const b of [...batches.slice(2), batches[0] as Buffer, batches[0] as Buffer]) await publishAcked(client, detectionsTopic(device), b);
+      for (const b of [...batches.slice(2), batches[0] as Buffer, batches[0] as Buffer])
+        await publishAcked(client, detectionsTopic(device), b);
       assert.equal(await store.countFrames({ deviceId: device }), 20);
       assert.equal(await store.countDetections({ deviceId: device }), 40);
       const stats = cp.stats.snapshot();
@@ -83,10 +93,33 @@ for (const kind of STORE_KINDS) {
       const cp = await startControlPlane(t, store);
       const device = uniqueId('dev');
       const client = await connectDevice(t, cp, device, {
-        will: { topic: statusTopic(device), payload: Buffer.from(encodeDeviceStatus(status(device, false))), qos: 1, retain: true },
+        will: {
+          topic: statusTopic(device),
+          payload: Buffer.from(encodeDeviceStatus(status(device, false))),
+          qos: 1,
+          retain: true,
+        },
       });
-      const camera = { cameraId: 'gate', state: 'reconnecting', lastError: 'RTSP 401', lastErrorAtMs: Date.now(), restarts: 2, framesCaptured: 10, framesDropped: 0, framesProcessed: 10, fps: 0, modelId: 'm', modelVersion: '1', provider: 'cpu' } as const;
-      await publishAcked(client, statusTopic(device), encodeDeviceStatus({ ...status(device, true), cameras: [camera] }), { retain: true });
+      const camera = {
+        cameraId: 'gate',
+        state: 'reconnecting',
+        lastError: 'RTSP 401',
+        lastErrorAtMs: Date.now(),
+        restarts: 2,
+        framesCaptured: 10,
+        framesDropped: 0,
+        framesProcessed: 10,
+        fps: 0,
+        modelId: 'm',
+        modelVersion: '1',
+        provider: 'cpu',
+      } as const;
+      await publishAcked(
+        client,
+        statusTopic(device),
+        encodeDeviceStatus({ ...status(device, true), cameras: [camera] }),
+        { retain: true },
+      );
       let record = await store.getDevice(device);
       assert.equal(record?.online, true);
       assert.equal((record?.status as { agentVersion?: string }).agentVersion, '0.1.0');
@@ -94,14 +127,35 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual([record?.agentVersion, record?.hardware, record?.providers], ['0.1.0', 'test', ['cpu']]);
       const cam = await store.registry.getCamera(device, 'gate');
       assert.deepEqual([cam?.status, cam?.lastError], ['reconnecting', 'RTSP 401']);
-      client.publish(metricsTopic(device), Buffer.from(encodeDeviceMetrics({ deviceId: device, reportedAtMs: Date.now(), cameras: [], outboxFrames: 1, outboxDetections: 2, syncLagMs: 3, publishedBatches: 4 })));
-      await waitFor('metrics stored', async () => ((await store.getDevice(device))?.metrics as { publishedBatches?: number } | null)?.publishedBatches === 4);
+      client.publish(
+        metricsTopic(device),
+        Buffer.from(
+          encodeDeviceMetrics({
+            deviceId: device,
+            reportedAtMs: Date.now(),
+            cameras: [],
+            outboxFrames: 1,
+            outboxDetections: 2,
+            syncLagMs: 3,
+            publishedBatches: 4,
+          }),
+        ),
+      );
+      await waitFor(
+        'metrics stored',
+        async () =>
+          ((await store.getDevice(device))?.metrics as { publishedBatches?: number } | null)?.publishedBatches === 4,
+      );
       // A dead connection (no DISCONNECT): the broker publishes the will.
       (client as unknown as { stream: { destroy(): void } }).stream.destroy();
       await waitFor('will processed', async () => (await store.getDevice(device))?.online === false);
       record = await store.getDevice(device);
       assert.equal(record?.enrolled, true);
-      assert.equal((await store.registry.getCamera(device, 'gate'))?.status, 'reconnecting', 'the will lists no cameras and changes none');
+      assert.equal(
+        (await store.registry.getCamera(device, 'gate'))?.status,
+        'reconnecting',
+        'the will lists no cameras and changes none',
+      );
       assert.equal(cp.stats.snapshot().stored.status, 2);
     });
   });
@@ -120,7 +174,9 @@ test('ingest through the embedded broker (postgres): while the database fails, n
   await admin.query('ALTER TABLE detections RENAME TO detections_away');
   let acked = 0;
   const batches = encodedBatches(device, 'cam-1', 4, 5, 2);
-  const published = Promise.all(batches.map((b) => publishAcked(client, detectionsTopic(device), b).then(() => acked++)));
+  const published = Promise.all(
+    batches.map((b) => publishAcked(client, detectionsTopic(device), b).then(() => acked++)),
+  );
   await waitFor('flush retries', () => cp.stats.snapshot().flushRetries >= 2);
   assert.equal(acked, 0, 'no PUBACK while the rows are not committed');
   await admin.query('ALTER TABLE detections_away RENAME TO detections');

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import protobuf from 'protobufjs';
 import type { MqttClient } from 'mqtt';
-import { TELEMETRY_PROTO_PATH, encodeDetectionBatch, metricsTopic, statusTopic, type DetectionBatch } from '@edgefleet/proto';
+import {
+  TELEMETRY_PROTO_PATH,
+  encodeDetectionBatch,
+  metricsTopic,
+  statusTopic,
+  type DetectionBatch,
+} from '@edgefleet/proto';
 import {
   STORE_KINDS,
   connectDevice,
@@ -44,7 +50,11 @@ function raw(batch: Record<string, unknown>): Buffer {
   return Buffer.from(BatchType.encode(BatchType.fromObject(batch)).finish());
 }
 
-type Mut = { -readonly [K in keyof DetectionBatch]: DetectionBatch[K] extends readonly (infer U)[] ? Record<string, unknown>[] & U[] : DetectionBatch[K] };
+type Mut = {
+  -readonly [K in keyof DetectionBatch]: DetectionBatch[K] extends readonly (infer U)[]
+    ? Record<string, unknown>[] & U[]
+    : DetectionBatch[K];
+};
 
 function plain(b: DetectionBatch): Mut {
   return structuredClone(b) as unknown as Mut;
@@ -52,27 +62,88 @@ function plain(b: DetectionBatch): Mut {
 
 /** Each turns a valid batch (2+ frames, 2 detections each) into one the ingest must refuse, and names the reason. */
 const CONTRACT_VIOLATIONS: { name: string; reason: string; apply: (b: Mut, other: string) => void }[] = [
-  { name: 'score NaN', reason: 'invalid', apply: (b) => void ((b.detections[0] as Record<string, unknown>).score = NaN) },
-  { name: 'score above 1', reason: 'invalid', apply: (b) => void ((b.detections[1] as Record<string, unknown>).score = 1.5) },
-  { name: 'score negative', reason: 'invalid', apply: (b) => void ((b.detections[0] as Record<string, unknown>).score = -0.25) },
+  {
+    name: 'score NaN',
+    reason: 'invalid',
+    apply: (b) => void ((b.detections[0] as Record<string, unknown>).score = NaN),
+  },
+  {
+    name: 'score above 1',
+    reason: 'invalid',
+    apply: (b) => void ((b.detections[1] as Record<string, unknown>).score = 1.5),
+  },
+  {
+    name: 'score negative',
+    reason: 'invalid',
+    apply: (b) => void ((b.detections[0] as Record<string, unknown>).score = -0.25),
+  },
   { name: 'box inverted', reason: 'invalid', apply: (b) => void ((b.detections[0] as Record<string, unknown>).x2 = 1) },
-  { name: 'box infinite', reason: 'invalid', apply: (b) => void ((b.detections[0] as Record<string, unknown>).y2 = Infinity) },
+  {
+    name: 'box infinite',
+    reason: 'invalid',
+    apply: (b) => void ((b.detections[0] as Record<string, unknown>).y2 = Infinity),
+  },
   { name: 'seq zero', reason: 'invalid', apply: (b) => void ((b.detections[0] as Record<string, unknown>).seq = 0) },
-  { name: 'duplicate seq', reason: 'invalid', apply: (b) => void ((b.detections[1] as Record<string, unknown>).seq = (b.detections[0] as Record<string, unknown>).seq) },
-  { name: 'frame missing', reason: 'invalid', apply: (b) => void ((b.detections[0] as Record<string, unknown>).frameSeq = 999_999) },
-  { name: 'detection count wrong', reason: 'invalid', apply: (b) => void ((b.frames[0] as Record<string, unknown>).detectionCount = 7) },
-  { name: 'camera id with slash', reason: 'invalid', apply: (b) => void ((b.frames[0] as Record<string, unknown>).cameraId = 'cam/1') },
-  { name: 'arm unknown', reason: 'invalid', apply: (b) => void ((b.frames[0] as Record<string, unknown>).arm = 'bogus') },
-  { name: 'model id empty', reason: 'invalid', apply: (b) => void ((b.frames[0] as Record<string, unknown>).modelId = '') },
-  { name: 'label too long', reason: 'invalid', apply: (b) => void ((b.detections[0] as Record<string, unknown>).label = 'x'.repeat(300)) },
-  { name: 'timestamp zero', reason: 'invalid', apply: (b) => void ((b.frames[0] as Record<string, unknown>).timestampMs = 0) },
-  { name: 'seq above 2^53', reason: 'invalid', apply: (b) => void ((b.detections[0] as Record<string, unknown>).seq = '9007199254740993') },
+  {
+    name: 'duplicate seq',
+    reason: 'invalid',
+    apply: (b) =>
+      void ((b.detections[1] as Record<string, unknown>).seq = (b.detections[0] as Record<string, unknown>).seq),
+  },
+  {
+    name: 'frame missing',
+    reason: 'invalid',
+    apply: (b) => void ((b.detections[0] as Record<string, unknown>).frameSeq = 999_999),
+  },
+  {
+    name: 'detection count wrong',
+    reason: 'invalid',
+    apply: (b) => void ((b.frames[0] as Record<string, unknown>).detectionCount = 7),
+  },
+  {
+    name: 'camera id with slash',
+    reason: 'invalid',
+    apply: (b) => void ((b.frames[0] as Record<string, unknown>).cameraId = 'cam/1'),
+  },
+  {
+    name: 'arm unknown',
+    reason: 'invalid',
+    apply: (b) => void ((b.frames[0] as Record<string, unknown>).arm = 'bogus'),
+  },
+  {
+    name: 'model id empty',
+    reason: 'invalid',
+    apply: (b) => void ((b.frames[0] as Record<string, unknown>).modelId = ''),
+  },
+  {
+    name: 'label too long',
+    reason: 'invalid',
+    apply: (b) => void ((b.detections[0] as Record<string, unknown>).label = 'x'.repeat(300)),
+  },
+  {
+    name: 'timestamp zero',
+    reason: 'invalid',
+    apply: (b) => void ((b.frames[0] as Record<string, unknown>).timestampMs = 0),
+  },
+  {
+    name: 'seq above 2^53',
+    reason: 'invalid',
+    apply: (b) => void ((b.detections[0] as Record<string, unknown>).seq = '9007199254740993'),
+  },
   { name: 'no frames', reason: 'invalid', apply: (b) => void ((b.frames = []), (b.detections = [])) },
   { name: 'sent_at zero', reason: 'invalid', apply: (b) => void (b.sentAtMs = 0) },
   { name: 'device id invalid', reason: 'invalid', apply: (b) => void (b.deviceId = 'no spaces allowed') },
   { name: 'another device', reason: 'device-mismatch', apply: (b, other) => void (b.deviceId = other) },
-  { name: 'NUL in label', reason: 'unstorable', apply: (b) => void ((b.detections[0] as Record<string, unknown>).label = 'per\u0000son') },
-  { name: 'NUL in model version', reason: 'unstorable', apply: (b) => void ((b.frames[1] as Record<string, unknown>).modelVersion = '1\u00000') },
+  {
+    name: 'NUL in label',
+    reason: 'unstorable',
+    apply: (b) => void ((b.detections[0] as Record<string, unknown>).label = 'per\u0000son'),
+  },
+  {
+    name: 'NUL in model version',
+    reason: 'unstorable',
+    apply: (b) => void ((b.frames[1] as Record<string, unknown>).modelVersion = '1\u00000'),
+  },
 ];
 
 interface FuzzCase {
@@ -85,7 +156,8 @@ function fuzzCases(device: string, count: number, seed: number): FuzzCase[] {
   const rand = prng(seed);
   const int = (n: number) => Math.floor(rand() * n);
   const cases: FuzzCase[] = [];
-  const valid = (i: number) => makeBatch(device, 'cam-1', { firstFrameSeq: 1 + i * 4, frames: 2 + int(3), perFrame: 2 });
+  const valid = (i: number) =>
+    makeBatch(device, 'cam-1', { firstFrameSeq: 1 + i * 4, frames: 2 + int(3), perFrame: 2 });
   for (let i = 0; cases.length < count; i++) {
     const kind = i % 10;
     if (kind < 4) {
@@ -110,7 +182,9 @@ function fuzzCases(device: string, count: number, seed: number): FuzzCase[] {
       cases.push({ payload: raw(b as unknown as Record<string, unknown>), reason: v.reason });
     } else if (i % 50 === 9) {
       // Valid but above the configured payload limit.
-      const big = Buffer.from(encodeDetectionBatch(makeBatch(device, 'cam-1', { firstFrameSeq: 1, frames: 400, perFrame: 4 })));
+      const big = Buffer.from(
+        encodeDetectionBatch(makeBatch(device, 'cam-1', { firstFrameSeq: 1, frames: 400, perFrame: 4 })),
+      );
       assert.ok(big.length > MAX_PAYLOAD);
       cases.push({ payload: big, reason: 'oversized' });
     } else {
@@ -141,7 +215,11 @@ for (const kind of STORE_KINDS) {
       const device = uniqueId('fuzz');
       const client = await connectDevice(t, cp, device);
       const cases = fuzzCases(device, 10_000, 0x5eed + (kind === 'pglite' ? 1 : 0));
-      await publishAll(client, detectionsTopic(device), cases.map((c) => c.payload));
+      await publishAll(
+        client,
+        detectionsTopic(device),
+        cases.map((c) => c.payload),
+      );
 
       const stats = cp.stats.snapshot();
       assert.equal(stats.received.detections, 10_000);
@@ -149,7 +227,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(stats.stored.detections, 0);
       assert.equal(stats.abandoned, 0);
       const expect = (reason: string) => cases.filter((c) => c.reason === reason).length;
-      assert.ok(expect('oversized') > 0 && expect('unstorable') > 0 && expect('device-mismatch') > 0, 'the generator covers every reason');
+      assert.ok(
+        expect('oversized') > 0 && expect('unstorable') > 0 && expect('device-mismatch') > 0,
+        'the generator covers every reason',
+      );
       assert.equal(stats.rejected.oversized, expect('oversized'));
       assert.equal(stats.rejected.unstorable, expect('unstorable'));
       assert.ok(stats.rejected['device-mismatch'] >= expect('device-mismatch'));
@@ -159,7 +240,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(await store.countFrames(), 0);
       // The connection survived every rejection, and a valid batch still goes through.
       assert.equal(client.connected, true);
-      await publishAcked(client, detectionsTopic(device), encodeDetectionBatch(makeBatch(device, 'cam-1', { firstFrameSeq: 1, frames: 2, perFrame: 3 })));
+      await publishAcked(
+        client,
+        detectionsTopic(device),
+        encodeDetectionBatch(makeBatch(device, 'cam-1', { firstFrameSeq: 1, frames: 2, perFrame: 3 })),
+      );
       assert.equal(await store.countDetections({ deviceId: device }), 6);
     });
 
@@ -170,7 +255,9 @@ for (const kind of STORE_KINDS) {
       const device = uniqueId('fuzz');
       const client = await connectDevice(t, cp, device);
       const rand = prng(77);
-      const junk = Array.from({ length: 500 }, () => Buffer.from(Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256))));
+      const junk = Array.from({ length: 500 }, () =>
+        Buffer.from(Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256))),
+      );
       await publishAll(client, statusTopic(device), junk);
       await publishAll(client, metricsTopic(device), junk);
       const stats = cp.stats.snapshot();

@@ -2,8 +2,23 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import { detectionsTopic, encodeDeviceStatus, statusTopic } from '@edgefleet/proto';
-import { ControlPlane, parseControlPlaneConfig, silentLogger, type ControlPlaneConfigInput, type Store } from '../src/index.js';
-import { STORE_KINDS, connectClient, encodedBatches, lifo, openTestStore, publishAcked, uniqueId, waitFor } from './ingest-test-kit.js';
+import {
+  ControlPlane,
+  parseControlPlaneConfig,
+  silentLogger,
+  type ControlPlaneConfigInput,
+  type Store,
+} from '../src/index.js';
+import {
+  STORE_KINDS,
+  connectClient,
+  encodedBatches,
+  lifo,
+  openTestStore,
+  publishAcked,
+  uniqueId,
+  waitFor,
+} from './ingest-test-kit.js';
 import { tempDir } from './temp-dir.js';
 
 /**
@@ -33,8 +48,17 @@ function externalConfig(t: After, run: string, replica: string, extra: ControlPl
   });
 }
 
-async function startExternal(t: After, run: string, replica: string, store: Store | null, extra: ControlPlaneConfigInput = {}): Promise<ControlPlane> {
-  const cp = new ControlPlane(externalConfig(t, run, replica, extra), { logger: silentLogger, ...(store ? { store } : {}) });
+async function startExternal(
+  t: After,
+  run: string,
+  replica: string,
+  store: Store | null,
+  extra: ControlPlaneConfigInput = {},
+): Promise<ControlPlane> {
+  const cp = new ControlPlane(externalConfig(t, run, replica, extra), {
+    logger: silentLogger,
+    ...(store ? { store } : {}),
+  });
   await cp.start();
   t.after(() => cp.stop());
   return cp;
@@ -55,8 +79,18 @@ for (const kind of STORE_KINDS) {
       const client = await device(t, dev);
       // Retained before the control plane exists: it must still learn the device's state.
       const status = encodeDeviceStatus({
-        deviceId: dev, online: true, agentVersion: '0.1.0', startedAtMs: Date.now(), reportedAtMs: Date.now(), cameras: [],
-        outboxFrames: 0, outboxDetections: 0, outboxEvictedDetections: 0, syncLagMs: 0, hardware: 'test', providers: [],
+        deviceId: dev,
+        online: true,
+        agentVersion: '0.1.0',
+        startedAtMs: Date.now(),
+        reportedAtMs: Date.now(),
+        cameras: [],
+        outboxFrames: 0,
+        outboxDetections: 0,
+        outboxEvictedDetections: 0,
+        syncLagMs: 0,
+        hardware: 'test',
+        providers: [],
       });
       await publishAcked(client, statusTopic(dev, prefix), status, { retain: true });
       t.after(() => publishAcked(client, statusTopic(dev, prefix), Buffer.alloc(0), { retain: true }));
@@ -89,8 +123,20 @@ for (const kind of STORE_KINDS) {
       const run = uniqueId('cpt');
       const prefix = `${run}/fleet/v1`;
       // PostgreSQL: two independent replicas on one database. PGlite is in-process, so the two replicas share the store object.
-      const a = await startExternal(t, run, 'a', kind === 'pglite' ? store : null, kind === 'postgres' ? { databaseUrl: url } : {});
-      const b = await startExternal(t, run, 'b', kind === 'pglite' ? store : null, kind === 'postgres' ? { databaseUrl: url } : {});
+      const a = await startExternal(
+        t,
+        run,
+        'a',
+        kind === 'pglite' ? store : null,
+        kind === 'postgres' ? { databaseUrl: url } : {},
+      );
+      const b = await startExternal(
+        t,
+        run,
+        'b',
+        kind === 'pglite' ? store : null,
+        kind === 'postgres' ? { databaseUrl: url } : {},
+      );
       const devices = [uniqueId('dev'), uniqueId('dev'), uniqueId('dev')];
       const messages = 3 * 60;
       await Promise.all(
@@ -103,8 +149,15 @@ for (const kind of STORE_KINDS) {
       await waitFor('every row', async () => (await store.countDetections()) === 3 * 60 * 20);
       const sa = a.stats.snapshot();
       const sb = b.stats.snapshot();
-      assert.equal(sa.received.detections + sb.received.detections, messages, 'each message went to exactly one replica');
-      assert.ok(sa.received.detections > 0 && sb.received.detections > 0, `both replicas took a share (${sa.received.detections} / ${sb.received.detections})`);
+      assert.equal(
+        sa.received.detections + sb.received.detections,
+        messages,
+        'each message went to exactly one replica',
+      );
+      assert.ok(
+        sa.received.detections > 0 && sb.received.detections > 0,
+        `both replicas took a share (${sa.received.detections} / ${sb.received.detections})`,
+      );
       assert.equal(sa.insertedDetections + sb.insertedDetections, 3 * 60 * 20);
       assert.equal(sa.duplicateRows + sb.duplicateRows, 0);
       for (const id of devices) {

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { detectionsTopic, encodeDetectionBatch, type Detection, type DetectionBatch, type Frame } from '@edgefleet/proto';
+import {
+  detectionsTopic,
+  encodeDetectionBatch,
+  type Detection,
+  type DetectionBatch,
+  type Frame,
+} from '@edgefleet/proto';
 import {
   ControlPlane,
   createPgliteStore,
@@ -99,9 +105,16 @@ export async function connectClient(t: After, url: string, options: IClientOptio
 }
 
 /** Publishes with QoS 1 and resolves on PUBACK. */
-export function publishAcked(client: MqttClient, topic: string, payload: Buffer | Uint8Array, options: { retain?: boolean } = {}): Promise<void> {
+export function publishAcked(
+  client: MqttClient,
+  topic: string,
+  payload: Buffer | Uint8Array,
+  options: { retain?: boolean } = {},
+): Promise<void> {
   return new Promise((resolve, reject) =>
-    client.publish(topic, Buffer.from(payload), { qos: 1, retain: options.retain ?? false }, (err) => (err ? reject(err) : resolve())),
+    client.publish(topic, Buffer.from(payload), { qos: 1, retain: options.retain ?? false }, (err) =>
+      err ? reject(err) : resolve(),
+    ),
   );
 }
 
@@ -148,10 +161,27 @@ export function makeBatch(
 }
 
 /** Encoded batches covering frames 1..frames*count of one camera. */
-export function encodedBatches(deviceId: string, cameraId: string, count: number, framesPerBatch: number, perFrame: number): Buffer[] {
+export function encodedBatches(
+  deviceId: string,
+  cameraId: string,
+  count: number,
+  framesPerBatch: number,
+  perFrame: number,
+): Buffer[] {
   const out: Buffer[] = [];
   for (let b = 0; b < count; b++) {
-    out.push(Buffer.from(encodeDetectionBatch(makeBatch(deviceId, cameraId, { firstFrameSeq: 1 + b * framesPerBatch, frames: framesPerBatch, perFrame, batchId: b + 1 }))));
+    out.push(
+      Buffer.from(
+        encodeDetectionBatch(
+          makeBatch(deviceId, cameraId, {
+            firstFrameSeq: 1 + b * framesPerBatch,
+            frames: framesPerBatch,
+            perFrame,
+            batchId: b + 1,
+          }),
+        ),
+      ),
+    );
   }
   return out;
 }
@@ -159,7 +189,11 @@ export function encodedBatches(deviceId: string, cameraId: string, count: number
 export { detectionsTopic };
 
 /** Polls `check` until it returns true or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -169,7 +203,10 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
 }
 
 /** Enrols a device over the REST API (with the control plane's bootstrap admin token) and returns its credentials. */
-export async function enrolOverHttp(cp: ControlPlane, deviceId: string): Promise<{ username: string; password: string; clientId: string }> {
+export async function enrolOverHttp(
+  cp: ControlPlane,
+  deviceId: string,
+): Promise<{ username: string; password: string; clientId: string }> {
   const res = await fetch(`http://127.0.0.1:${cp.info.http.port}/api/v1/devices`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${cp.adminToken}` },
@@ -180,7 +217,12 @@ export async function enrolOverHttp(cp: ControlPlane, deviceId: string): Promise
 }
 
 /** A device's MQTT 3.1.1 connection to the embedded broker. */
-export async function connectDevice(t: After, cp: ControlPlane, deviceId: string, options: IClientOptions = {}): Promise<MqttClient> {
+export async function connectDevice(
+  t: After,
+  cp: ControlPlane,
+  deviceId: string,
+  options: IClientOptions = {},
+): Promise<MqttClient> {
   const creds = await enrolOverHttp(cp, deviceId);
   return connectClient(t, `mqtt://127.0.0.1:${cp.info.mqtt.port}`, {
     protocolVersion: 4,

@@ -10,7 +10,10 @@ import { buildOnnxModel, constantDetector, identityImageModel } from '@edgefleet
  */
 
 /** A real Ultralytics-style detector (64×64 input, classes person and car), unique per tag. */
-export function tinyDetector(tag = randomBytes(6).toString('hex'), classNames: readonly string[] = ['person', 'car']): Buffer {
+export function tinyDetector(
+  tag = randomBytes(6).toString('hex'),
+  classNames: readonly string[] = ['person', 'car'],
+): Buffer {
   return Buffer.from(constantDetector({ classNames, metadata: [['edgefleet-test-tag', tag]] }));
 }
 
@@ -26,7 +29,9 @@ export function detectorWithoutClassNames(): Buffer {
   return Buffer.from(
     buildOnnxModel({
       inputs: [{ name: 'images', dims: [1, 3, 64, 64] }],
-      outputs: [{ name: 'output0', dims: [1, channels, anchors], constant: new Array<number>(channels * anchors).fill(0.5) }],
+      outputs: [
+        { name: 'output0', dims: [1, channels, anchors], constant: new Array<number>(channels * anchors).fill(0.5) },
+      ],
     }),
   );
 }

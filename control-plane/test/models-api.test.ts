@@ -46,7 +46,15 @@ describe('models over REST', () => {
   });
 
   const upload = (bytes: Uint8Array, query: string, token?: string | null, contentType = 'application/octet-stream') =>
-    api.call({ method: 'POST', url: `/api/v1/models?${query}`, headers: { 'content-type': contentType }, payload: Buffer.from(bytes) }, token);
+    api.call(
+      {
+        method: 'POST',
+        url: `/api/v1/models?${query}`,
+        headers: { 'content-type': contentType },
+        payload: Buffer.from(bytes),
+      },
+      token,
+    );
 
   test('a valid detector upload answers 201 with the next serial, and its signature verifies with the served public key', async () => {
     const bytes = tinyDetector();
@@ -55,47 +63,80 @@ describe('models over REST', () => {
     const model = res.json() as ModelBody;
     assert.equal(model.sha256, createHash('sha256').update(bytes).digest('hex'));
     assert.equal(model.sizeBytes, bytes.length);
-    assert.deepEqual([model.adapter, model.inputWidth, model.inputHeight, model.classNames], ['yolov8', 64, 64, ['person', 'car']]);
+    assert.deepEqual(
+      [model.adapter, model.inputWidth, model.inputHeight, model.classNames],
+      ['yolov8', 64, 64, ['person', 'car']],
+    );
     assert.equal(model.createdBy, 'token:test-admin');
 
-    const key = (await api.call({ method: 'GET', url: '/api/v1/signing-key' }, api.viewerToken)).json() as { keyId: string; publicKey: string; publicKeyPem: string; algorithm: string };
+    const key = (await api.call({ method: 'GET', url: '/api/v1/signing-key' }, api.viewerToken)).json() as {
+      keyId: string;
+      publicKey: string;
+      publicKeyPem: string;
+      algorithm: string;
+    };
     assert.equal(key.algorithm, 'ed25519');
     const raw = Buffer.from(key.publicKey, 'base64');
     assert.equal(raw.length, 32);
     assert.equal(key.keyId, signingKeyId(raw));
     assert.equal(model.keyId, key.keyId);
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
-    const signed = { sha256: model.sha256, sizeBytes: model.sizeBytes, modelId: model.name, version: model.version, serial: model.serial };
+    const publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
+      format: 'jwk',
+    });
+    const signed = {
+      sha256: model.sha256,
+      sizeBytes: model.sizeBytes,
+      modelId: model.name,
+      version: model.version,
+      serial: model.serial,
+    };
     const signature = Buffer.from(model.signature, 'base64');
     assert.equal(signature.length, 64);
     assert.equal(verify(null, modelSignaturePayload(signed), publicKey, signature), true);
     assert.equal(verify(null, modelSignaturePayload(signed), createPublicKey(key.publicKeyPem), signature), true);
     // The signature binds the serial: the same bytes with another serial do not verify.
-    assert.equal(verify(null, modelSignaturePayload({ ...signed, serial: model.serial + 1 }), publicKey, signature), false);
+    assert.equal(
+      verify(null, modelSignaturePayload({ ...signed, serial: model.serial + 1 }), publicKey, signature),
+      false,
+    );
 
     const next = (await upload(tinyDetector(), `name=tiny&version=2&parent=${model.serial}`)).json() as ModelBody;
     assert.ok(next.serial > model.serial);
     assert.equal(next.parentSerial, model.serial);
 
-    const audit = (await api.call({ method: 'GET', url: `/api/v1/audit?target=model:${model.serial}` })).json() as { entries: { action: string; actor: string; details: { sha256: string } }[] };
-    assert.deepEqual(audit.entries.map((e) => [e.action, e.actor, e.details.sha256]), [['model.upload', 'token:test-admin', model.sha256]]);
+    const audit = (await api.call({ method: 'GET', url: `/api/v1/audit?target=model:${model.serial}` })).json() as {
+      entries: { action: string; actor: string; details: { sha256: string } }[];
+    };
+    assert.deepEqual(
+      audit.entries.map((e) => [e.action, e.actor, e.details.sha256]),
+      [['model.upload', 'token:test-admin', model.sha256]],
+    );
   });
 
   test('the real pretrained models register with their adapter, input size and the 80 COCO classes', async () => {
     const v8 = await upload(readFileSync(sharedPath('models', 'yolov8n_int8.onnx')), 'name=yolov8n&version=int8');
     assert.equal(v8.statusCode, 201, v8.body);
     const m = v8.json() as ModelBody;
-    assert.deepEqual([m.adapter, m.inputWidth, m.inputHeight, m.classNames.length, m.classNames[0]], ['yolov8', 640, 640, 80, 'person']);
+    assert.deepEqual(
+      [m.adapter, m.inputWidth, m.inputHeight, m.classNames.length, m.classNames[0]],
+      ['yolov8', 640, 640, 80, 'person'],
+    );
     assert.equal(m.sha256, '8c6f0ca55e9b86c15fd6788a9edb78da087881df55cb225a64842284b84e250c');
     // YOLOX exports carry no metadata; an 80-class YOLOX model is COCO-80 by convention.
     const yx = await upload(readFileSync(sharedPath('models', 'yolox_nano.onnx')), 'name=yolox-nano&version=1');
     assert.equal(yx.statusCode, 201, yx.body);
     const y = yx.json() as ModelBody;
-    assert.deepEqual([y.adapter, y.inputWidth, y.inputHeight, y.classNames.length, y.classNames[16]], ['yolox', 416, 416, 80, 'dog']);
+    assert.deepEqual(
+      [y.adapter, y.inputWidth, y.inputHeight, y.classNames.length, y.classNames[16]],
+      ['yolox', 416, 416, 80, 'dog'],
+    );
   });
 
   test('refused uploads get a 4xx with a stable code, and leave nothing in the registry or the artifact store', async () => {
-    const before = (await api.call({ method: 'GET', url: '/api/v1/models?limit=1000' })).json() as { models: unknown[] };
+    const before = (await api.call({ method: 'GET', url: '/api/v1/models?limit=1000' })).json() as {
+      models: unknown[];
+    };
     const cases: [string, Uint8Array, string, number, string][] = [
       ['corrupt', corruptModel(), 'name=bad&version=corrupt', 422, 'CP_ERR_MODEL_CORRUPT'],
       ['not a detector', notADetector(), 'name=bad&version=identity', 422, 'CP_ERR_MODEL_NOT_DETECTOR'],
@@ -113,7 +154,8 @@ describe('models over REST', () => {
     assert.doesNotMatch(corrupt.body, /uploads\//, 'the spool path is not shown to the uploader');
     const after = (await api.call({ method: 'GET', url: '/api/v1/models?limit=1000' })).json() as { models: unknown[] };
     assert.equal(after.models.length, before.models.length);
-    for (const [, bytes] of cases) assert.equal(await api.services.artifacts.has(createHash('sha256').update(bytes).digest('hex')), false);
+    for (const [, bytes] of cases)
+      assert.equal(await api.services.artifacts.has(createHash('sha256').update(bytes).digest('hex')), false);
   });
 
   test('a name and version are registered once: 409 CP_ERR_MODEL_EXISTS', async () => {
@@ -132,20 +174,42 @@ describe('models over REST', () => {
     const fields = (bad.json() as { error: { fields: { field: string }[] } }).error.fields.map((f) => f.field).sort();
     assert.deepEqual(fields, ['querystring.name', 'querystring.version']);
     const missing = await upload(tinyDetector(), '');
-    assert.deepEqual((missing.json() as { error: { fields: { field: string }[] } }).error.fields.map((f) => f.field).sort(), ['querystring.name', 'querystring.version']);
+    assert.deepEqual(
+      (missing.json() as { error: { fields: { field: string }[] } }).error.fields.map((f) => f.field).sort(),
+      ['querystring.name', 'querystring.version'],
+    );
 
     const small = await testApi(t, store, {}, { maxUploadBytes: 100 });
-    const big = await small.call({ method: 'POST', url: '/api/v1/models?name=big&version=1', headers: { 'content-type': 'application/octet-stream' }, payload: tinyDetector() });
+    const big = await small.call({
+      method: 'POST',
+      url: '/api/v1/models?name=big&version=1',
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: tinyDetector(),
+    });
     assert.equal(big.statusCode, 413);
     assert.equal(errorCode(big), 'CP_ERR_MODEL_TOO_LARGE');
   });
 
   test('models are listed newest first with paging; one model by serial; 404 for an unknown one', async () => {
-    for (const v of ['1', '2', '3']) assert.equal((await upload(tinyDetector(), `name=paged&version=${v}`)).statusCode, 201);
-    const page = (await api.call({ method: 'GET', url: '/api/v1/models?name=paged&limit=2' }, api.viewerToken)).json() as { models: ModelBody[]; nextBefore: number };
-    assert.deepEqual(page.models.map((m) => m.version), ['3', '2']);
-    const rest = (await api.call({ method: 'GET', url: `/api/v1/models?name=paged&limit=2&before=${page.nextBefore}` }, api.viewerToken)).json() as { models: ModelBody[]; nextBefore: number | null };
-    assert.deepEqual(rest.models.map((m) => m.version), ['1']);
+    for (const v of ['1', '2', '3'])
+      assert.equal((await upload(tinyDetector(), `name=paged&version=${v}`)).statusCode, 201);
+    const page = (
+      await api.call({ method: 'GET', url: '/api/v1/models?name=paged&limit=2' }, api.viewerToken)
+    ).json() as { models: ModelBody[]; nextBefore: number };
+    assert.deepEqual(
+      page.models.map((m) => m.version),
+      ['3', '2'],
+    );
+    const rest = (
+      await api.call(
+        { method: 'GET', url: `/api/v1/models?name=paged&limit=2&before=${page.nextBefore}` },
+        api.viewerToken,
+      )
+    ).json() as { models: ModelBody[]; nextBefore: number | null };
+    assert.deepEqual(
+      rest.models.map((m) => m.version),
+      ['1'],
+    );
     assert.equal(rest.nextBefore, null);
     const one = await api.call({ method: 'GET', url: `/api/v1/models/${page.models[0]!.serial}` }, api.viewerToken);
     assert.equal((one.json() as ModelBody).version, '3');

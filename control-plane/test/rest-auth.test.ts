@@ -3,7 +3,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { ControlPlane, createLogger, createPgliteStore, generateApiToken, hashApiToken, parseControlPlaneConfig, silentLogger, type Store } from '../src/index.js';
+import {
+  ControlPlane,
+  createLogger,
+  createPgliteStore,
+  generateApiToken,
+  hashApiToken,
+  parseControlPlaneConfig,
+  silentLogger,
+  type Store,
+} from '../src/index.js';
 import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { basicAuth, fleetControlClient, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';
@@ -28,7 +37,11 @@ describe('REST authentication, roles and the OpenAPI document', () => {
 
   test('no token, a malformed header or an unknown token: 401 CP_ERR_UNAUTHENTICATED with WWW-Authenticate: Bearer', async () => {
     for (const authorization of [undefined, 'Basic YTpi', 'Bearer', `Bearer ${generateApiToken()}`]) {
-      const res = await api.app.inject({ method: 'GET', url: '/api/v1/devices', headers: authorization === undefined ? {} : { authorization } });
+      const res = await api.app.inject({
+        method: 'GET',
+        url: '/api/v1/devices',
+        headers: authorization === undefined ? {} : { authorization },
+      });
       assert.equal(res.statusCode, 401, String(authorization));
       assert.equal(errorCode(res), 'CP_ERR_UNAUTHENTICATED');
       assert.match(String(res.headers['www-authenticate']), /^Bearer /);
@@ -41,14 +54,22 @@ describe('REST authentication, roles and the OpenAPI document', () => {
   test('a viewer may GET; every change needs an admin (403 CP_ERR_FORBIDDEN), enrolment included', async () => {
     assert.equal((await api.call({ method: 'GET', url: '/api/v1/devices' }, api.viewerToken)).statusCode, 200);
     assert.equal((await api.call({ method: 'GET', url: '/api/v1/audit' }, api.viewerToken)).statusCode, 200);
-    const enrol = await api.call({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'box-1' } }, api.viewerToken);
+    const enrol = await api.call(
+      { method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'box-1' } },
+      api.viewerToken,
+    );
     assert.equal(enrol.statusCode, 403);
     assert.equal(errorCode(enrol), 'CP_ERR_FORBIDDEN');
     assert.equal(await store.getDevice('box-1'), null);
     const admin = await api.call({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'box-1' } });
     assert.equal(admin.statusCode, 201);
-    const audit = (await api.call({ method: 'GET', url: '/api/v1/audit?target=device:box-1' }, api.viewerToken)).json() as { entries: { action: string; actor: string }[] };
-    assert.deepEqual(audit.entries.map((e) => [e.action, e.actor]), [['device.enrol', 'token:test-admin']]);
+    const audit = (
+      await api.call({ method: 'GET', url: '/api/v1/audit?target=device:box-1' }, api.viewerToken)
+    ).json() as { entries: { action: string; actor: string }[] };
+    assert.deepEqual(
+      audit.entries.map((e) => [e.action, e.actor]),
+      [['device.enrol', 'token:test-admin']],
+    );
   });
 
   test('/healthz, /openapi.json and /docs need no token', async () => {
@@ -62,7 +83,10 @@ describe('REST authentication, roles and the OpenAPI document', () => {
   test('the OpenAPI document validates against the OpenAPI 3 schema and describes every route, its auth and the upload body', async () => {
     const doc = (await api.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       openapi: string;
-      paths: Record<string, Record<string, { security?: unknown[]; requestBody?: { content: Record<string, unknown> } }>>;
+      paths: Record<
+        string,
+        Record<string, { security?: unknown[]; requestBody?: { content: Record<string, unknown> } }>
+      >;
       components: { securitySchemes: Record<string, { scheme: string }> };
     };
     const result = await new Validator().validate(doc);
@@ -122,18 +146,30 @@ test('no secrets in logs: tokens, enrolment passwords and device credentials nev
   t.after(() => cp.stop());
   const http = `http://127.0.0.1:${cp.info.http.port}`;
   const admin = cp.adminToken as string;
-  const enrol = await fetch(`${http}/api/v1/devices`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ deviceId: 'box-secret' }) });
+  const enrol = await fetch(`${http}/api/v1/devices`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+    body: JSON.stringify({ deviceId: 'box-secret' }),
+  });
   const { password } = (await enrol.json()) as { password: string };
   const wrongToken = generateApiToken();
-  assert.equal((await fetch(`${http}/api/v1/devices`, { headers: { authorization: `Bearer ${wrongToken}` } })).status, 401);
+  assert.equal(
+    (await fetch(`${http}/api/v1/devices`, { headers: { authorization: `Bearer ${wrongToken}` } })).status,
+    401,
+  );
   const client = fleetControlClient(t, `127.0.0.1:${cp.info.grpc?.port}`);
-  const reader = new StreamReader(client.watchAssignments(watchRequest('box-secret'), basicAuth('box-secret', password)));
+  const reader = new StreamReader(
+    client.watchAssignments(watchRequest('box-secret'), basicAuth('box-secret', password)),
+  );
   await reader.next();
   reader.cancel();
   await streamError(client.watchAssignments(watchRequest('box-secret'), basicAuth('box-secret', `${password}-wrong`)));
   await cp.stop();
   const text = lines.join('\n');
-  assert.ok(lines.some((l) => l.includes('admin token generated')), 'the token file is announced');
+  assert.ok(
+    lines.some((l) => l.includes('admin token generated')),
+    'the token file is announced',
+  );
   assert.ok(text.includes(join(config.dataDir, 'admin.token')), 'by its path');
   for (const secret of [admin, password, wrongToken, Buffer.from(`box-secret:${password}`).toString('base64')]) {
     assert.ok(!text.includes(secret), 'a secret reached the log');
@@ -163,6 +199,10 @@ test('with auth.tokens configured, only those tokens work and no bootstrap token
   assert.equal(existsSync(join(dataDir, 'admin.token')), false);
   const http = `http://127.0.0.1:${cp.info.http.port}`;
   assert.equal((await fetch(`${http}/api/v1/models`, { headers: { authorization: `Bearer ${viewer}` } })).status, 200);
-  const post = await fetch(`${http}/api/v1/devices`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` }, body: '{"deviceId":"x"}' });
+  const post = await fetch(`${http}/api/v1/devices`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer}` },
+    body: '{"deviceId":"x"}',
+  });
   assert.equal(post.status, 403);
 });

@@ -21,7 +21,16 @@ interface Running {
 
 async function start(env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, [BIN, 'start'], {
-    env: { ...process.env, CP_MQTT__HOST: '127.0.0.1', CP_MQTT__PORT: '0', CP_HTTP__PORT: '0', CP_GRPC__HOST: '127.0.0.1', CP_GRPC__PORT: '0', CP_LOG__LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      CP_MQTT__HOST: '127.0.0.1',
+      CP_MQTT__PORT: '0',
+      CP_HTTP__PORT: '0',
+      CP_GRPC__HOST: '127.0.0.1',
+      CP_GRPC__PORT: '0',
+      CP_LOG__LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -52,14 +61,27 @@ async function stop(r: Running): Promise<number | null> {
   return r.exited;
 }
 
-async function enrolPublishQuery(t: { after: (fn: () => void | Promise<void>) => void }, r: Running, deviceId: string, firstFrameSeq: number): Promise<number> {
+async function enrolPublishQuery(
+  t: { after: (fn: () => void | Promise<void>) => void },
+  r: Running,
+  deviceId: string,
+  firstFrameSeq: number,
+): Promise<number> {
   const http = `http://127.0.0.1:${r.lines['http port']}`;
   const auth = { authorization: `Bearer ${readFileSync(r.lines['admin token file'] as string, 'utf8').trim()}` };
-  const enrol = await fetch(`${http}/api/v1/devices`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ deviceId, rotate: true }) });
+  const enrol = await fetch(`${http}/api/v1/devices`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ deviceId, rotate: true }),
+  });
   assert.equal(enrol.status, 201);
   const creds = (await enrol.json()) as { username: string; password: string; clientId: string };
   const client = await connectClient(t, `mqtt://127.0.0.1:${r.lines['mqtt port']}`, { protocolVersion: 4, ...creds });
-  await publishAcked(client, detectionsTopic(deviceId), encodeDetectionBatch(makeBatch(deviceId, 'cam-1', { firstFrameSeq, frames: 3, perFrame: 2 })));
+  await publishAcked(
+    client,
+    detectionsTopic(deviceId),
+    encodeDetectionBatch(makeBatch(deviceId, 'cam-1', { firstFrameSeq, frames: 3, perFrame: 2 })),
+  );
   await client.endAsync();
   const res = await fetch(`${http}/api/v1/devices/${deviceId}/cameras/cam-1/detections?limit=100`, { headers: auth });
   assert.equal(res.status, 200);
@@ -71,11 +93,11 @@ test('control-plane start on the embedded defaults: prints ports and data direct
   const dataDir = tempDir(tc);
   const first = await start({ CP_DATA_DIR: dataDir });
   t.after(() => void first.child.kill('SIGKILL'));
-  assert.match(first.lines['mqtt'] ?? '', /^embedded mqtt:\/\/127\.0\.0\.1:\d+$/);
-  assert.match(first.lines['http'] ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(first.lines.mqtt ?? '', /^embedded mqtt:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(first.lines.http ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(first.lines['data dir'], dataDir);
-  assert.equal(first.lines['database'], `pglite ${join(dataDir, 'pglite')}`);
-  assert.match(first.lines['grpc'] ?? '', /^127\.0\.0\.1:\d+ \(insecure\)$/);
+  assert.equal(first.lines.database, `pglite ${join(dataDir, 'pglite')}`);
+  assert.match(first.lines.grpc ?? '', /^127\.0\.0\.1:\d+ \(insecure\)$/);
   assert.match(first.lines['grpc port'] ?? '', /^[1-9]\d*$/);
   assert.match(first.lines['signing key'] ?? '', /^[0-9a-f]{16} [A-Za-z0-9+/]{43}=$/);
   // The bootstrap admin token: its path is printed, never the token; the file is private.
@@ -104,14 +126,17 @@ test('control-plane start with CP_DATABASE_URL uses PostgreSQL and prints the UR
   withPassword.password = 'not-needed-with-trust-auth';
   const r = await start({ CP_DATA_DIR: tempDir(tc), CP_DATABASE_URL: withPassword.toString() });
   t.after(() => void r.child.kill('SIGKILL'));
-  assert.match(r.lines['database'] ?? '', /^postgres postgres:\/\/postgres:\*\*\*@/);
+  assert.match(r.lines.database ?? '', /^postgres postgres:\/\/postgres:\*\*\*@/);
   assert.ok(!r.stdout().includes('not-needed-with-trust-auth'));
   assert.equal(await enrolPublishQuery(t, r, 'box-pg', 1), 6);
   assert.equal(await stop(r), 0);
 });
 
 test('control-plane start refuses an invalid configuration with exit code 1 and names the problem', async () => {
-  const child = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, CP_MQTT__MODE: 'sideways' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    env: { ...process.env, CP_MQTT__MODE: 'sideways' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

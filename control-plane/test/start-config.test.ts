@@ -3,7 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { configReference, isCpError, loadControlPlaneConfig, parseControlPlaneConfig, redactUrl } from '../src/index.js';
+import {
+  configReference,
+  isCpError,
+  loadControlPlaneConfig,
+  parseControlPlaneConfig,
+  redactUrl,
+} from '../src/index.js';
 import { tempDir } from './temp-dir.js';
 
 function problems(fn: () => unknown): string[] {
@@ -25,8 +31,19 @@ test('defaults: embedded broker on 1883, REST on loopback 8080, PGlite under ./.
   assert.equal(c.mqtt.topicPrefix, 'fleet/v1');
   assert.equal(c.mqtt.sharedGroup, 'ingest');
   assert.match(c.mqtt.clientId ?? '', /^cp-/);
-  assert.deepEqual(c.http, { host: '127.0.0.1', port: 8080, rateLimit: { enabled: true, max: 600, timeWindowMs: 60_000 } });
-  assert.deepEqual(c.grpc, { enabled: true, host: '0.0.0.0', port: 50_051, chunkCacheBytes: 256 * 1024 * 1024, authCacheTtlMs: 30_000, keepaliveTimeMs: 30_000 });
+  assert.deepEqual(c.http, {
+    host: '127.0.0.1',
+    port: 8080,
+    rateLimit: { enabled: true, max: 600, timeWindowMs: 60_000 },
+  });
+  assert.deepEqual(c.grpc, {
+    enabled: true,
+    host: '0.0.0.0',
+    port: 50_051,
+    chunkCacheBytes: 256 * 1024 * 1024,
+    authCacheTtlMs: 30_000,
+    keepaliveTimeMs: 30_000,
+  });
   assert.equal(c.auth.adminTokenFile, '/srv/cp/.data/control-plane/admin.token');
   assert.equal(c.signing.keyFile, '/srv/cp/.data/control-plane/keys/model-signing-key.pem');
   assert.deepEqual(c.auth.tokens, []);
@@ -39,7 +56,15 @@ test('defaults: embedded broker on 1883, REST on loopback 8080, PGlite under ./.
 test('CP_* environment variables override the file, converted by type', () => {
   const c = parseControlPlaneConfig(
     { mqtt: { port: 1884 } },
-    { env: { CP_DATABASE_URL: 'postgres://u:p@db:5432/cp', CP_MQTT__PORT: '0', CP_HTTP__HOST: '0.0.0.0', CP_ENROLMENT__ENABLED: 'false', CP_INGEST: '{"batchMaxRows":100}' } },
+    {
+      env: {
+        CP_DATABASE_URL: 'postgres://u:p@db:5432/cp',
+        CP_MQTT__PORT: '0',
+        CP_HTTP__HOST: '0.0.0.0',
+        CP_ENROLMENT__ENABLED: 'false',
+        CP_INGEST: '{"batchMaxRows":100}',
+      },
+    },
   );
   assert.equal(c.databaseUrl, 'postgres://u:p@db:5432/cp');
   assert.equal(c.mqtt.port, 0);
@@ -74,8 +99,14 @@ test('a config file: relative dataDir resolves against its directory; unreadable
   assert.equal(c.dataDir, join(dir, 'state'));
   assert.equal(c.http.port, 9000);
   writeFileSync(file, '{ "http": ');
-  assert.throws(() => loadControlPlaneConfig(file, {}), (err: unknown) => isCpError(err, 'CP_ERR_CONFIG_READ') && /invalid JSON/.test(err.message));
-  assert.throws(() => loadControlPlaneConfig(join(dir, 'missing.json'), {}), (err: unknown) => isCpError(err, 'CP_ERR_CONFIG_READ') && /ENOENT/.test(err.message));
+  assert.throws(
+    () => loadControlPlaneConfig(file, {}),
+    (err: unknown) => isCpError(err, 'CP_ERR_CONFIG_READ') && /invalid JSON/.test(err.message),
+  );
+  assert.throws(
+    () => loadControlPlaneConfig(join(dir, 'missing.json'), {}),
+    (err: unknown) => isCpError(err, 'CP_ERR_CONFIG_READ') && /ENOENT/.test(err.message),
+  );
 });
 
 test('redactUrl hides passwords in database and broker URLs', () => {
@@ -86,5 +117,8 @@ test('redactUrl hides passwords in database and broker URLs', () => {
 
 test('README.md embeds the configuration reference generated from the schema', () => {
   const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'), 'utf8');
-  assert.ok(readme.includes(configReference()), 'regenerate the table with configReference() and paste it under "## Configuration"');
+  assert.ok(
+    readme.includes(configReference()),
+    'regenerate the table with configReference() and paste it under "## Configuration"',
+  );
 });

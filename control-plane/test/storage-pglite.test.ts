@@ -30,7 +30,11 @@ test('PGlite store in a directory keeps its rows and migrations across reopening
   try {
     assert.deepEqual(await second.migrate(), []);
     assert.equal(await second.countDetections({ deviceId: 'dev-reopen' }), 6);
-    assert.deepEqual(await second.insertBatch(rows.frames, rows.detections), { insertedFrames: 0, insertedDetections: 0, duplicates: 9 });
+    assert.deepEqual(await second.insertBatch(rows.frames, rows.detections), {
+      insertedFrames: 0,
+      insertedDetections: 0,
+      duplicates: 9,
+    });
   } finally {
     await second.close();
   }

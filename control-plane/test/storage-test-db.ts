@@ -19,7 +19,10 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL for tests is not reachable at ${TEST_POSTGRES_URL} (set CP_TEST_POSTGRES_URL): ${(err as Error).message}`, { cause: err });
+    throw new Error(
+      `PostgreSQL for tests is not reachable at ${TEST_POSTGRES_URL} (set CP_TEST_POSTGRES_URL): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   try {
     return await fn(client);

@@ -29,12 +29,30 @@ export function makeRows(
   for (let i = 0; i < opts.frames; i++) {
     const frameSeq = first + i;
     const tsMs = opts.startMs + i * (opts.stepMs ?? 100);
-    const base = { deviceId, cameraId, tsMs, modelId: 'yolo', modelVersion: '1.0.0', arm: i % 2 === 0 ? 'primary' : 'candidate' };
+    const base = {
+      deviceId,
+      cameraId,
+      tsMs,
+      modelId: 'yolo',
+      modelVersion: '1.0.0',
+      arm: i % 2 === 0 ? 'primary' : 'candidate',
+    };
     frames.push({ ...base, frameSeq, frameId: 1000 + frameSeq, detectionCount: opts.perFrame });
     for (let k = 0; k < opts.perFrame; k++) {
       seq++;
       // Values exactly representable as float4, so the round trip compares with equal.
-      detections.push({ ...base, seq, frameSeq, classId: k % 3, label: ['person', 'car', 'dog "quoted", {braced}'][k % 3] as string, score: 0.5 + k / 64, x1: 10.25, y1: 20.5, x2: 100, y2: 200.75 });
+      detections.push({
+        ...base,
+        seq,
+        frameSeq,
+        classId: k % 3,
+        label: ['person', 'car', 'dog "quoted", {braced}'][k % 3] as string,
+        score: 0.5 + k / 64,
+        x1: 10.25,
+        y1: 20.5,
+        x2: 100,
+        y2: 200.75,
+      });
     }
   }
   return { frames, detections };
@@ -68,22 +86,45 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
     });
 
     test('sequenceSummary reports rows, distinct sequence numbers and their range per camera', async () => {
-      assert.deepEqual(await store.sequenceSummary('detections', 'dev-seqsum', 'cam-1'), { rows: 0, distinct: 0, min: null, max: null });
+      assert.deepEqual(await store.sequenceSummary('detections', 'dev-seqsum', 'cam-1'), {
+        rows: 0,
+        distinct: 0,
+        min: null,
+        max: null,
+      });
       const a = makeRows('dev-seqsum', 'cam-1', { frames: 4, perFrame: 2, startMs: t0 });
       const gap = makeRows('dev-seqsum', 'cam-1', { frames: 2, perFrame: 2, startMs: t0 + 10_000, firstFrameSeq: 7 });
       await store.insertBatch([...a.frames, ...gap.frames], [...a.detections, ...gap.detections]);
       // Frames 1-4 and 7-8: six rows over a range of eight, so a gap of two shows as max - min + 1 > rows.
-      assert.deepEqual(await store.sequenceSummary('frames', 'dev-seqsum', 'cam-1'), { rows: 6, distinct: 6, min: 1, max: 8 });
-      assert.deepEqual(await store.sequenceSummary('detections', 'dev-seqsum', 'cam-1'), { rows: 12, distinct: 12, min: 1, max: 16 });
+      assert.deepEqual(await store.sequenceSummary('frames', 'dev-seqsum', 'cam-1'), {
+        rows: 6,
+        distinct: 6,
+        min: 1,
+        max: 8,
+      });
+      assert.deepEqual(await store.sequenceSummary('detections', 'dev-seqsum', 'cam-1'), {
+        rows: 12,
+        distinct: 12,
+        min: 1,
+        max: 16,
+      });
     });
 
     test('re-inserting a batch writes nothing and counts every row as a duplicate', async () => {
       const rows = makeRows('dev-idem', 'cam-1', { frames: 5, perFrame: 4, startMs: t0 });
       await store.insertBatch(rows.frames, rows.detections);
-      assert.deepEqual(await store.insertBatch(rows.frames, rows.detections), { insertedFrames: 0, insertedDetections: 0, duplicates: 25 });
+      assert.deepEqual(await store.insertBatch(rows.frames, rows.detections), {
+        insertedFrames: 0,
+        insertedDetections: 0,
+        duplicates: 25,
+      });
       // A batch overlapping the stored rows by 2 frames inserts only the new ones.
       const next = makeRows('dev-idem', 'cam-1', { frames: 5, perFrame: 4, startMs: t0 + 300, firstFrameSeq: 4 });
-      assert.deepEqual(await store.insertBatch(next.frames, next.detections), { insertedFrames: 3, insertedDetections: 12, duplicates: 10 });
+      assert.deepEqual(await store.insertBatch(next.frames, next.detections), {
+        insertedFrames: 3,
+        insertedDetections: 12,
+        duplicates: 10,
+      });
       assert.equal(await store.countFrames({ deviceId: 'dev-idem' }), 8);
       assert.equal(await store.countDetections({ deviceId: 'dev-idem' }), 32);
     });
@@ -97,9 +138,18 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
     test('concurrent inserts of the same rows store each row exactly once', async () => {
       const rows = makeRows('dev-race', 'cam-1', { frames: 200, perFrame: 5, startMs: t0 });
       const results = await Promise.all([1, 2, 3, 4].map(() => store.insertBatch(rows.frames, rows.detections)));
-      assert.equal(results.reduce((s, r) => s + r.insertedFrames, 0), 200);
-      assert.equal(results.reduce((s, r) => s + r.insertedDetections, 0), 1000);
-      assert.equal(results.reduce((s, r) => s + r.duplicates, 0), 3 * 1200);
+      assert.equal(
+        results.reduce((s, r) => s + r.insertedFrames, 0),
+        200,
+      );
+      assert.equal(
+        results.reduce((s, r) => s + r.insertedDetections, 0),
+        1000,
+      );
+      assert.equal(
+        results.reduce((s, r) => s + r.duplicates, 0),
+        3 * 1200,
+      );
       assert.equal(await store.countDetections({ deviceId: 'dev-race' }), 1000);
     });
 
@@ -131,7 +181,11 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
 
     test('a large batch (2,000 frames, 20,000 detections) is one statement', async () => {
       const rows = makeRows('dev-large', 'cam-1', { frames: 2000, perFrame: 10, startMs: t0, stepMs: 10 });
-      assert.deepEqual(await store.insertBatch(rows.frames, rows.detections), { insertedFrames: 2000, insertedDetections: 20000, duplicates: 0 });
+      assert.deepEqual(await store.insertBatch(rows.frames, rows.detections), {
+        insertedFrames: 2000,
+        insertedDetections: 20000,
+        duplicates: 0,
+      });
     });
 
     test('ensurePartitions creates day partitions once; rows already in the default partition move into them', async () => {
@@ -141,18 +195,33 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
       await store.insertBatch(rows.frames, rows.detections);
       const created = await store.ensurePartitions('2031-06-01', 3);
       assert.deepEqual(created.sort(), [
-        'detections_p20310601', 'detections_p20310602', 'detections_p20310603',
-        'frames_p20310601', 'frames_p20310602', 'frames_p20310603',
+        'detections_p20310601',
+        'detections_p20310602',
+        'detections_p20310603',
+        'frames_p20310601',
+        'frames_p20310602',
+        'frames_p20310603',
       ]);
       assert.deepEqual(await store.ensurePartitions('2031-06-01', 3), []);
       const parts = await store.listPartitions();
       assert.ok(parts.some((p) => p.name === 'frames_default' && p.day === null));
-      assert.ok(parts.some((p) => p.name === 'detections_p20310602' && p.table === 'detections' && p.day === '2031-06-02'));
+      assert.ok(
+        parts.some((p) => p.name === 'detections_p20310602' && p.table === 'detections' && p.day === '2031-06-02'),
+      );
       // Moved rows are still there once, and still conflict with a redelivery.
       assert.equal(await store.countDetections({ deviceId: 'dev-part' }), 8);
-      assert.deepEqual(await store.insertBatch(rows.frames, rows.detections), { insertedFrames: 0, insertedDetections: 0, duplicates: 12 });
+      assert.deepEqual(await store.insertBatch(rows.frames, rows.detections), {
+        insertedFrames: 0,
+        insertedDetections: 0,
+        duplicates: 12,
+      });
       // New rows of a created day go to its partition and are idempotent there too.
-      const later = makeRows('dev-part', 'cam-1', { frames: 2, perFrame: 1, startMs: day0 + 2 * DAY_MS + 1000, firstFrameSeq: 10 });
+      const later = makeRows('dev-part', 'cam-1', {
+        frames: 2,
+        perFrame: 1,
+        startMs: day0 + 2 * DAY_MS + 1000,
+        firstFrameSeq: 10,
+      });
       assert.equal((await store.insertBatch(later.frames, later.detections)).insertedDetections, 2);
       assert.equal((await store.insertBatch(later.frames, later.detections)).duplicates, 4);
     });
@@ -163,12 +232,31 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
 
     test('retention drops day partitions before the cutoff and old rows of the default partition; newer rows stay', async () => {
       await store.ensurePartitions('2000-01-01', 3);
-      const inPartitions = makeRows('dev-retention', 'cam-1', { frames: 3, perFrame: 1, startMs: Date.UTC(2000, 0, 1, 12), stepMs: DAY_MS });
-      const inDefault = makeRows('dev-retention', 'cam-1', { frames: 2, perFrame: 1, startMs: Date.UTC(1999, 11, 30, 12), stepMs: DAY_MS, firstFrameSeq: 100 });
-      await store.insertBatch([...inPartitions.frames, ...inDefault.frames], [...inPartitions.detections, ...inDefault.detections]);
+      const inPartitions = makeRows('dev-retention', 'cam-1', {
+        frames: 3,
+        perFrame: 1,
+        startMs: Date.UTC(2000, 0, 1, 12),
+        stepMs: DAY_MS,
+      });
+      const inDefault = makeRows('dev-retention', 'cam-1', {
+        frames: 2,
+        perFrame: 1,
+        startMs: Date.UTC(1999, 11, 30, 12),
+        stepMs: DAY_MS,
+        firstFrameSeq: 100,
+      });
+      await store.insertBatch(
+        [...inPartitions.frames, ...inDefault.frames],
+        [...inPartitions.detections, ...inDefault.detections],
+      );
       assert.equal(await store.countDetections({ deviceId: 'dev-retention' }), 5);
       const dropped = await store.dropPartitionsOlderThan('2000-01-03');
-      assert.deepEqual(dropped.sort(), ['detections_p20000101', 'detections_p20000102', 'frames_p20000101', 'frames_p20000102']);
+      assert.deepEqual(dropped.sort(), [
+        'detections_p20000101',
+        'detections_p20000102',
+        'frames_p20000101',
+        'frames_p20000102',
+      ]);
       // Kept: the 2000-01-03 row in its partition. Deleted: the two default-partition rows of 1999.
       assert.equal(await store.countDetections({ deviceId: 'dev-retention' }), 1);
       assert.equal(await store.countFrames({ deviceId: 'dev-retention' }), 1);
@@ -182,7 +270,9 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
       assert.equal(await store.deviceCredential('dev-enrol'), null);
       await store.enrolDevice('dev-enrol', 'hash-1');
       assert.equal(await store.deviceCredential('dev-enrol'), 'hash-1');
-      await assert.rejects(store.enrolDevice('dev-enrol', 'hash-2'), (err: unknown) => isCpError(err, 'CP_ERR_DEVICE_EXISTS'));
+      await assert.rejects(store.enrolDevice('dev-enrol', 'hash-2'), (err: unknown) =>
+        isCpError(err, 'CP_ERR_DEVICE_EXISTS'),
+      );
       assert.equal(await store.deviceCredential('dev-enrol'), 'hash-1');
       await store.enrolDevice('dev-enrol', 'hash-3', { replace: true });
       assert.equal(await store.deviceCredential('dev-enrol'), 'hash-3');
@@ -192,14 +282,28 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
     });
 
     test('status and metrics reports record last seen, online and the latest report, also for devices not enrolled here', async () => {
-      await store.updateDeviceStatus({ deviceId: 'dev-status', online: true, status: { agentVersion: '1.2.3', cameras: [{ cameraId: 'c' }] }, seenAt: 1_800_000_000_000 });
+      await store.updateDeviceStatus({
+        deviceId: 'dev-status',
+        online: true,
+        status: { agentVersion: '1.2.3', cameras: [{ cameraId: 'c' }] },
+        seenAt: 1_800_000_000_000,
+      });
       let d = await store.getDevice('dev-status');
       assert.equal(d?.enrolled, false);
       assert.equal(d?.online, true);
       assert.equal(d?.lastSeen, 1_800_000_000_000);
       assert.deepEqual(d?.status, { agentVersion: '1.2.3', cameras: [{ cameraId: 'c' }] });
-      await store.updateDeviceMetrics({ deviceId: 'dev-status', metrics: { publishedBatches: 7 }, seenAt: 1_800_000_001_000 });
-      await store.updateDeviceStatus({ deviceId: 'dev-status', online: false, status: { online: false }, seenAt: 1_800_000_000_500 });
+      await store.updateDeviceMetrics({
+        deviceId: 'dev-status',
+        metrics: { publishedBatches: 7 },
+        seenAt: 1_800_000_001_000,
+      });
+      await store.updateDeviceStatus({
+        deviceId: 'dev-status',
+        online: false,
+        status: { online: false },
+        seenAt: 1_800_000_000_500,
+      });
       d = await store.getDevice('dev-status');
       assert.equal(d?.online, false);
       assert.equal(d?.lastSeen, 1_800_000_001_000, 'last seen never goes back');

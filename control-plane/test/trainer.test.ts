@@ -4,7 +4,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +44,9 @@ function trainerEnv(): NodeJS.ProcessEnv {
 function assertPythonReady(): void {
   const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision, PIL, numpy'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Error(`trainer tests need ${PYTHON} with torch, torchvision, PIL and numpy: ${r.error?.message ?? r.stderr}`);
+    throw new Error(
+      `trainer tests need ${PYTHON} with torch, torchvision, PIL and numpy: ${r.error?.message ?? r.stderr}`,
+    );
   }
 }
 
@@ -44,11 +56,16 @@ function makeShapesDataset(opts: { train: number; val: number; test?: number; si
   const args = [
     join(TRAINER_DIR, 'fixtures', 'make_shapes.py'),
     dir,
-    '--train', String(opts.train),
-    '--val', String(opts.val),
-    '--test', String(opts.test ?? 0),
-    '--size', String(opts.size ?? 160),
-    '--seed', String(opts.seed ?? 1),
+    '--train',
+    String(opts.train),
+    '--val',
+    String(opts.val),
+    '--test',
+    String(opts.test ?? 0),
+    '--size',
+    String(opts.size ?? 160),
+    '--seed',
+    String(opts.seed ?? 1),
   ];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', env: trainerEnv() });
   if (r.status !== 0) throw new Error(`fixture generator failed: ${r.stderr}`);
@@ -174,7 +191,6 @@ function* protoFields(buf: Uint8Array): Generator<ProtoField> {
   }
 }
 
-
 // ---- tests ---------------------------------------------------------------------------------
 
 const NAMES = ['box', 'disc', 'ring'];
@@ -234,7 +250,10 @@ test('progress is JSON lines: start, iter with box/cls/dfl losses, one epoch eve
     assert.ok((it.iter as number) >= 1 && (it.iter as number) <= (it.iters as number));
   }
   const epochs = eventsOf(scratch, 'epoch');
-  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2]);
+  assert.deepEqual(
+    epochs.map((e) => e.epoch),
+    [1, 2],
+  );
   for (const e of epochs) {
     const val = e.val as { mAP50: number; mAP50_95: number };
     assert.ok(val.mAP50 >= 0 && val.mAP50 <= 1);
@@ -261,7 +280,10 @@ test('metrics.json records val and test mAP per class, parameters, image size, e
   for (const split of ['val', 'test']) {
     assert.equal(typeof m[split].mAP50, 'number');
     assert.equal(typeof m[split].mAP50_95, 'number');
-    assert.deepEqual(m[split].per_class.map((c: { name: string }) => c.name), NAMES);
+    assert.deepEqual(
+      m[split].per_class.map((c: { name: string }) => c.name),
+      NAMES,
+    );
   }
 });
 
@@ -306,7 +328,18 @@ test('the same seed reproduces the same losses and mAP, whatever the loader work
 test('fine-tuning from best.pt uses the fine-tune defaults and exports a new model', async () => {
   assert.equal(scratch.code, 0, describeRun(scratch));
   const out = tempDir('ef-trainer-ft-');
-  const run = await runTrainer(['train', '--data', dataset, '--out', out, '--epochs', '1', '--weights', join(scratchOut, 'best.pt'), ...FAST]);
+  const run = await runTrainer([
+    'train',
+    '--data',
+    dataset,
+    '--out',
+    out,
+    '--epochs',
+    '1',
+    '--weights',
+    join(scratchOut, 'best.pt'),
+    ...FAST,
+  ]);
   assert.equal(run.code, 0, describeRun(run));
   const start = eventsOf(run, 'start')[0]!;
   assert.equal(start.mode, 'finetune');
@@ -321,7 +354,7 @@ test('val evaluates a checkpoint on the test split; export writes ONNX at anothe
   const best = join(scratchOut, 'best.pt');
   const val = await runTrainer(['val', '--weights', best, '--data', dataset, '--split', 'test', '--threads', '2']);
   assert.equal(val.code, 0, describeRun(val));
-  const m = (val.events.at(-1)!.metrics as { images: number; per_class: unknown[] });
+  const m = val.events.at(-1)!.metrics as { images: number; per_class: unknown[] };
   assert.equal(m.images, 4);
   assert.equal(m.per_class.length, 3);
 
@@ -342,7 +375,16 @@ async function expectDatasetFailure(mutate: (dir: string) => void, code: string,
   const dir = copyDataset(dataset);
   temps.push(dir);
   mutate(dir);
-  const run = await runTrainer(['train', '--data', dir, '--out', tempDir('ef-trainer-bad-out-'), '--epochs', '1', ...FAST]);
+  const run = await runTrainer([
+    'train',
+    '--data',
+    dir,
+    '--out',
+    tempDir('ef-trainer-bad-out-'),
+    '--epochs',
+    '1',
+    ...FAST,
+  ]);
   assert.equal(run.code, 3, describeRun(run));
   const err = run.events.at(-1)!;
   assert.equal(err.event, 'error');
@@ -355,7 +397,11 @@ async function expectDatasetFailure(mutate: (dir: string) => void, code: string,
 }
 
 test('a missing labels directory fails with exit 3 TRAINER_ERR_LABELS_DIR', async () => {
-  await expectDatasetFailure((d) => rmSync(join(d, 'labels', 'train'), { recursive: true }), 'TRAINER_ERR_LABELS_DIR', /labels[/\\]train.*does not exist/);
+  await expectDatasetFailure(
+    (d) => rmSync(join(d, 'labels', 'train'), { recursive: true }),
+    'TRAINER_ERR_LABELS_DIR',
+    /labels[/\\]train.*does not exist/,
+  );
 });
 
 test('a class id out of range fails with exit 3 TRAINER_ERR_LABEL_CLASS naming file and line', async () => {
@@ -410,7 +456,17 @@ test('an image without a label file counts as background, as in Ultralytics', as
 });
 
 test('bad arguments exit 2 with TRAINER_ERR_ARGS listing every problem; an absent device exits 2 with TRAINER_ERR_DEVICE', async () => {
-  const run = await runTrainer(['train', '--data', dataset, '--out', tempDir('ef-trainer-args-'), '--imgsz', '100', '--epochs', '0']);
+  const run = await runTrainer([
+    'train',
+    '--data',
+    dataset,
+    '--out',
+    tempDir('ef-trainer-args-'),
+    '--imgsz',
+    '100',
+    '--epochs',
+    '0',
+  ]);
   assert.equal(run.code, 2, describeRun(run));
   const err = run.events.at(-1)!;
   assert.equal(err.code, 'TRAINER_ERR_ARGS');
@@ -418,7 +474,15 @@ test('bad arguments exit 2 with TRAINER_ERR_ARGS listing every problem; an absen
   assert.match(String(err.message), /--epochs must be >= 1/);
 
   // No machine has 100 GPUs: unavailable with or without CUDA.
-  const device = await runTrainer(['train', '--data', dataset, '--out', tempDir('ef-trainer-dev-'), '--device', 'cuda:99']);
+  const device = await runTrainer([
+    'train',
+    '--data',
+    dataset,
+    '--out',
+    tempDir('ef-trainer-dev-'),
+    '--device',
+    'cuda:99',
+  ]);
   assert.equal(device.code, 2, describeRun(device));
   assert.equal(device.events.at(-1)!.code, 'TRAINER_ERR_DEVICE');
 
@@ -431,7 +495,16 @@ test('an unreadable checkpoint exits 4 with TRAINER_ERR_CHECKPOINT', async () =>
   const bad = join(tempDir('ef-trainer-ckpt-'), 'bad.pt');
   writeFileSync(bad, 'not a checkpoint');
   for (const weights of [bad, join(tmpdir(), 'ef-trainer-no-such.pt')]) {
-    const run = await runTrainer(['train', '--data', dataset, '--out', tempDir('ef-trainer-ckpt-out-'), '--weights', weights, ...FAST]);
+    const run = await runTrainer([
+      'train',
+      '--data',
+      dataset,
+      '--out',
+      tempDir('ef-trainer-ckpt-out-'),
+      '--weights',
+      weights,
+      ...FAST,
+    ]);
     assert.equal(run.code, 4, describeRun(run));
     assert.equal(run.events.at(-1)!.code, 'TRAINER_ERR_CHECKPOINT');
     assert.equal(eventsOf(run, 'iter').length, 0);
@@ -457,7 +530,18 @@ test('SIGTERM finishes the iteration, saves last.pt and exits 5; --resume contin
   assert.equal(existsSync(join(out, 'model.onnx')), false);
   assert.equal(eventsOf(run, 'done').length, 0);
 
-  const resumed = await runTrainer(['train', '--data', dataset, '--out', out, '--epochs', '1', '--resume', join(out, 'last.pt'), ...FAST]);
+  const resumed = await runTrainer([
+    'train',
+    '--data',
+    dataset,
+    '--out',
+    out,
+    '--epochs',
+    '1',
+    '--resume',
+    join(out, 'last.pt'),
+    ...FAST,
+  ]);
   assert.equal(resumed.code, 0, describeRun(resumed));
   const start = eventsOf(resumed, 'start')[0]!;
   assert.equal(start.mode, 'resume');
@@ -486,17 +570,25 @@ test('SIGTERM to the whole process group, loader workers included, also exits 5 
 });
 
 test('CONTRACT.md documents every error code with its exit code', () => {
-  const r = spawnSync(PYTHON, ['-c', 'import json; from edgefleet_trainer.errors import CATALOGUE; print(json.dumps(CATALOGUE))'], {
-    cwd: TRAINER_DIR,
-    env: trainerEnv(),
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    PYTHON,
+    ['-c', 'import json; from edgefleet_trainer.errors import CATALOGUE; print(json.dumps(CATALOGUE))'],
+    {
+      cwd: TRAINER_DIR,
+      env: trainerEnv(),
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   const catalogue = JSON.parse(r.stdout) as Record<string, [number, string]>;
   const contract = readFileSync(join(TRAINER_DIR, 'CONTRACT.md'), 'utf8');
   assert.ok(Object.keys(catalogue).length >= 10);
   for (const [code, [exit]] of Object.entries(catalogue)) {
-    assert.match(contract, new RegExp(`\\| \`${code}\` \\| ${exit} \\|`), `${code} (exit ${exit}) missing from CONTRACT.md`);
+    assert.match(
+      contract,
+      new RegExp(`\\| \`${code}\` \\| ${exit} \\|`),
+      `${code} (exit ${exit}) missing from CONTRACT.md`,
+    );
   }
 });
 

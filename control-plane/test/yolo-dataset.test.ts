@@ -27,16 +27,23 @@ test('reads a dataset written by the scenes generator', (t) => {
     assert.equal(s.backgroundImages, 0);
   }
   const total = ['train', 'val', 'test'].reduce((n, s) => n + loadSplit(ds, s).instances, 0);
-  assert.equal(total, Object.values(summary.instances).reduce((a, b) => a + b, 0));
+  assert.equal(
+    total,
+    Object.values(summary.instances).reduce((a, b) => a + b, 0),
+  );
   // The YAML file itself works as --data too.
   assert.deepEqual(readYoloDataset(join(dir, 'data.yaml')).names, ds.names);
 });
 
 test('common Ultralytics data.yaml forms parse', () => {
-  const flowList = parseDataYaml("path: ../datasets/coco8 # dataset root\ntrain: images/train\nnames: ['person', \"bi cycle\", car]\n");
+  const flowList = parseDataYaml(
+    'path: ../datasets/coco8 # dataset root\ntrain: images/train\nnames: [\'person\', "bi cycle", car]\n',
+  );
   assert.deepEqual(flowList.names, ['person', 'bi cycle', 'car']);
   assert.equal(flowList.path, '../datasets/coco8');
-  const blockMap = parseDataYaml('names:\n  0: person\n  1: bicycle\n\ntrain: [images/a, images/b]\ndownload: |\n  from x import y\n  y()\nnc: 2\n');
+  const blockMap = parseDataYaml(
+    'names:\n  0: person\n  1: bicycle\n\ntrain: [images/a, images/b]\ndownload: |\n  from x import y\n  y()\nnc: 2\n',
+  );
   assert.deepEqual(blockMap.names, { 0: 'person', 1: 'bicycle' });
   assert.deepEqual(blockMap.train, ['images/a', 'images/b']);
   assert.equal(blockMap.nc, '2');
@@ -47,10 +54,22 @@ test('common Ultralytics data.yaml forms parse', () => {
 });
 
 test('malformed data.yaml fails with CP_ERR_DATASET_YAML and the line', () => {
-  assert.throws(() => parseDataYaml('names: [a, b\n', 'd.yaml'), { code: 'CP_ERR_DATASET_YAML', message: /d\.yaml:1: unterminated flow list/ });
-  assert.throws(() => parseDataYaml('  indented: x\n', 'd.yaml'), { code: 'CP_ERR_DATASET_YAML', message: /d\.yaml:1/ });
-  assert.throws(() => parseDataYaml('nc: 1\nnc: 2\n', 'd.yaml'), { code: 'CP_ERR_DATASET_YAML', message: /d\.yaml:2: duplicate key "nc"/ });
-  assert.throws(() => parseDataYaml('just text\n', 'd.yaml'), { code: 'CP_ERR_DATASET_YAML', message: /expected "key: value"/ });
+  assert.throws(() => parseDataYaml('names: [a, b\n', 'd.yaml'), {
+    code: 'CP_ERR_DATASET_YAML',
+    message: /d\.yaml:1: unterminated flow list/,
+  });
+  assert.throws(() => parseDataYaml('  indented: x\n', 'd.yaml'), {
+    code: 'CP_ERR_DATASET_YAML',
+    message: /d\.yaml:1/,
+  });
+  assert.throws(() => parseDataYaml('nc: 1\nnc: 2\n', 'd.yaml'), {
+    code: 'CP_ERR_DATASET_YAML',
+    message: /d\.yaml:2: duplicate key "nc"/,
+  });
+  assert.throws(() => parseDataYaml('just text\n', 'd.yaml'), {
+    code: 'CP_ERR_DATASET_YAML',
+    message: /expected "key: value"/,
+  });
 });
 
 test('dataset-level YAML errors: names/nc mismatch, missing names, gaps in the names map', (t) => {
@@ -92,34 +111,57 @@ test('splits as image-list .txt files and as lists of folders', (t) => {
   });
   const ds = readYoloDataset(root);
   assert.equal(loadSplit(ds, 'train').instances, 3);
-  assert.deepEqual(loadSplit(ds, 'val').images.map((i) => i.imagePath), [join(root, 'images/a/1.png'), join(root, 'images/b/2.png')]);
+  assert.deepEqual(
+    loadSplit(ds, 'val').images.map((i) => i.imagePath),
+    [join(root, 'images/a/1.png'), join(root, 'images/b/2.png')],
+  );
 });
 
 test('split errors: undefined split, missing folder, no images', (t) => {
-  const root = writeTree(tempDir(t), { 'images/train/1.png': 'x', 'labels/train/1.txt': '', 'images/val/readme.md': 'no images here', 'data.yaml': 'train: images/train\nval: images/val\ntest: images/test\nnames: [a]\n' });
+  const root = writeTree(tempDir(t), {
+    'images/train/1.png': 'x',
+    'labels/train/1.txt': '',
+    'images/val/readme.md': 'no images here',
+    'data.yaml': 'train: images/train\nval: images/val\ntest: images/test\nnames: [a]\n',
+  });
   const ds = readYoloDataset(root);
-  assert.throws(() => loadSplit(ds, 'holdout'), { code: 'CP_ERR_DATASET_SPLIT', message: /no "holdout" split \(defined: train, val, test\)/ });
-  assert.throws(() => loadSplit(ds, 'test'), { code: 'CP_ERR_DATASET_SPLIT', message: /images[/\\]test does not exist/ });
+  assert.throws(() => loadSplit(ds, 'holdout'), {
+    code: 'CP_ERR_DATASET_SPLIT',
+    message: /no "holdout" split \(defined: train, val, test\)/,
+  });
+  assert.throws(() => loadSplit(ds, 'test'), {
+    code: 'CP_ERR_DATASET_SPLIT',
+    message: /images[/\\]test does not exist/,
+  });
   assert.throws(() => loadSplit(ds, 'val'), { code: 'CP_ERR_DATASET_SPLIT', message: /contains no images/ });
 });
 
 test('dataset not found: missing folder or folder without data.yaml', (t) => {
   const root = tempDir(t);
-  assert.throws(() => readYoloDataset(join(root, 'nope')), { code: 'CP_ERR_DATASET_NOT_FOUND', message: /does not exist/ });
+  assert.throws(() => readYoloDataset(join(root, 'nope')), {
+    code: 'CP_ERR_DATASET_NOT_FOUND',
+    message: /does not exist/,
+  });
   assert.throws(() => readYoloDataset(root), { code: 'CP_ERR_DATASET_NOT_FOUND', message: /has no data\.yaml/ });
 });
 
 test('label errors name the file and line: missing labels folder, class id, values', (t) => {
   const root = writeTree(tempDir(t), { 'images/val/1.png': 'x', 'data.yaml': 'val: images/val\nnames: [a, b]\n' });
   const ds = readYoloDataset(root);
-  assert.throws(() => loadSplit(ds, 'val'), { code: 'CP_ERR_DATASET_LABELS', message: /labels folder .*labels[/\\]val is missing/ });
+  assert.throws(() => loadSplit(ds, 'val'), {
+    code: 'CP_ERR_DATASET_LABELS',
+    message: /labels folder .*labels[/\\]val is missing/,
+  });
   const label = join(root, 'labels', 'val', '1.txt');
   mkdirSync(join(root, 'labels', 'val'), { recursive: true });
   const check = (content: string, message: RegExp) => {
     writeFileSync(label, content);
     assert.throws(() => loadSplit(ds, 'val'), { code: 'CP_ERR_DATASET_LABELS', message });
   };
-  check('0 0.5 0.5 0.1 0.1\n2 0.5 0.5 0.1 0.1\n', /1\.txt:2: class id 2 is not within 0\.\.1 \(data\.yaml has 2 classes\)/);
+  check(
+    '0 0.5 0.5 0.1 0.1\n2 0.5 0.5 0.1 0.1\n',
+    /1\.txt:2: class id 2 is not within 0\.\.1 \(data\.yaml has 2 classes\)/,
+  );
   check('-1 0.5 0.5 0.1 0.1\n', /class id -1/);
   check('0.5 0.5 0.5 0.1 0.1\n', /class id 0\.5/);
   check('0 0.5 0.5 0.1\n', /1\.txt:1: expected "class cx cy w h"/);
@@ -132,17 +174,34 @@ test('label errors name the file and line: missing labels folder, class id, valu
 });
 
 test('an image without a label file is a background image, counted', (t) => {
-  const root = writeTree(tempDir(t), { 'images/val/1.png': 'x', 'images/val/2.png': 'x', 'labels/val/1.txt': '1 0.5 0.5 0.1 0.1\n', 'data.yaml': 'val: images/val\nnames: [a, b]\n' });
+  const root = writeTree(tempDir(t), {
+    'images/val/1.png': 'x',
+    'images/val/2.png': 'x',
+    'labels/val/1.txt': '1 0.5 0.5 0.1 0.1\n',
+    'data.yaml': 'val: images/val\nnames: [a, b]\n',
+  });
   const s = loadSplit(readYoloDataset(root), 'val');
   assert.equal(s.backgroundImages, 1);
-  assert.deepEqual(s.images.map((i) => i.hasLabelFile), [true, false]);
+  assert.deepEqual(
+    s.images.map((i) => i.hasLabelFile),
+    [true, false],
+  );
   assert.equal(s.instances, 1);
 });
 
 test('label paths swap the last /images/ for /labels/; polygons reduce to their bounds', () => {
-  assert.equal(labelPathFor(['', 'd', 'images', 'x', 'images', 'val', 'a.b.png'].join(sep)), ['', 'd', 'images', 'x', 'labels', 'val', 'a.b.txt'].join(sep));
+  assert.equal(
+    labelPathFor(['', 'd', 'images', 'x', 'images', 'val', 'a.b.png'].join(sep)),
+    ['', 'd', 'images', 'x', 'labels', 'val', 'a.b.txt'].join(sep),
+  );
   // Polygon (0.1,0.2) (0.5,0.2) (0.3,0.6): x 0.1..0.5, y 0.2..0.6 → centre (0.3, 0.4), size 0.4 × 0.4.
   const [l] = parseLabelFile('1 0.1 0.2 0.5 0.2 0.3 0.6\n', 2, 'p.txt');
   assert.equal(l?.classId, 1);
-  for (const [k, v] of [['cx', 0.3], ['cy', 0.4], ['w', 0.4], ['h', 0.4]] as const) assert.ok(Math.abs(l![k] - v) < 1e-12, k);
+  for (const [k, v] of [
+    ['cx', 0.3],
+    ['cy', 0.4],
+    ['w', 0.4],
+    ['h', 0.4],
+  ] as const)
+    assert.ok(Math.abs(l![k] - v) < 1e-12, k);
 });

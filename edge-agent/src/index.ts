@@ -8,7 +8,14 @@ export { loadConfig, parseConfig } from './config/load-config.js';
 export type { AgentConfig, CameraConfig, ModelConfig } from './config/agent-config-schema.js';
 export { configReferenceMarkdown } from './config/config-reference.js';
 export { SqliteOutbox, type SqliteOutboxOptions } from './outbox/sqlite-outbox.js';
-export type { Outbox, OutboxFrame, OutboxDetection, StoredFrame, StoredDetection, OutboxStats } from './outbox/outbox.js';
+export type {
+  Outbox,
+  OutboxFrame,
+  OutboxDetection,
+  StoredFrame,
+  StoredDetection,
+  OutboxStats,
+} from './outbox/outbox.js';
 export type { FrameSource, CameraStatus, CapturedFrame, CameraState } from './capture/frame-source.js';
 export { createFrameSource } from './capture/create-frame-source.js';
 export { decodeStillImage } from './capture/still-image.js';

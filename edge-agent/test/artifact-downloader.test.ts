@@ -41,7 +41,11 @@ async function failure(p: Promise<unknown>): Promise<Failure> {
   return assert.fail('the download succeeded');
 }
 
-async function collect(d: ArtifactDownloader, sha256: string, offset = 0): Promise<{ bytes: Buffer; offsets: number[] }> {
+async function collect(
+  d: ArtifactDownloader,
+  sha256: string,
+  offset = 0,
+): Promise<{ bytes: Buffer; offsets: number[] }> {
   const pieces: Buffer[] = [];
   const offsets: number[] = [];
   await d.download(
@@ -80,7 +84,7 @@ describe('artifact downloader against a gRPC control plane', () => {
     assert.equal(empty.bytes.length, 0);
   });
 
-  it('answers the control plane\'s status: NOT_FOUND is final, a cut stream may be tried again', async () => {
+  it("answers the control plane's status: NOT_FOUND is final, a cut stream may be tried again", async () => {
     const unknown = await failure(collect(downloader, 'f'.repeat(64)));
     assert.equal(unknown.code, 'EDGE_ERR_MODEL_DOWNLOAD');
     assert.equal(unknown.grpcCode, grpc.status.NOT_FOUND);
@@ -91,10 +95,16 @@ describe('artifact downloader against a gRPC control plane', () => {
     const d = cp.publish(bytes, { version: 'cut' });
     cp.serve(d.sha256, { cutAfter: 131_072 });
     const got: number[] = [];
-    const cut = await failure(downloader.download({ sha256: d.sha256, offset: 0 }, (c) => got.push(c.data.length), never));
+    const cut = await failure(
+      downloader.download({ sha256: d.sha256, offset: 0 }, (c) => got.push(c.data.length), never),
+    );
     assert.equal(cut.grpcCode, grpc.status.UNAVAILABLE);
     assert.equal(cut.retryable, true);
-    assert.equal(got.reduce((a, b) => a + b, 0), 131_072, 'the chunks before the cut were delivered');
+    assert.equal(
+      got.reduce((a, b) => a + b, 0),
+      131_072,
+      'the chunks before the cut were delivered',
+    );
   });
 
   it('sends the device credential: without it, UNAUTHENTICATED', async () => {
@@ -113,13 +123,19 @@ describe('artifact downloader against a gRPC control plane', () => {
     const d = cp.publish(randomBytes(500_000), { version: 'stop' });
     const mine = new Error('disk full');
     await assert.rejects(
-      downloader.download({ sha256: d.sha256, offset: 0 }, () => {
-        throw mine;
-      }, never),
+      downloader.download(
+        { sha256: d.sha256, offset: 0 },
+        () => {
+          throw mine;
+        },
+        never,
+      ),
       (e) => e === mine,
     );
     const abort = new AbortController();
-    const stopped = await failure(downloader.download({ sha256: d.sha256, offset: 0 }, () => abort.abort(), abort.signal));
+    const stopped = await failure(
+      downloader.download({ sha256: d.sha256, offset: 0 }, () => abort.abort(), abort.signal),
+    );
     assert.match(stopped.message, /stopped/);
     assert.equal(stopped.retryable, false);
     // The session is still good for the next download.
@@ -168,7 +184,10 @@ describe('artifact downloader against servers that are not gRPC', () => {
       stream.respond({ ':status': 404, 'content-type': 'text/plain' });
       stream.end('no such path');
     });
-    for (const [url, code, retryable] of [[url503, grpc.status.UNAVAILABLE, true], [url404, grpc.status.UNIMPLEMENTED, false]] as const) {
+    for (const [url, code, retryable] of [
+      [url503, grpc.status.UNAVAILABLE, true],
+      [url404, grpc.status.UNIMPLEMENTED, false],
+    ] as const) {
       const d = new ArtifactDownloader(settings(url));
       try {
         const e = await failure(collect(d, 'a'.repeat(64)));

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EdgeError } from '../src/errors.js';
 import { Backoff } from '../src/capture/backoff.js';
-import { CameraSupervisor, type RunCallbacks, type SupervisedRun, type SupervisorSnapshot } from '../src/capture/camera-supervisor.js';
+import {
+  CameraSupervisor,
+  type RunCallbacks,
+  type SupervisedRun,
+  type SupervisorSnapshot,
+} from '../src/capture/camera-supervisor.js';
 import { requiredThreadpoolSize } from '../src/capture/gst-frame-source.js';
 import { ManualTimers } from './capture-fixtures.js';
 
@@ -45,7 +50,9 @@ interface ScriptedRun extends SupervisedRun {
   closed: boolean;
 }
 
-function harness(options: { stallTimeoutMs?: number; maxRestarts?: number; healthyResetMs?: number; failLaunch?: boolean } = {}) {
+function harness(
+  options: { stallTimeoutMs?: number; maxRestarts?: number; healthyResetMs?: number; failLaunch?: boolean } = {},
+) {
   const timers = new ManualTimers();
   const runs: ScriptedRun[] = [];
   const snapshots: SupervisorSnapshot[] = [];
@@ -78,7 +85,8 @@ function harness(options: { stallTimeoutMs?: number; maxRestarts?: number; healt
   return { timers, runs, snapshots, delays, supervisor, ended: () => ended };
 }
 
-const pipelineError = (): EdgeError => new EdgeError('EDGE_ERR_PIPELINE', 'Could not open resource for reading (from rtspsrc0)');
+const pipelineError = (): EdgeError =>
+  new EdgeError('EDGE_ERR_PIPELINE', 'Could not open resource for reading (from rtspsrc0)');
 
 describe('CameraSupervisor', () => {
   it('goes starting → running on the first frame', async () => {

@@ -3,7 +3,11 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { createGstFrameSource as create, type CreateGstFrameSourceOptions, type GstFrameSource } from '../src/capture/gst-frame-source.js';
+import {
+  createGstFrameSource as create,
+  type CreateGstFrameSourceOptions,
+  type GstFrameSource,
+} from '../src/capture/gst-frame-source.js';
 import type { CaptureFailureEvent } from '../src/capture/capture-events.js';
 import { fitInto, waitFor } from './capture-fixtures.js';
 
@@ -55,7 +59,11 @@ describe('capture failure handling', () => {
       output: { format: 'RGB', fit: fitInto(64) },
       backoff: { initialMs: 40, jitter: 0 },
     });
-    const alive = createGstFrameSource({ cameraId: 'alive', uri: 'testsrc://?fps=30&width=64&height=48', output: { format: 'RGB', fit: fitInto(64) } });
+    const alive = createGstFrameSource({
+      cameraId: 'alive',
+      uri: 'testsrc://?fps=30&width=64&height=48',
+      output: { format: 'RGB', fit: fitInto(64) },
+    });
     const failures: CaptureFailureEvent[] = [];
     dead.on('failure', (e) => failures.push(e));
     const signal = new AbortController().signal;
@@ -64,8 +72,14 @@ describe('capture failure handling', () => {
     await waitFor('four restarts', () => dead.status().restarts >= 4);
     const s = dead.status();
     assert.equal(s.state, 'reconnecting');
-    assert.match(s.lastError!, new RegExp(`^EDGE_ERR_SOURCE_UNAVAILABLE: .*cannot connect to 127\\.0\\.0\\.1:${port}: ECONNREFUSED`));
-    assert.deepEqual(failures.slice(0, 4).map((f) => f.restartInMs), [40, 80, 160, 320]);
+    assert.match(
+      s.lastError!,
+      new RegExp(`^EDGE_ERR_SOURCE_UNAVAILABLE: .*cannot connect to 127\\.0\\.0\\.1:${port}: ECONNREFUSED`),
+    );
+    assert.deepEqual(
+      failures.slice(0, 4).map((f) => f.restartInMs),
+      [40, 80, 160, 320],
+    );
     assert.ok(failures.every((f) => f.cameraId === 'dead' && f.code === 'EDGE_ERR_SOURCE_UNAVAILABLE'));
     // The healthy camera was never disturbed.
     const laterAlive = await alive.next();
@@ -91,7 +105,10 @@ describe('capture failure handling', () => {
       await waitFor('two stalls', () => failures.length >= 2);
       const s = source.status();
       assert.equal(s.lastErrorCode, 'EDGE_ERR_SOURCE_STALLED');
-      assert.match(s.lastError!, /^EDGE_ERR_SOURCE_STALLED: camera source delivered no frame in time: no frame for \d+ ms \(stallTimeoutMs 400\)/);
+      assert.match(
+        s.lastError!,
+        /^EDGE_ERR_SOURCE_STALLED: camera source delivered no frame in time: no frame for \d+ ms \(stallTimeoutMs 400\)/,
+      );
       assert.ok(s.restarts >= 1);
       assert.equal(s.framesCaptured, 0);
     } finally {
@@ -120,7 +137,10 @@ describe('capture failure handling', () => {
     const s = source.status();
     assert.equal(s.state, 'failed');
     assert.equal(s.restarts, 2);
-    assert.match(s.lastError!, /^EDGE_ERR_PIPELINE: GStreamer pipeline failed: cannot build pipeline: no element "nvarguscamerasrc"/);
+    assert.match(
+      s.lastError!,
+      /^EDGE_ERR_PIPELINE: GStreamer pipeline failed: cannot build pipeline: no element "nvarguscamerasrc"/,
+    );
     assert.equal(states.at(-1), 'failed');
     await source.stop();
     assert.equal(source.status().state, 'stopped');

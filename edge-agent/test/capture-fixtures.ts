@@ -40,18 +40,39 @@ export async function gstLaunch(args: readonly string[]): Promise<void> {
 /** `count` JPEGs of `width`x`height` named img-000.jpg… in `dir`. */
 export async function makeJpegs(dir: string, count: number, width: number, height: number): Promise<void> {
   await gstLaunch([
-    'videotestsrc', `num-buffers=${count}`, 'pattern=ball', '!',
-    `video/x-raw,width=${width},height=${height}`, '!', 'jpegenc', '!',
-    'multifilesink', `location=${join(dir, 'img-%03d.jpg')}`,
+    'videotestsrc',
+    `num-buffers=${count}`,
+    'pattern=ball',
+    '!',
+    `video/x-raw,width=${width},height=${height}`,
+    '!',
+    'jpegenc',
+    '!',
+    'multifilesink',
+    `location=${join(dir, 'img-%03d.jpg')}`,
   ]);
 }
 
 /** A Motion-JPEG AVI of `frames` frames (plugins-good only: jpegenc + avimux). */
-export async function makeMjpegAvi(path: string, frames: number, width: number, height: number, fps = 30): Promise<void> {
+export async function makeMjpegAvi(
+  path: string,
+  frames: number,
+  width: number,
+  height: number,
+  fps = 30,
+): Promise<void> {
   await gstLaunch([
-    'videotestsrc', `num-buffers=${frames}`, '!',
-    `video/x-raw,width=${width},height=${height},framerate=${fps}/1`, '!', 'jpegenc', '!', 'avimux', '!',
-    'filesink', `location=${path}`,
+    'videotestsrc',
+    `num-buffers=${frames}`,
+    '!',
+    `video/x-raw,width=${width},height=${height},framerate=${fps}/1`,
+    '!',
+    'jpegenc',
+    '!',
+    'avimux',
+    '!',
+    'filesink',
+    `location=${path}`,
   ]);
 }
 
@@ -59,7 +80,10 @@ export async function makeMjpegAvi(path: string, frames: number, width: number, 
 export function fitInto(side: number): FitFn {
   return (w, h) => {
     const scale = Math.min(side / w, side / h);
-    return { width: Math.min(side, Math.max(1, Math.round(w * scale))), height: Math.min(side, Math.max(1, Math.round(h * scale))) };
+    return {
+      width: Math.min(side, Math.max(1, Math.round(w * scale))),
+      height: Math.min(side, Math.max(1, Math.round(h * scale))),
+    };
   };
 }
 

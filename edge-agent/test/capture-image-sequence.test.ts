@@ -8,7 +8,13 @@ import { describe, it } from 'node:test';
 import { EdgeError } from '../src/errors.js';
 import { createGstFrameSource } from '../src/capture/gst-frame-source.js';
 import { spawnSync } from 'node:child_process';
-import { globToRegExp, listSequenceFiles, materializeSequence, naturalCompare, sweepStaleLinkDirs } from '../src/capture/image-sequence.js';
+import {
+  globToRegExp,
+  listSequenceFiles,
+  materializeSequence,
+  naturalCompare,
+  sweepStaleLinkDirs,
+} from '../src/capture/image-sequence.js';
 import { parseSourceSpec, type ImageSequenceSpec } from '../src/capture/source-spec.js';
 import type { CapturedFrame } from '../src/capture/frame-source.js';
 import { fitInto, makeJpegs, sharedImagesDir, withTempDir } from './capture-fixtures.js';
@@ -16,7 +22,12 @@ import { fitInto, makeJpegs, sharedImagesDir, withTempDir } from './capture-fixt
 const seqSpec = (uri: string): ImageSequenceSpec => parseSourceSpec(uri) as ImageSequenceSpec;
 
 async function drain(uri: string, side: number, limit = 100): Promise<CapturedFrame[]> {
-  const source = createGstFrameSource({ cameraId: 'seq', uri, output: { format: 'RGB', fit: fitInto(side) }, stallTimeoutMs: 20_000 });
+  const source = createGstFrameSource({
+    cameraId: 'seq',
+    uri,
+    output: { format: 'RGB', fit: fitInto(side) },
+    stallTimeoutMs: 20_000,
+  });
   await source.start(new AbortController().signal);
   const frames: CapturedFrame[] = [];
   try {
@@ -56,7 +67,11 @@ const digest = (f: CapturedFrame): string => createHash('sha1').update(f.frame.d
 
 describe('image sequence listing', () => {
   it('sorts in natural order and matches * globs within names', async () => {
-    assert.deepEqual(['img-10.jpg', 'img-2.jpg', 'img-1.jpg'].sort(naturalCompare), ['img-1.jpg', 'img-2.jpg', 'img-10.jpg']);
+    assert.deepEqual(['img-10.jpg', 'img-2.jpg', 'img-1.jpg'].sort(naturalCompare), [
+      'img-1.jpg',
+      'img-2.jpg',
+      'img-10.jpg',
+    ]);
     assert.ok(globToRegExp('cam1-*.jpg').test('cam1-0001.jpg'));
     assert.ok(!globToRegExp('cam1-*.jpg').test('cam2-0001.jpg'));
     assert.ok(!globToRegExp('a.b*').test('axb1'), 'dots are literal');
@@ -64,19 +79,33 @@ describe('image sequence listing', () => {
       for (const n of ['f10.jpg', 'f2.jpg', 'f1.JPG', 'notes.txt', 'g1.jpg']) await writeFile(join(dir, n), 'x');
       await mkdir(join(dir, 'sub.jpg'));
       const all = await listSequenceFiles(seqSpec(`dir://${dir}`));
-      assert.deepEqual(all.files.map((f) => f.slice(dir.length + 1)), ['f1.JPG', 'f2.jpg', 'f10.jpg', 'g1.jpg']);
+      assert.deepEqual(
+        all.files.map((f) => f.slice(dir.length + 1)),
+        ['f1.JPG', 'f2.jpg', 'f10.jpg', 'g1.jpg'],
+      );
       const some = await listSequenceFiles(seqSpec(`file://${dir}/f*.jpg`));
-      assert.deepEqual(some.files.map((f) => f.slice(dir.length + 1)), ['f2.jpg', 'f10.jpg']);
+      assert.deepEqual(
+        some.files.map((f) => f.slice(dir.length + 1)),
+        ['f2.jpg', 'f10.jpg'],
+      );
     });
   });
 
   it('fails clearly on a missing or empty directory and on mixed JPEG/PNG', async () => {
     await withTempDir(async (dir) => {
-      await assert.rejects(listSequenceFiles(seqSpec(`dir://${dir}/nope`)), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_ERR_SOURCE_UNAVAILABLE' && /cannot be read/.test(e.message));
+      await assert.rejects(
+        listSequenceFiles(seqSpec(`dir://${dir}/nope`)),
+        (e: unknown) =>
+          e instanceof EdgeError && e.code === 'EDGE_ERR_SOURCE_UNAVAILABLE' && /cannot be read/.test(e.message),
+      );
       await assert.rejects(listSequenceFiles(seqSpec(`dir://${dir}`)), /has no \.jpg\/\.jpeg\/\.png files/);
       await writeFile(join(dir, 'a.jpg'), 'x');
       await writeFile(join(dir, 'b.png'), 'x');
-      await assert.rejects(listSequenceFiles(seqSpec(`dir://${dir}`)), (e: unknown) => e instanceof EdgeError && e.code === 'EDGE_ERR_SOURCE_URI' && /mixes JPEG and PNG/.test(e.message));
+      await assert.rejects(
+        listSequenceFiles(seqSpec(`dir://${dir}`)),
+        (e: unknown) =>
+          e instanceof EdgeError && e.code === 'EDGE_ERR_SOURCE_URI' && /mixes JPEG and PNG/.test(e.message),
+      );
     });
   });
 
@@ -102,11 +131,19 @@ describe('image sequence listing', () => {
   it('sweeps link directories left behind by dead processes only', async () => {
     await withTempDir(async (root) => {
       const dead = spawnSync(process.execPath, ['-e', '']).pid!;
-      for (const name of [`edgefleet-seq-${dead}-aaa`, `edgefleet-seq-${process.pid}-bbb`, `edgefleet-seq-${process.ppid}-ccc`, 'other-dir']) {
+      for (const name of [
+        `edgefleet-seq-${dead}-aaa`,
+        `edgefleet-seq-${process.pid}-bbb`,
+        `edgefleet-seq-${process.ppid}-ccc`,
+        'other-dir',
+      ]) {
         await mkdir(join(root, name));
       }
       assert.deepEqual(await sweepStaleLinkDirs(root), [`edgefleet-seq-${dead}-aaa`]);
-      assert.deepEqual((await readdir(root)).sort(), [`edgefleet-seq-${process.pid}-bbb`, `edgefleet-seq-${process.ppid}-ccc`, 'other-dir'].sort());
+      assert.deepEqual(
+        (await readdir(root)).sort(),
+        [`edgefleet-seq-${process.pid}-bbb`, `edgefleet-seq-${process.ppid}-ccc`, 'other-dir'].sort(),
+      );
     });
   });
 });
@@ -119,14 +156,30 @@ describe('image sequence source', () => {
       const native = await drain(`dir://${dir}`, 320);
       const frames = await drain(`file://${dir}/img-*.jpg`, 160);
       assert.equal(frames.length, 5);
-      assert.deepEqual(frames.map((f) => f.frameId), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        frames.map((f) => f.frameId),
+        [0, 1, 2, 3, 4],
+      );
       for (const f of frames) {
-        assert.deepEqual([f.frame.width, f.frame.height, f.frame.sourceWidth, f.frame.sourceHeight], [160, 120, 320, 240]);
+        assert.deepEqual(
+          [f.frame.width, f.frame.height, f.frame.sourceWidth, f.frame.sourceHeight],
+          [160, 120, 320, 240],
+        );
         assert.equal(f.frame.data.length, 160 * 120 * 3);
         assert.equal(f.frame.format, 'RGB');
       }
       assert.equal(native.length, 5);
-      assert.equal(new Set(native.map((f) => ballAt(f).map((v) => v.toFixed(2)).join())).size, 5, 'five distinct images');
+      assert.equal(
+        new Set(
+          native.map((f) =>
+            ballAt(f)
+              .map((v) => v.toFixed(2))
+              .join(),
+          ),
+        ).size,
+        5,
+        'five distinct images',
+      );
       // The ball sits at the same relative place in each scaled frame as in the native one: same order.
       native.forEach((n, i) => {
         const [nx, ny] = ballAt(n);
@@ -143,7 +196,13 @@ describe('image sequence source', () => {
       for (const n of ['dog.jpg', 'horses.jpg', 'person.jpg']) await copyFile(join(shared, n), join(dir, n));
       const frames = await drain(`dir://${dir}`, 320);
       assert.deepEqual(
-        frames.map((f) => [f.frame.width, f.frame.height, f.frame.sourceWidth, f.frame.sourceHeight, f.frame.data.length]),
+        frames.map((f) => [
+          f.frame.width,
+          f.frame.height,
+          f.frame.sourceWidth,
+          f.frame.sourceHeight,
+          f.frame.data.length,
+        ]),
         [
           [768, 576, 768, 576, 768 * 576 * 3],
           [773, 512, 773, 512, 773 * 512 * 3],

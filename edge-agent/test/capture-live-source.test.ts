@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, it } from 'node:test';
-import { createGstFrameSource as create, type CreateGstFrameSourceOptions, type GstFrameSource } from '../src/capture/gst-frame-source.js';
+import {
+  createGstFrameSource as create,
+  type CreateGstFrameSourceOptions,
+  type GstFrameSource,
+} from '../src/capture/gst-frame-source.js';
 import type { CameraStatus } from '../src/capture/frame-source.js';
 import { fitInto, sleep, waitFor } from './capture-fixtures.js';
 
@@ -56,7 +60,10 @@ describe('test pattern (live) source', () => {
         lastId = f.frameId;
         consumed += 1;
         // Known size: GStreamer scales from the very first frame.
-        assert.deepEqual([f.frame.width, f.frame.height, f.frame.sourceWidth, f.frame.sourceHeight], [320, 240, 640, 480]);
+        assert.deepEqual(
+          [f.frame.width, f.frame.height, f.frame.sourceWidth, f.frame.sourceHeight],
+          [320, 240, 640, 480],
+        );
         await sleep(150); // ~6.7 fps consumer of a 30 fps source
       }
       const s = source.status();
@@ -64,7 +71,10 @@ describe('test pattern (live) source', () => {
       const growth = process.memoryUsage().arrayBuffers - before;
       const pending = s.framesCaptured - consumed - s.framesDropped;
       assert.ok(s.framesDropped > 0, `dropped ${s.framesDropped}`);
-      assert.ok(pending === 0 || pending === 1, `captured ${s.framesCaptured} = consumed ${consumed} + dropped ${s.framesDropped} + pending (0 or 1), got pending ${pending}`);
+      assert.ok(
+        pending === 0 || pending === 1,
+        `captured ${s.framesCaptured} = consumed ${consumed} + dropped ${s.framesDropped} + pending (0 or 1), got pending ${pending}`,
+      );
       // Every captured frame is 320x240x3 = 230 kB; the slot holds one, a queue would hold dozens.
       assert.ok(growth <= 3 * 320 * 240 * 3, `array buffers grew by ${growth} bytes`);
       assert.equal(s.state, 'running');
@@ -76,7 +86,11 @@ describe('test pattern (live) source', () => {
   });
 
   it('resolves a waiting next() with the next frame and stops on abort', async () => {
-    const source = createGstFrameSource({ cameraId: 'p2', uri: 'testsrc://?fps=20&width=160&height=120', output: { format: 'BGR', fit: fitInto(160) } });
+    const source = createGstFrameSource({
+      cameraId: 'p2',
+      uri: 'testsrc://?fps=20&width=160&height=120',
+      output: { format: 'BGR', fit: fitInto(160) },
+    });
     const ac = new AbortController();
     await source.start(ac.signal);
     const f = await source.next();
@@ -89,7 +103,11 @@ describe('test pattern (live) source', () => {
   });
 
   it('removes its listeners on stop()', async () => {
-    const source = createGstFrameSource({ cameraId: 'p3', uri: 'testsrc://?fps=10&width=64&height=48', output: { format: 'RGB', fit: fitInto(64) } });
+    const source = createGstFrameSource({
+      cameraId: 'p3',
+      uri: 'testsrc://?fps=10&width=64&height=48',
+      output: { format: 'RGB', fit: fitInto(64) },
+    });
     let calls = 0;
     source.on('status', () => {
       calls += 1;

@@ -26,7 +26,12 @@ function describeUri(uri: string, options: SourceOptions = {}): string {
 
 const sequence: PipelineSource = {
   ...(parseSourceSpec('dir:///frames', { fps: 5, loop: true }) as Extract<PipelineSource, { kind: 'image-sequence' }>),
-  resolved: { location: '/tmp/edgefleet-seq-1/frame-%06d.jpg', codec: 'jpeg', count: 12, size: { width: 1280, height: 720 } },
+  resolved: {
+    location: '/tmp/edgefleet-seq-1/frame-%06d.jpg',
+    codec: 'jpeg',
+    count: 12,
+    size: { width: 1280, height: 720 },
+  },
 };
 
 /** Generic descriptions of every kind: these must parse with this machine's GStreamer. */
@@ -46,8 +51,14 @@ const GENERIC: Record<string, string> = {
 
 describe('pipeline descriptions (generic)', () => {
   it('decodes video files with decodebin and pulls them on demand', () => {
-    assert.equal(GENERIC['video file'], `filesrc name=src location="/v/gate cam.mp4" ! decodebin ! ${TAIL_RGB} ${PULL_SINK}`);
-    assert.equal(GENERIC['realtime video file'], `filesrc name=src location="/v/a.avi" ! decodebin ! ${TAIL_RGB} ${CLOCK_SINK}`);
+    assert.equal(
+      GENERIC['video file'],
+      `filesrc name=src location="/v/gate cam.mp4" ! decodebin ! ${TAIL_RGB} ${PULL_SINK}`,
+    );
+    assert.equal(
+      GENERIC['realtime video file'],
+      `filesrc name=src location="/v/a.avi" ! decodebin ! ${TAIL_RGB} ${CLOCK_SINK}`,
+    );
   });
 
   it('reads a still image as a one-file multifilesrc with framerate caps', () => {
@@ -69,7 +80,7 @@ describe('pipeline descriptions (generic)', () => {
 
   it('links only the video stream of an RTSP camera and drops in the sink', () => {
     assert.equal(
-      GENERIC['rtsp'],
+      GENERIC.rtsp,
       'rtspsrc name=src location="rtsp://user:pw@cam.local:8554/live?ch=1" latency=200 protocols=tcp drop-on-latency=true ' +
         `! application/x-rtp,media=video ! decodebin ! ${TAIL_RGB} ${LIVE_SINK}`,
     );
@@ -79,13 +90,19 @@ describe('pipeline descriptions (generic)', () => {
 
   it('asks V4L2 devices for the configured caps', () => {
     assert.equal(GENERIC['v4l2 default'], `v4l2src name=src device="/dev/video0" ! ${TAIL_RGB} ${LIVE_SINK}`);
-    assert.match(GENERIC['v4l2 mjpeg']!, /^v4l2src name=src device="\/dev\/video0" ! image\/jpeg,width=1280,height=720,framerate=30\/1 ! jpegdec ! videoscale/);
+    assert.match(
+      GENERIC['v4l2 mjpeg']!,
+      /^v4l2src name=src device="\/dev\/video0" ! image\/jpeg,width=1280,height=720,framerate=30\/1 ! jpegdec ! videoscale/,
+    );
     assert.match(GENERIC['v4l2 raw']!, /! video\/x-raw,format=YUY2,width=640,height=480 ! videoscale/);
   });
 
   it('makes the test pattern live at a fractional rate', () => {
-    assert.match(GENERIC['testsrc']!, /^videotestsrc name=src is-live=true pattern=ball ! video\/x-raw,width=320,height=240,framerate=15\/2 ! videoscale/);
-    assert.ok(GENERIC['testsrc']!.endsWith(LIVE_SINK));
+    assert.match(
+      GENERIC.testsrc!,
+      /^videotestsrc name=src is-live=true pattern=ball ! video\/x-raw,width=320,height=240,framerate=15\/2 ! videoscale/,
+    );
+    assert.ok(GENERIC.testsrc!.endsWith(LIVE_SINK));
   });
 
   for (const [name, description] of Object.entries(GENERIC)) {
@@ -94,14 +111,20 @@ describe('pipeline descriptions (generic)', () => {
       const pipeline = new (gst().Pipeline)(description);
       assert.ok(pipeline.findChild('src'), 'source element named src');
       assert.ok(pipeline.findChild('fit'), 'capsfilter named fit');
-      assert.equal(typeof pipeline.findChild('sink')?.['pull'], 'function', 'appsink named sink');
+      assert.equal(typeof pipeline.findChild('sink')?.pull, 'function', 'appsink named sink');
     });
   }
 
   it('escapes quotes, backslashes and spaces so GStreamer reads the path back unchanged', () => {
-    for (const path of ['/tmp/a b/c.avi', '/tmp/we"ird/x\\y.avi', "/tmp/it's/!x.avi", '/tmp/50%/é ü.avi', '/tmp/a ! b/x']) {
+    for (const path of [
+      '/tmp/a b/c.avi',
+      '/tmp/we"ird/x\\y.avi',
+      "/tmp/it's/!x.avi",
+      '/tmp/50%/é ü.avi',
+      '/tmp/a ! b/x',
+    ]) {
       const pipeline = new (gst().Pipeline)(`filesrc name=src location=${gstQuote(path)} ! fakesink`);
-      assert.equal(pipeline.findChild('src')?.['location'], path);
+      assert.equal(pipeline.findChild('src')?.location, path);
     }
     assert.throws(() => gstQuote('a\0b'), /NUL/);
   });
@@ -112,7 +135,10 @@ describe('pipeline descriptions (generic)', () => {
   });
 
   it('fails to build a description GStreamer cannot parse (missing element) with its message', () => {
-    assert.throws(() => new (gst().Pipeline)(describeUri('csi://0', { platform: 'jetson' })), /no element "nvarguscamerasrc"/);
+    assert.throws(
+      () => new (gst().Pipeline)(describeUri('csi://0', { platform: 'jetson' })),
+      /no element "nvarguscamerasrc"/,
+    );
   });
 });
 
@@ -129,8 +155,14 @@ describe('pipeline descriptions (Jetson)', () => {
       describeUri('file:///v/a.mp4', { platform: 'jetson', codec: 'h264' }),
       `filesrc name=src location="/v/a.mp4" ! qtdemux ! h264parse ! nvv4l2decoder ! ${NV} ! ${TAIL_RGB} ${PULL_SINK}`,
     );
-    assert.match(describeUri('file:///v/a.mkv', { platform: 'jetson', codec: 'h265' }), /! matroskademux ! h265parse ! nvv4l2decoder !/);
-    assert.match(describeUri('file:///v/a.h265', { platform: 'jetson', codec: 'h265' }), /location="\/v\/a.h265" ! h265parse ! nvv4l2decoder !/);
+    assert.match(
+      describeUri('file:///v/a.mkv', { platform: 'jetson', codec: 'h265' }),
+      /! matroskademux ! h265parse ! nvv4l2decoder !/,
+    );
+    assert.match(
+      describeUri('file:///v/a.h265', { platform: 'jetson', codec: 'h265' }),
+      /location="\/v\/a.h265" ! h265parse ! nvv4l2decoder !/,
+    );
   });
 
   it('depayloads RTSP H.264/H.265 into nvv4l2decoder', () => {
@@ -139,8 +171,14 @@ describe('pipeline descriptions (Jetson)', () => {
       'rtspsrc name=src location="rtsp://cam/s" latency=200 protocols=tcp drop-on-latency=true ! application/x-rtp,media=video ' +
         `! rtph264depay ! h264parse ! nvv4l2decoder ! ${NV} ! ${TAIL_RGB} ${LIVE_SINK}`,
     );
-    assert.match(describeUri('rtsp://cam/s', { platform: 'jetson', codec: 'h265' }), /! rtph265depay ! h265parse ! nvv4l2decoder !/);
-    assert.match(describeUri('rtsp://cam/s', { platform: 'jetson' }), /media=video ! decodebin ! nvvidconv ! video\/x-raw,format=BGRx !/);
+    assert.match(
+      describeUri('rtsp://cam/s', { platform: 'jetson', codec: 'h265' }),
+      /! rtph265depay ! h265parse ! nvv4l2decoder !/,
+    );
+    assert.match(
+      describeUri('rtsp://cam/s', { platform: 'jetson' }),
+      /media=video ! decodebin ! nvvidconv ! video\/x-raw,format=BGRx !/,
+    );
   });
 
   it('captures CSI sensors with nvarguscamerasrc in NVMM memory', () => {
@@ -152,13 +190,22 @@ describe('pipeline descriptions (Jetson)', () => {
   });
 
   it('decodes MJPEG webcams with nvv4l2decoder mjpeg=1 and converts raw ones with nvvidconv', () => {
-    assert.match(describeUri('v4l2:///dev/video0?format=mjpeg', { platform: 'jetson' }), /! image\/jpeg ! nvv4l2decoder mjpeg=1 ! nvvidconv ! video\/x-raw,format=BGRx !/);
-    assert.match(describeUri('v4l2:///dev/video0?width=640&height=480&format=YUY2', { platform: 'jetson' }), /YUY2,width=640,height=480 ! nvvidconv ! video\/x-raw,format=BGRx !/);
+    assert.match(
+      describeUri('v4l2:///dev/video0?format=mjpeg', { platform: 'jetson' }),
+      /! image\/jpeg ! nvv4l2decoder mjpeg=1 ! nvvidconv ! video\/x-raw,format=BGRx !/,
+    );
+    assert.match(
+      describeUri('v4l2:///dev/video0?width=640&height=480&format=YUY2', { platform: 'jetson' }),
+      /YUY2,width=640,height=480 ! nvvidconv ! video\/x-raw,format=BGRx !/,
+    );
   });
 
   it('always ends in the same fit capsfilter and appsink', () => {
     for (const uri of ['file:///v/a.mp4', 'rtsp://cam/s', 'csi://0', 'v4l2:///dev/video0', 'testsrc://']) {
-      assert.match(describeUri(uri, { platform: 'jetson' }), /! videoscale add-borders=false ! videoconvert ! capsfilter name=fit caps="[^"]+" ! appsink name=sink /);
+      assert.match(
+        describeUri(uri, { platform: 'jetson' }),
+        /! videoscale add-borders=false ! videoconvert ! capsfilter name=fit caps="[^"]+" ! appsink name=sink /,
+      );
     }
   });
 });
@@ -172,14 +219,23 @@ describe('pipeline description helpers', () => {
 
   it('builds fit caps with and without a size and rejects bad sizes', () => {
     assert.equal(fitCaps('BGR', null), 'video/x-raw,format=BGR,pixel-aspect-ratio=1/1');
-    assert.equal(fitCaps('RGB', { width: 640, height: 360 }), 'video/x-raw,format=RGB,pixel-aspect-ratio=1/1,width=640,height=360');
+    assert.equal(
+      fitCaps('RGB', { width: 640, height: 360 }),
+      'video/x-raw,format=RGB,pixel-aspect-ratio=1/1,width=640,height=360',
+    );
     assert.throws(() => fitCaps('RGB', { width: 0, height: 10 }), /positive integers/);
     assert.throws(() => fitCaps('RGB', { width: 10.5, height: 10 }), /positive integers/);
   });
 
   it('knows the native size only where configuration or headers give it', () => {
-    assert.deepEqual(knownSourceSize(parseSourceSpec('testsrc://?width=320&height=200') as PipelineSource), { width: 320, height: 200 });
-    assert.deepEqual(knownSourceSize(parseSourceSpec('v4l2:///dev/video0?width=320&height=200') as PipelineSource), { width: 320, height: 200 });
+    assert.deepEqual(knownSourceSize(parseSourceSpec('testsrc://?width=320&height=200') as PipelineSource), {
+      width: 320,
+      height: 200,
+    });
+    assert.deepEqual(knownSourceSize(parseSourceSpec('v4l2:///dev/video0?width=320&height=200') as PipelineSource), {
+      width: 320,
+      height: 200,
+    });
     assert.equal(knownSourceSize(parseSourceSpec('v4l2:///dev/video0') as PipelineSource), null);
     assert.equal(knownSourceSize(parseSourceSpec('rtsp://cam/x') as PipelineSource), null);
     assert.equal(knownSourceSize(parseSourceSpec('file:///a.mp4') as PipelineSource), null);

@@ -117,13 +117,22 @@ describe('parseSourceSpec', () => {
     uriError(() => parseSourceSpec('testsrc://?width=12.5'), /width must be an integer/);
     uriError(() => parseSourceSpec('file:///a.mp4?loop=maybe'), /loop must be true or false/);
     uriError(() => parseSourceSpec('v4l2:///dev/video0?width=640'), /width and height must be given together/);
-    uriError(() => parseSourceSpec('v4l2:///dev/video0?format=yuyv;rm'), /format must be 'mjpeg' or a GStreamer raw format/);
-    uriError(() => parseSourceSpec('rtsp://cam/x', { transport: 'quic' as never }), /transport must be tcp, udp or auto/);
+    uriError(
+      () => parseSourceSpec('v4l2:///dev/video0?format=yuyv;rm'),
+      /format must be 'mjpeg' or a GStreamer raw format/,
+    );
+    uriError(
+      () => parseSourceSpec('rtsp://cam/x', { transport: 'quic' as never }),
+      /transport must be tcp, udp or auto/,
+    );
     uriError(() => parseSourceSpec('file:///a/b*/c.jpg'), /only use \* in the file name/);
   });
 
   it('needs a known container to pin the Jetson decoder of a file', () => {
-    uriError(() => parseSourceSpec('file:///v/clip.bin', { platform: 'jetson', codec: 'h264' }), /cannot pick a demuxer/);
+    uriError(
+      () => parseSourceSpec('file:///v/clip.bin', { platform: 'jetson', codec: 'h264' }),
+      /cannot pick a demuxer/,
+    );
     const ok = kindOf(parseSourceSpec('file:///v/clip.mkv', { platform: 'jetson', codec: 'h265' }), 'file');
     assert.equal(ok.container, 'matroska');
   });

@@ -27,7 +27,7 @@ it('the agent runs a synthetic camera through capture, the real YOLOv8n model an
     const agent = new Agent({ config, logger: silentLogger });
     await agent.start();
     try {
-      const camera = () => agent.status().cameras['street']!;
+      const camera = () => agent.status().cameras.street!;
       // Detections on generated scenes are not asserted (COCO finds people and bicycles only sometimes): frames are.
       await waitFor('3 processed frames', () => camera().framesProcessed >= 3, 120_000);
       const status = camera();
@@ -40,6 +40,6 @@ it('the agent runs a synthetic camera through capture, the real YOLOv8n model an
     } finally {
       await agent.stop();
     }
-    assert.equal(agent.status().cameras['street']!.capture.state, 'stopped');
+    assert.equal(agent.status().cameras.street!.capture.state, 'stopped');
   });
 });

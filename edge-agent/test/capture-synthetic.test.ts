@@ -6,7 +6,11 @@ import { createSceneStream } from '@edgefleet/scenes';
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { createFrameSource, frameOutputFor } from '../src/capture/create-frame-source.js';
 import { gst } from '../src/capture/gst-binding.js';
-import { createGstFrameSource as create, type CreateGstFrameSourceOptions, type GstFrameSource } from '../src/capture/gst-frame-source.js';
+import {
+  createGstFrameSource as create,
+  type CreateGstFrameSourceOptions,
+  type GstFrameSource,
+} from '../src/capture/gst-frame-source.js';
 import { buildPipelineDescription, type FitFn, type PipelineSource } from '../src/capture/pipeline-description.js';
 import { isLiveSpec, parseSourceSpec, type SourceSpec, type SyntheticSpec } from '../src/capture/source-spec.js';
 import { parseConfig } from '../src/config/load-config.js';
@@ -85,10 +89,16 @@ describe('synthetic:// source spec', () => {
   });
 
   it('rejects bad schedules with EDGE_ERR_SOURCE_URI naming the problem', () => {
-    uriError(() => parseSourceSpec('synthetic://?schedule=day:300,fgo:300'), /bad schedule 'day:300,fgo:300'.*unknown domain "fgo"/);
+    uriError(
+      () => parseSourceSpec('synthetic://?schedule=day:300,fgo:300'),
+      /bad schedule 'day:300,fgo:300'.*unknown domain "fgo"/,
+    );
     uriError(() => parseSourceSpec('synthetic://?schedule=day'), /segment 1 "day" needs DOMAIN:DURATION_S/);
     uriError(() => parseSourceSpec('synthetic://?schedule=day:abc'), /duration must be a positive number/);
-    uriError(() => parseSourceSpec('synthetic://', { schedule: 'day:10,fog:10~20' }), /transition must be within 0\.\.duration/);
+    uriError(
+      () => parseSourceSpec('synthetic://', { schedule: 'day:10,fog:10~20' }),
+      /transition must be within 0\.\.duration/,
+    );
     uriError(() => parseSourceSpec('synthetic://?schedule='), /empty schedule/);
     uriError(() => parseSourceSpec('synthetic://?schedule=night@2:10'), /intensity of night must be within 0\.\.1/);
   });
@@ -98,7 +108,10 @@ describe('synthetic:// source spec', () => {
     uriError(() => parseSourceSpec('synthetic://?fps=500'), /at most 240/);
     uriError(() => parseSourceSpec('synthetic://?seed=-1'), /seed must be an integer in 0\.\.4294967295/);
     uriError(() => parseSourceSpec('synthetic://?seed=x'), /parameter seed must be a number/);
-    uriError(() => parseSourceSpec('synthetic://?pattern=ball'), /option 'pattern' does not apply to synthetic sources/);
+    uriError(
+      () => parseSourceSpec('synthetic://?pattern=ball'),
+      /option 'pattern' does not apply to synthetic sources/,
+    );
     uriError(() => parseSourceSpec('synthetic://street?seed=1'), /expected synthetic:\/\/\?schedule=/);
     uriError(() => parseSourceSpec('testsrc://?seed=1'), /option 'seed' does not apply to testsrc sources/);
   });
@@ -113,7 +126,7 @@ describe('synthetic:// source spec', () => {
         'appsink name=sink max-buffers=1 drop=true sync=false enable-last-sample=false',
     );
     const pipeline = new (gst().Pipeline)(desc);
-    assert.equal(typeof pipeline.findChild('src')?.['push'], 'function');
+    assert.equal(typeof pipeline.findChild('src')?.push, 'function');
   });
 
   it('config: the schema takes schedule and seed, and a bad schedule fails with EDGE_ERR_SOURCE_URI when the camera is built', () => {
@@ -130,7 +143,12 @@ describe('synthetic:// source spec', () => {
     assert.equal(ok.status().state, 'stopped');
     uriError(() => createFrameSource(config.cameras[1]!, { logger: silentLogger, fit }), /unknown domain "nigth"/);
     assert.throws(
-      () => parseConfig({ deviceId: 'd', model: { path: '/m.onnx' }, cameras: [{ id: 'c', uri: 'synthetic://', seed: -1, schedule: '' }] }),
+      () =>
+        parseConfig({
+          deviceId: 'd',
+          model: { path: '/m.onnx' },
+          cameras: [{ id: 'c', uri: 'synthetic://', seed: -1, schedule: '' }],
+        }),
       (err: unknown) => {
         assert.ok(err instanceof EdgeError);
         assert.equal(err.code, 'EDGE_ERR_CONFIG_INVALID');
@@ -157,7 +175,10 @@ describe('synthetic:// source (real GStreamer)', () => {
     let lastIndex = -1;
     for (;;) {
       const { frame, truth } = await nextFrame(source);
-      assert.deepEqual([frame.width, frame.height, frame.sourceWidth, frame.sourceHeight, frame.format], [640, 480, 640, 480, 'RGB']);
+      assert.deepEqual(
+        [frame.width, frame.height, frame.sourceWidth, frame.sourceHeight, frame.format],
+        [640, 480, 640, 480, 'RGB'],
+      );
       assert.ok(truth.index > lastIndex, 'stream indices increase');
       lastIndex = truth.index;
       if (truth.domain === 'day') day.push(meanBrightness(frame));
@@ -172,7 +193,10 @@ describe('synthetic:// source (real GStreamer)', () => {
     assert.ok(transitions.length > 0, 'frames of the fade from day to night are labelled as such');
     const dayMean = day.reduce((a, b) => a + b) / day.length;
     const nightMean = night.reduce((a, b) => a + b) / night.length;
-    assert.ok(nightMean < dayMean * 0.4, `night frames (mean ${nightMean.toFixed(1)}) should be much darker than day frames (${dayMean.toFixed(1)})`);
+    assert.ok(
+      nightMean < dayMean * 0.4,
+      `night frames (mean ${nightMean.toFixed(1)}) should be much darker than day frames (${dayMean.toFixed(1)})`,
+    );
     const status = source.status();
     assert.equal(status.domain, 'night');
     assert.equal(status.state, 'running');
@@ -196,7 +220,10 @@ describe('synthetic:// source (real GStreamer)', () => {
         const expected = reference.frameAt(truth.index);
         const rgb = Buffer.from(expected.data);
         if (format === 'BGR') for (let p = 0; p < rgb.length; p += 3) [rgb[p], rgb[p + 2]] = [rgb[p + 2]!, rgb[p]!];
-        assert.ok(Buffer.from(frame.data).equals(rgb), `frame ${truth.index}: pixels differ from the scene generator's`);
+        assert.ok(
+          Buffer.from(frame.data).equals(rgb),
+          `frame ${truth.index}: pixels differ from the scene generator's`,
+        );
         assert.deepEqual(truth.labels, expected.labels);
         assert.equal(truth.streamTimeMs, expected.timestampMs);
       }
@@ -205,7 +232,9 @@ describe('synthetic:// source (real GStreamer)', () => {
 
   it('is deterministic for a seed: two cameras with the same seed deliver identical first frames, another seed differs', async () => {
     const uri = (seed: number) => `synthetic://?schedule=day:60&seed=${seed}&width=160&height=120&fps=10`;
-    const sources = [1, 1, 2].map((seed, i) => createGstFrameSource({ cameraId: `seed-${i}`, uri: uri(seed), output: MODEL_640 }));
+    const sources = [1, 1, 2].map((seed, i) =>
+      createGstFrameSource({ cameraId: `seed-${i}`, uri: uri(seed), output: MODEL_640 }),
+    );
     await Promise.all(sources.map((s) => s.start(new AbortController().signal)));
     const [a, b, c] = await Promise.all(sources.map((s) => nextFrame(s)));
     assert.deepEqual([a!.truth.index, b!.truth.index, c!.truth.index], [0, 0, 0]);
@@ -216,7 +245,11 @@ describe('synthetic:// source (real GStreamer)', () => {
   });
 
   it('keeps one frame for a slow consumer and counts the drops', async () => {
-    const source = createGstFrameSource({ cameraId: 'slow', uri: 'synthetic://?width=160&height=120&fps=30', output: MODEL_640 });
+    const source = createGstFrameSource({
+      cameraId: 'slow',
+      uri: 'synthetic://?width=160&height=120&fps=30',
+      output: MODEL_640,
+    });
     await source.start(new AbortController().signal);
     let consumed = 0;
     for (let i = 0; i < 8; i++) {
@@ -227,7 +260,10 @@ describe('synthetic:// source (real GStreamer)', () => {
     const s = source.status();
     const pending = s.framesCaptured - consumed - s.framesDropped;
     assert.ok(s.framesDropped > 0, `dropped ${s.framesDropped}`);
-    assert.ok(pending === 0 || pending === 1, `captured ${s.framesCaptured} = consumed ${consumed} + dropped ${s.framesDropped} + pending 0 or 1`);
+    assert.ok(
+      pending === 0 || pending === 1,
+      `captured ${s.framesCaptured} = consumed ${consumed} + dropped ${s.framesDropped} + pending 0 or 1`,
+    );
     assert.equal(s.framesDelivered, consumed);
     assert.equal(typeof s.ticksSkipped, 'number');
   });
@@ -247,14 +283,21 @@ describe('synthetic:// source (real GStreamer)', () => {
     const after = await nextFrame(source);
     const s = source.status();
     assert.equal(s.lastErrorCode, 'EDGE_ERR_SOURCE_STALLED');
-    assert.ok(after.truth.index > first.truth.index, `stream index ${after.truth.index} after the restart continues past ${first.truth.index}`);
+    assert.ok(
+      after.truth.index > first.truth.index,
+      `stream index ${after.truth.index} after the restart continues past ${first.truth.index}`,
+    );
     assert.equal(s.threadsNotReleased, 0);
   });
 
   it('stop() leaves no timer and no render worker behind, and next() then resolves null', async () => {
     const timers = activeCount('Timeout');
     const ports = activeCount('MessagePort');
-    const source = createGstFrameSource({ cameraId: 'stop', uri: 'synthetic://?width=64&height=48&fps=20', output: MODEL_640 });
+    const source = createGstFrameSource({
+      cameraId: 'stop',
+      uri: 'synthetic://?width=64&height=48&fps=20',
+      output: MODEL_640,
+    });
     await source.start(new AbortController().signal);
     await nextFrame(source);
     assert.ok(activeCount('MessagePort') > ports, 'the render worker runs');

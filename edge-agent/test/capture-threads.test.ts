@@ -65,7 +65,12 @@ describe('libuv threadpool hygiene', () => {
   it('gives back every pull and bus thread across many restarts (4-thread pool)', async () => {
     const module = new URL('../src/capture/gst-frame-source.js', import.meta.url);
     const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
-      env: { ...process.env, UV_THREADPOOL_SIZE: '4', CAPTURE_MODULE: module.href, CAPTURE_MODULE_PATH: module.pathname },
+      env: {
+        ...process.env,
+        UV_THREADPOOL_SIZE: '4',
+        CAPTURE_MODULE: module.href,
+        CAPTURE_MODULE_PATH: module.pathname,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -86,6 +91,6 @@ describe('libuv threadpool hygiene', () => {
     const report = JSON.parse(stdout) as { ok: boolean; notReleased: number; restarts: Record<string, number> };
     assert.equal(report.ok, true);
     assert.equal(report.notReleased, 0);
-    assert.ok(report.restarts['silent']! >= 10 && report.restarts['junk']! >= 10, JSON.stringify(report.restarts));
+    assert.ok(report.restarts.silent! >= 10 && report.restarts.junk! >= 10, JSON.stringify(report.restarts));
   });
 });

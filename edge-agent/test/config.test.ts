@@ -27,7 +27,6 @@ const minimal = () => ({
   cameras: [{ id: 'front', uri: 'rtsp://10.0.0.5/stream1' }],
 });
 
-
 /** The repository root, found from this file (src and dist layouts differ in depth). */
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -59,8 +58,15 @@ describe('configuration schema and loader', () => {
         iou: 0.45,
         maxDetections: 300,
       },
-      cameras: [{ id: 'front', uri: 'rtsp://10.0.0.5/stream1', enabled: true, platform: 'generic', stallTimeoutMs: 10_000 }],
-      outbox: { path: '/var/lib/edge-agent/outbox.sqlite', maxRows: 2_000_000, maxBytes: 536_870_912, synchronous: 'normal' },
+      cameras: [
+        { id: 'front', uri: 'rtsp://10.0.0.5/stream1', enabled: true, platform: 'generic', stallTimeoutMs: 10_000 },
+      ],
+      outbox: {
+        path: '/var/lib/edge-agent/outbox.sqlite',
+        maxRows: 2_000_000,
+        maxBytes: 536_870_912,
+        synchronous: 'normal',
+      },
       metrics: { enabled: true, host: '127.0.0.1', port: 9464 },
       log: { level: 'info' },
     });
@@ -78,37 +84,49 @@ describe('configuration schema and loader', () => {
       outbox: { synchronous: 'sometimes' },
       metrics: { port: 70000, enabled: 'yes' },
     };
-    assert.deepEqual(problemsOf(() => parseConfig(raw)), [
-      '/deviceId: expected string matching /^[A-Za-z0-9._-]+$/ of at most 128 characters, got "dev 1"',
-      '/model/providers/1: expected one of "tensorrt", "cuda", "cpu", got "gpu"',
-      '/model/conf: expected number >= 0 and <= 1, got 1.5',
-      '/model/maxDetections: expected integer >= 1 and <= 10000, got 2.5',
-      '/cameras/1/fps: expected number >= 0.1 and <= 1000, got "fast"',
-      '/cameras/2/id: expected string matching /^[A-Za-z0-9_-]+$/ of at most 64 characters, got "bad id!"',
-      '/cameras/2/uri: expected non-empty string, got ""',
-      '/cameras/2/transport: expected one of "tcp", "udp", "auto", got "quic"',
-      '/outbox/synchronous: expected one of "normal", "full", got "sometimes"',
-      '/metrics/enabled: expected boolean (true or false), got "yes"',
-      '/metrics/port: expected integer >= 0 and <= 65535, got 70000',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => parseConfig(raw)),
+      [
+        '/deviceId: expected string matching /^[A-Za-z0-9._-]+$/ of at most 128 characters, got "dev 1"',
+        '/model/providers/1: expected one of "tensorrt", "cuda", "cpu", got "gpu"',
+        '/model/conf: expected number >= 0 and <= 1, got 1.5',
+        '/model/maxDetections: expected integer >= 1 and <= 10000, got 2.5',
+        '/cameras/1/fps: expected number >= 0.1 and <= 1000, got "fast"',
+        '/cameras/2/id: expected string matching /^[A-Za-z0-9_-]+$/ of at most 64 characters, got "bad id!"',
+        '/cameras/2/uri: expected non-empty string, got ""',
+        '/cameras/2/transport: expected one of "tcp", "udp", "auto", got "quic"',
+        '/outbox/synchronous: expected one of "normal", "full", got "sometimes"',
+        '/metrics/enabled: expected boolean (true or false), got "yes"',
+        '/metrics/port: expected integer >= 0 and <= 65535, got 70000',
+      ],
+    );
   });
 
   it('reports missing required settings', () => {
-    assert.deepEqual(problemsOf(() => parseConfig({ cameras: [] })), [
-      '/deviceId: required, expected string matching /^[A-Za-z0-9._-]+$/ of at most 128 characters',
-      '/model: required, expected object',
-      '/cameras: expected array of object with at least 1 item, got []',
-    ]);
-    assert.deepEqual(problemsOf(() => parseConfig([1, 2])), ['/: expected object, got [1,2]']);
+    assert.deepEqual(
+      problemsOf(() => parseConfig({ cameras: [] })),
+      [
+        '/deviceId: required, expected string matching /^[A-Za-z0-9._-]+$/ of at most 128 characters',
+        '/model: required, expected object',
+        '/cameras: expected array of object with at least 1 item, got []',
+      ],
+    );
+    assert.deepEqual(
+      problemsOf(() => parseConfig([1, 2])),
+      ['/: expected object, got [1,2]'],
+    );
   });
 
   it('rejects unknown keys at every level, naming the allowed ones', () => {
     const raw = { ...minimal(), modle: {}, cameras: [{ id: 'a', uri: 'rtsp://x/y', fsp: 5 }], metrics: { prot: 1 } };
-    assert.deepEqual(problemsOf(() => parseConfig(raw)), [
-      '/modle: unknown key (allowed here: deviceId, dataDir, model, cameras, outbox, sync, control, metrics, log)',
-      '/cameras/0/fsp: unknown key (allowed here: id, uri, enabled, platform, fps, loop, realtime, width, height, format, latencyMs, transport, codec, pattern, schedule, seed, stallTimeoutMs, maxRestarts, model)',
-      '/metrics/prot: unknown key (allowed here: enabled, host, port)',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => parseConfig(raw)),
+      [
+        '/modle: unknown key (allowed here: deviceId, dataDir, model, cameras, outbox, sync, control, metrics, log)',
+        '/cameras/0/fsp: unknown key (allowed here: id, uri, enabled, platform, fps, loop, realtime, width, height, format, latencyMs, transport, codec, pattern, schedule, seed, stallTimeoutMs, maxRestarts, model)',
+        '/metrics/prot: unknown key (allowed here: enabled, host, port)',
+      ],
+    );
   });
 
   it('rejects duplicate camera ids, together with schema problems', () => {
@@ -120,27 +138,41 @@ describe('configuration schema and loader', () => {
         { id: 'cam', uri: 'rtsp://a/3', fps: -1 },
       ],
     };
-    assert.deepEqual(problemsOf(() => parseConfig(raw)), [
-      '/cameras/2/fps: expected number >= 0.1 and <= 1000, got -1',
-      '/cameras/2/id: duplicate camera id "cam" (already used by /cameras/0)',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => parseConfig(raw)),
+      [
+        '/cameras/2/fps: expected number >= 0.1 and <= 1000, got -1',
+        '/cameras/2/id: duplicate camera id "cam" (already used by /cameras/0)',
+      ],
+    );
   });
 
   it('validates a per-camera model with the same schema and defaults', () => {
-    const raw = { ...minimal(), cameras: [{ id: 'a', uri: 'rtsp://x/y', model: { path: 'yolox.onnx', adapter: 'yolox' } }] };
+    const raw = {
+      ...minimal(),
+      cameras: [{ id: 'a', uri: 'rtsp://x/y', model: { path: 'yolox.onnx', adapter: 'yolox' } }],
+    };
     const config = parseConfig(raw, { baseDir: '/cfg' });
     assert.equal(config.cameras[0]!.model?.path, '/cfg/yolox.onnx');
     assert.equal(config.cameras[0]!.model?.conf, 0.25);
     assert.equal(config.cameras[0]!.model?.id, 'yolox');
     const bad = { ...minimal(), cameras: [{ id: 'a', uri: 'rtsp://x/y', model: { adapter: 'ssd' } }] };
-    assert.deepEqual(problemsOf(() => parseConfig(bad)), [
-      '/cameras/0/model/path: required, expected non-empty string',
-      '/cameras/0/model/adapter: expected one of "auto", "yolov8", "yolox", got "ssd"',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => parseConfig(bad)),
+      [
+        '/cameras/0/model/path: required, expected non-empty string',
+        '/cameras/0/model/adapter: expected one of "auto", "yolov8", "yolox", got "ssd"',
+      ],
+    );
   });
 
   it('resolves relative paths against the config directory', () => {
-    const raw = { ...minimal(), dataDir: 'state', model: { path: '../models/m.onnx', engineCacheDir: 'engines' }, outbox: { path: 'q/outbox.db' } };
+    const raw = {
+      ...minimal(),
+      dataDir: 'state',
+      model: { path: '../models/m.onnx', engineCacheDir: 'engines' },
+      outbox: { path: 'q/outbox.db' },
+    };
     const c = parseConfig(raw, { baseDir: '/etc/edge-agent' });
     assert.equal(c.dataDir, '/etc/edge-agent/state');
     assert.equal(c.model.path, '/etc/models/m.onnx');
@@ -153,7 +185,12 @@ describe('configuration schema and loader', () => {
     const snapshot = structuredClone(raw);
     const c = parseConfig(raw);
     assert.deepEqual(raw, snapshot);
-    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.model) && Object.isFrozen(c.model.providers) && Object.isFrozen(c.cameras[0]));
+    assert.ok(
+      Object.isFrozen(c) &&
+        Object.isFrozen(c.model) &&
+        Object.isFrozen(c.model.providers) &&
+        Object.isFrozen(c.cameras[0]),
+    );
     assert.throws(() => {
       (c.metrics as { port: number }).port = 1;
     }, TypeError);
@@ -197,15 +234,25 @@ describe('configuration schema and loader', () => {
     it('override a setting that is either a word or a number (model.sessions) with either', () => {
       assert.equal(parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__SESSIONS: '3' } }).model.sessions, 3);
       assert.equal(parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__SESSIONS: 'auto' } }).model.sessions, 'auto');
-      assert.equal(parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__INFERENCE_THREAD: 'caller' } }).model.inferenceThread, 'caller');
+      assert.equal(
+        parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__INFERENCE_THREAD: 'caller' } }).model.inferenceThread,
+        'caller',
+      );
       const problems = problemsOf(() => parseConfig(minimal(), { env: { EDGE_AGENT_MODEL__SESSIONS: 'many' } }));
       assert.equal(problems.length, 1);
-      assert.match(problems[0]!, /^\/model\/sessions: expected "auto" or integer >= 1 and <= 16, got "many" \(from EDGE_AGENT_MODEL__SESSIONS\)$/);
+      assert.match(
+        problems[0]!,
+        /^\/model\/sessions: expected "auto" or integer >= 1 and <= 16, got "many" \(from EDGE_AGENT_MODEL__SESSIONS\)$/,
+      );
     });
 
     it('validates overridden values like file values and names the variable', () => {
       assert.deepEqual(
-        problemsOf(() => parseConfig(minimal(), { env: { EDGE_AGENT_METRICS__PORT: 'ninety', EDGE_AGENT_MODEL__PROVIDERS: 'cuda,gpu' } })),
+        problemsOf(() =>
+          parseConfig(minimal(), {
+            env: { EDGE_AGENT_METRICS__PORT: 'ninety', EDGE_AGENT_MODEL__PROVIDERS: 'cuda,gpu' },
+          }),
+        ),
         [
           '/model/providers/1: expected one of "tensorrt", "cuda", "cpu", got "gpu"',
           '/metrics/port: expected integer >= 0 and <= 65535, got "ninety" (from EDGE_AGENT_METRICS__PORT)',
@@ -260,7 +307,7 @@ describe('configuration schema and loader', () => {
     it('loads a file, resolving paths against its directory and applying the environment', () => {
       const path = join(dir, 'site', 'config.json');
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, '\uFEFF' + JSON.stringify({ ...minimal(), model: { path: 'models/m.onnx' } }, null, 2));
+      writeFileSync(path, `\uFEFF${JSON.stringify({ ...minimal(), model: { path: 'models/m.onnx' } }, null, 2)}`);
       const c = loadConfig(path, { EDGE_AGENT_LOG__LEVEL: 'warn' });
       assert.equal(c.model.path, join(dir, 'site', 'models', 'm.onnx'));
       assert.equal(c.log.level, 'warn');
@@ -277,22 +324,31 @@ describe('configuration schema and loader', () => {
     it('reports invalid JSON with its line and column', () => {
       const path = join(dir, 'broken.json');
       writeFileSync(path, '{\n  "deviceId": "dev-1",\n  "model": { "path": "/m.onnx" },,\n}\n');
-      assert.throws(() => loadConfig(path, {}), (err: unknown) => {
-        assert.ok(err instanceof EdgeError);
-        assert.equal(err.code, 'EDGE_ERR_CONFIG_READ');
-        assert.match(err.message, /broken\.json:3:34: invalid JSON: /);
-        assert.deepEqual(err.details, { path, line: 3, column: 34, position: 58 });
-        return true;
-      });
+      assert.throws(
+        () => loadConfig(path, {}),
+        (err: unknown) => {
+          assert.ok(err instanceof EdgeError);
+          assert.equal(err.code, 'EDGE_ERR_CONFIG_READ');
+          assert.match(err.message, /broken\.json:3:34: invalid JSON: /);
+          assert.deepEqual(err.details, { path, line: 3, column: 34, position: 58 });
+          return true;
+        },
+      );
       const empty = join(dir, 'empty.json');
       writeFileSync(empty, '');
-      assert.throws(() => loadConfig(empty, {}), { code: 'EDGE_ERR_CONFIG_READ', message: /empty\.json:1:1: invalid JSON: Unexpected end of JSON input/ });
+      assert.throws(() => loadConfig(empty, {}), {
+        code: 'EDGE_ERR_CONFIG_READ',
+        message: /empty\.json:1:1: invalid JSON: Unexpected end of JSON input/,
+      });
     });
 
     it('names the file in EDGE_ERR_CONFIG_INVALID', () => {
       const path = join(dir, 'invalid.json');
       writeFileSync(path, JSON.stringify({ deviceId: 'd' }));
-      assert.throws(() => loadConfig(path, {}), { code: 'EDGE_ERR_CONFIG_INVALID', message: new RegExp(`${path}: 2 problems$`) });
+      assert.throws(() => loadConfig(path, {}), {
+        code: 'EDGE_ERR_CONFIG_INVALID',
+        message: new RegExp(`${path}: 2 problems$`),
+      });
     });
 
     it('accepts the shipped example configuration', () => {
@@ -309,7 +365,16 @@ describe('configuration schema and loader', () => {
       const rows = referenceRows();
       const paths = rows.map((r) => r.path);
       const leaves = (s: unknown, prefix: string): string[] =>
-        Object.entries((s as { properties: Record<string, { type?: string; sameAs?: string; properties?: unknown; items?: { properties?: unknown } }> }).properties).flatMap(([k, v]) => {
+        Object.entries(
+          (
+            s as {
+              properties: Record<
+                string,
+                { type?: string; sameAs?: string; properties?: unknown; items?: { properties?: unknown } }
+              >;
+            }
+          ).properties,
+        ).flatMap(([k, v]) => {
           const p = prefix ? `${prefix}.${k}` : k;
           // Sections, also nested ones (control.rollback); a `sameAs` object is documented once, where it is defined.
           if (v.type === 'object' && v.sameAs === undefined) return [p, ...leaves(v, p)];
@@ -327,13 +392,19 @@ describe('configuration schema and loader', () => {
       });
       assert.equal(rows.find((r) => r.path === 'cameras[].uri')?.env, 'EDGE_AGENT_CAMERAS__<i>__URI');
       assert.equal(rows.find((r) => r.path === 'deviceId')?.default, 'required');
-      assert.ok(rows.every((r) => r.description.length > 0), 'every setting is described');
+      assert.ok(
+        rows.every((r) => r.description.length > 0),
+        'every setting is described',
+      );
     });
 
     it('renders a Markdown table whose environment names really work', () => {
       const md = configReferenceMarkdown();
       assert.match(md, /^\| Path \| Type \| Default \| Environment override \| Description \|\n\| --- \|/);
-      assert.match(md, /\| `model\.tensorrtFp16` \| boolean \(true or false\) \| `true` \| `EDGE_AGENT_MODEL__TENSORRT_FP16` \|/);
+      assert.match(
+        md,
+        /\| `model\.tensorrtFp16` \| boolean \(true or false\) \| `true` \| `EDGE_AGENT_MODEL__TENSORRT_FP16` \|/,
+      );
       // Every documented scalar override is accepted by the loader.
       for (const r of referenceRows()) {
         if (r.env.includes('<i>') || r.type.includes('object')) continue;
@@ -345,7 +416,10 @@ describe('configuration schema and loader', () => {
             return (err as EdgeError).details as string[];
           }
         })();
-        assert.ok(!problems.some((p) => p.startsWith(`${r.env}:`)), `${r.env} is not recognised: ${problems.join('; ')}`);
+        assert.ok(
+          !problems.some((p) => p.startsWith(`${r.env}:`)),
+          `${r.env} is not recognised: ${problems.join('; ')}`,
+        );
       }
     });
   });

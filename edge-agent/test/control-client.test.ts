@@ -42,7 +42,14 @@ function clientFor(
     },
     deviceId: DEVICE,
     logger: silentLogger,
-    watchRequest: () => ({ deviceId: DEVICE, knownRevision: known(), agentVersion: 'test', hardware: 'test', providers: ['cpu'], cameras: [] }),
+    watchRequest: () => ({
+      deviceId: DEVICE,
+      knownRevision: known(),
+      agentVersion: 'test',
+      hardware: 'test',
+      providers: ['cpu'],
+      cameras: [],
+    }),
     onSnapshot,
   });
 }
@@ -71,7 +78,12 @@ describe('control client', () => {
 
   it('watches assignments, and after the control plane restarts reconnects with the revision it knows', async () => {
     const snapshots: AssignmentSnapshot[] = [];
-    const client = clientFor(cp, cp.password, (s) => snapshots.push(s), () => snapshots.at(-1)?.revision ?? 0);
+    const client = clientFor(
+      cp,
+      cp.password,
+      (s) => snapshots.push(s),
+      () => snapshots.at(-1)?.revision ?? 0,
+    );
     client.start();
     try {
       await waitUntil(() => client.stats().state === 'watching', 'watching');
@@ -79,12 +91,19 @@ describe('control client', () => {
       const revision = cp.assign({ cameraId: 'cam', primary: d });
       await waitUntil(() => snapshots.at(-1)?.revision === revision, 'the pushed snapshot');
       await cp.stop();
-      await waitUntil(() => client.stats().state !== 'watching' && client.stats().lastError !== null, 'the loss noticed');
+      await waitUntil(
+        () => client.stats().state !== 'watching' && client.stats().lastError !== null,
+        'the loss noticed',
+      );
       await cp.restart();
       await waitUntil(() => client.stats().state === 'watching' && client.stats().connects === 2, 'watching again');
       assert.equal(cp.watches.at(-1)!.knownRevision, revision);
       assert.ok(client.stats().reconnects >= 1);
-      assert.equal(snapshots.at(-1)!.cameras[0]!.primary.sha256, d.sha256, 'the current state comes first after the reconnect');
+      assert.equal(
+        snapshots.at(-1)!.cameras[0]!.primary.sha256,
+        d.sha256,
+        'the current state comes first after the reconnect',
+      );
     } finally {
       await client.stop();
     }
@@ -143,16 +162,50 @@ function certificates(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | '
   const f = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-subj', '/CN=edgefleet-test-ca', '-days', '2');
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+    '-subj',
+    '/CN=edgefleet-test-ca',
+    '-days',
+    '2',
+  );
   for (const [name, cn, san] of [
     ['server', 'control-plane.test', 'subjectAltName=DNS:control-plane.test'],
     ['client', DEVICE, 'extendedKeyUsage=clientAuth'],
   ] as const) {
     writeFileSync(f(`${name}.ext`), `${san}\n`);
     openssl('req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`);
-    openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', '2', '-extfile', f(`${name}.ext`));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.crt`),
+      '-days',
+      '2',
+      '-extfile',
+      f(`${name}.ext`),
+    );
   }
-  return { ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') };
+  return {
+    ca: f('ca.crt'),
+    serverCert: f('server.crt'),
+    serverKey: f('server.key'),
+    clientCert: f('client.crt'),
+    clientKey: f('client.key'),
+  };
 }
 
 describe('control client over mTLS', () => {
@@ -177,12 +230,25 @@ describe('control client over mTLS', () => {
         deviceId: DEVICE,
         model: { path: '/m.onnx' },
         cameras: [{ id: 'cam', uri: 'testsrc://' }],
-        control: { url: cp.url, publicKey: cp.signer.publicKeyBase64, password: cp.password, tlsCaFile: pem.ca, tlsServerName: 'control-plane.test', ...control },
+        control: {
+          url: cp.url,
+          publicKey: cp.signer.publicKeyBase64,
+          password: cp.password,
+          tlsCaFile: pem.ca,
+          tlsServerName: 'control-plane.test',
+          ...control,
+        },
       }),
     )!;
 
   it('watches over mTLS with the CA, client certificate and key named in the config', async () => {
-    const client = clientFor(cp, cp.password, () => undefined, () => 0, settingsFrom({ tlsCertFile: pem.clientCert, tlsKeyFile: pem.clientKey }));
+    const client = clientFor(
+      cp,
+      cp.password,
+      () => undefined,
+      () => 0,
+      settingsFrom({ tlsCertFile: pem.clientCert, tlsKeyFile: pem.clientKey }),
+    );
     client.start();
     try {
       await waitUntil(() => client.stats().state === 'watching', 'watching over mTLS');
@@ -191,16 +257,28 @@ describe('control client over mTLS', () => {
     }
   });
 
-  it('downloads an artifact over mTLS (the downloader\'s own HTTP/2 session, same settings), and not without a client certificate', async () => {
+  it("downloads an artifact over mTLS (the downloader's own HTTP/2 session, same settings), and not without a client certificate", async () => {
     const bytes = randomBytes(300_000);
     const d = cp.publish(bytes, { version: 'tls' });
     const downloader = new ArtifactDownloader(settingsFrom({ tlsCertFile: pem.clientCert, tlsKeyFile: pem.clientKey }));
     const noCert = new ArtifactDownloader(settingsFrom({}));
     try {
       const pieces: Buffer[] = [];
-      await downloader.download({ sha256: d.sha256, offset: 0 }, (c) => pieces.push(Buffer.from(c.data)), new AbortController().signal);
+      await downloader.download(
+        { sha256: d.sha256, offset: 0 },
+        (c) => pieces.push(Buffer.from(c.data)),
+        new AbortController().signal,
+      );
       assert.ok(Buffer.concat(pieces).equals(bytes));
-      await assert.rejects(noCert.download({ sha256: d.sha256, offset: 0 }, () => assert.fail('no chunk without a client certificate'), new AbortController().signal), (e: EdgeError) => e.code === 'EDGE_ERR_MODEL_DOWNLOAD' && (e.details as { retryable?: boolean }).retryable === true);
+      await assert.rejects(
+        noCert.download(
+          { sha256: d.sha256, offset: 0 },
+          () => assert.fail('no chunk without a client certificate'),
+          new AbortController().signal,
+        ),
+        (e: EdgeError) =>
+          e.code === 'EDGE_ERR_MODEL_DOWNLOAD' && (e.details as { retryable?: boolean }).retryable === true,
+      );
     } finally {
       downloader.close();
       noCert.close();
@@ -208,11 +286,23 @@ describe('control client over mTLS', () => {
   });
 
   it('cannot connect without a client certificate, nor to a server its CA did not sign', async () => {
-    const noCert = clientFor(cp, cp.password, () => assert.fail('no snapshot without a client certificate'), () => 0, settingsFrom({}));
-    const otherCa = clientFor(cp, cp.password, () => assert.fail('no snapshot from an unverified server'), () => 0, {
-      ...settingsFrom({ tlsCertFile: pem.clientCert, tlsKeyFile: pem.clientKey }),
-      tls: { cert: readFileSync(pem.clientCert), key: readFileSync(pem.clientKey), serverName: 'control-plane.test' },
-    });
+    const noCert = clientFor(
+      cp,
+      cp.password,
+      () => assert.fail('no snapshot without a client certificate'),
+      () => 0,
+      settingsFrom({}),
+    );
+    const otherCa = clientFor(
+      cp,
+      cp.password,
+      () => assert.fail('no snapshot from an unverified server'),
+      () => 0,
+      {
+        ...settingsFrom({ tlsCertFile: pem.clientCert, tlsKeyFile: pem.clientKey }),
+        tls: { cert: readFileSync(pem.clientCert), key: readFileSync(pem.clientKey), serverName: 'control-plane.test' },
+      },
+    );
     noCert.start();
     otherCa.start();
     try {
@@ -230,7 +320,10 @@ describe('control client over mTLS', () => {
 describe('watch request', () => {
   it('shows camera sources without credentials', () => {
     assert.equal(redactSourceUri('rtsp://admin:hunter2@10.0.0.5:554/stream1'), 'rtsp://10.0.0.5:554/stream1');
-    assert.equal(redactSourceUri('rtsp://10.0.0.5/s?user=a&password=b&channel=1'), 'rtsp://10.0.0.5/s?user=a&password=redacted&channel=1');
+    assert.equal(
+      redactSourceUri('rtsp://10.0.0.5/s?user=a&password=b&channel=1'),
+      'rtsp://10.0.0.5/s?user=a&password=redacted&channel=1',
+    );
     assert.equal(redactSourceUri('dir:///data/seq'), 'dir:///data/seq');
   });
 });
@@ -247,11 +340,21 @@ describe('detector pool', () => {
       loads++;
       return OnnxDetector.load(p, o);
     });
-    const [a, b] = await Promise.all([pool.acquire('k', path, { providers: ['cpu'] }), pool.acquire('k', path, { providers: ['cpu'] })]);
+    const [a, b] = await Promise.all([
+      pool.acquire('k', path, { providers: ['cpu'] }),
+      pool.acquire('k', path, { providers: ['cpu'] }),
+    ]);
     assert.equal(loads, 1);
     assert.equal(a.detector, b.detector);
     assert.equal(a.refs, 2);
-    const frame = { data: new Uint8Array(64 * 64 * 3).fill(128), width: 64, height: 64, format: 'RGB', sourceWidth: 64, sourceHeight: 64 } as const;
+    const frame = {
+      data: new Uint8Array(64 * 64 * 3).fill(128),
+      width: 64,
+      height: 64,
+      format: 'RGB',
+      sourceWidth: 64,
+      sourceHeight: 64,
+    } as const;
     a.release();
     await a.detector.detect(frame);
     b.release();

@@ -22,7 +22,6 @@ const base = (control: Record<string, unknown>, extra: Record<string, unknown> =
   ...extra,
 });
 
-
 describe('control configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edge-control-config-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,7 +38,14 @@ describe('control configuration', () => {
       callTimeoutMs: 10_000,
       downloadChunkBytes: 262_144,
       warmupRuns: 3,
-      rollback: { maxErrorRate: 0.1, errorWindowFrames: 100, p95LatencyBudgetMs: 0, latencyWindowFrames: 100, crashLoopRestarts: 3, crashLoopWindowS: 300 },
+      rollback: {
+        maxErrorRate: 0.1,
+        errorWindowFrames: 100,
+        p95LatencyBudgetMs: 0,
+        latencyWindowFrames: 100,
+        crashLoopRestarts: 3,
+        crashLoopWindowS: 300,
+      },
     });
     assert.equal(parseConfig(base({ url: '[::1]:7443', publicKey: KEY })).control?.url, '[::1]:7443');
   });
@@ -77,12 +83,22 @@ describe('control configuration', () => {
   });
 
   it('requires exactly one pinned key and consistent credentials and TLS settings', () => {
-    assert.deepEqual(problemsOf(() => parseConfig(base({ url: 'cp:7443' }))), [
-      '/control/publicKey: required, expected the base64 raw 32-byte ed25519 public key (or /control/publicKeyFile)',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => parseConfig(base({ url: 'cp:7443' }))),
+      ['/control/publicKey: required, expected the base64 raw 32-byte ed25519 public key (or /control/publicKeyFile)'],
+    );
     assert.deepEqual(
       problemsOf(() =>
-        parseConfig(base({ url: 'cp:7443', publicKey: KEY, publicKeyFile: '/etc/k.pem', password: 'a', passwordFile: '/run/pw', tlsCertFile: '/etc/c.pem' })),
+        parseConfig(
+          base({
+            url: 'cp:7443',
+            publicKey: KEY,
+            publicKeyFile: '/etc/k.pem',
+            password: 'a',
+            passwordFile: '/run/pw',
+            tlsCertFile: '/etc/c.pem',
+          }),
+        ),
       ),
       [
         '/control/publicKeyFile: not allowed together with /control/publicKey (pin one key)',
@@ -90,17 +106,23 @@ describe('control configuration', () => {
         '/control/tlsKeyFile: required together with /control/tlsCertFile',
       ],
     );
-    assert.deepEqual(problemsOf(() => parseConfig(base({ url: 'cp:7443', publicKey: KEY, insecure: true, tlsCaFile: '/etc/ca.pem' }))), [
-      '/control/tlsCaFile: not allowed with /control/insecure = true (plain-text gRPC has no TLS)',
-    ]);
-    assert.deepEqual(problemsOf(() => parseConfig(base({ url: 'cp:7443', publicKey: KEY, tlsCaFile: 'relative/ca.pem' }))), [
-      '/control/tlsCaFile: expected string matching /^//, got "relative/ca.pem"',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => parseConfig(base({ url: 'cp:7443', publicKey: KEY, insecure: true, tlsCaFile: '/etc/ca.pem' }))),
+      ['/control/tlsCaFile: not allowed with /control/insecure = true (plain-text gRPC has no TLS)'],
+    );
+    assert.deepEqual(
+      problemsOf(() => parseConfig(base({ url: 'cp:7443', publicKey: KEY, tlsCaFile: 'relative/ca.pem' }))),
+      ['/control/tlsCaFile: expected string matching /^//, got "relative/ca.pem"'],
+    );
   });
 
   it('takes environment overrides by schema path, nested sections included', () => {
     const c = parseConfig(base({ url: 'cp:7443', publicKey: KEY }), {
-      env: { EDGE_AGENT_CONTROL__PASSWORD: 's3cret', EDGE_AGENT_CONTROL__ROLLBACK__CRASH_LOOP_RESTARTS: '5', EDGE_AGENT_CONTROL__INSECURE: 'true' },
+      env: {
+        EDGE_AGENT_CONTROL__PASSWORD: 's3cret',
+        EDGE_AGENT_CONTROL__ROLLBACK__CRASH_LOOP_RESTARTS: '5',
+        EDGE_AGENT_CONTROL__INSECURE: 'true',
+      },
     });
     assert.equal(c.control?.password, 's3cret');
     assert.equal(c.control?.rollback.crashLoopRestarts, 5);
@@ -133,19 +155,44 @@ describe('control configuration', () => {
       assert.deepEqual(s.publicKey.raw, raw);
     }
     const rsa = join(dir, 'rsa.pem');
-    writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }));
-    assert.throws(() => controlSettings(parseConfig(base({ url: 'cp:7443', publicKeyFile: rsa }))), { code: 'EDGE_ERR_SIGNING_KEY', message: /expected an ed25519 key, got rsa/ });
-    assert.throws(() => controlSettings(parseConfig(base({ url: 'cp:7443', publicKeyFile: join(dir, 'missing.pem') }))), {
-      code: 'EDGE_ERR_CONFIG_READ',
-      message: /control\.publicKeyFile .*missing\.pem: ENOENT/,
+    writeFileSync(
+      rsa,
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }),
+    );
+    assert.throws(() => controlSettings(parseConfig(base({ url: 'cp:7443', publicKeyFile: rsa }))), {
+      code: 'EDGE_ERR_SIGNING_KEY',
+      message: /expected an ed25519 key, got rsa/,
     });
+    assert.throws(
+      () => controlSettings(parseConfig(base({ url: 'cp:7443', publicKeyFile: join(dir, 'missing.pem') }))),
+      {
+        code: 'EDGE_ERR_CONFIG_READ',
+        message: /control\.publicKeyFile .*missing\.pem: ENOENT/,
+      },
+    );
   });
 
   it('edge-agent run exits with EX_CONFIG (78) when the pinned key file cannot be read', async () => {
     const config = join(dir, 'agent.json');
-    writeFileSync(config, JSON.stringify(base({ url: '127.0.0.1:1', insecure: true, publicKeyFile: join(dir, 'no-such-key.pem') }, { dataDir: join(dir, 'data'), metrics: { enabled: false } })));
+    writeFileSync(
+      config,
+      JSON.stringify(
+        base(
+          { url: '127.0.0.1:1', insecure: true, publicKeyFile: join(dir, 'no-such-key.pem') },
+          { dataDir: join(dir, 'data'), metrics: { enabled: false } },
+        ),
+      ),
+    );
     const agent = runAgent(config);
     assert.equal((await agent.exit).code, 78);
-    assert.ok(agent.logs().some((l) => l.msg === 'agent failed to start' && /EDGE_ERR_CONFIG_READ: .*no-such-key\.pem: ENOENT/.test(String(l.error))));
+    assert.ok(
+      agent
+        .logs()
+        .some(
+          (l) =>
+            l.msg === 'agent failed to start' &&
+            /EDGE_ERR_CONFIG_READ: .*no-such-key\.pem: ENOENT/.test(String(l.error)),
+        ),
+    );
   });
 });

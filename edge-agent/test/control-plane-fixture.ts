@@ -47,7 +47,11 @@ export class TestSigner {
   }
 
   sign(d: Omit<ModelDescriptor, 'signature' | 'keyId'>): ModelDescriptor {
-    return { ...d, keyId: this.keyId, signature: new Uint8Array(sign(null, modelSignaturePayload(d), this.privateKey)) };
+    return {
+      ...d,
+      keyId: this.keyId,
+      signature: new Uint8Array(sign(null, modelSignaturePayload(d), this.privateKey)),
+    };
   }
 }
 
@@ -77,7 +81,8 @@ export interface TestServerTls {
   readonly clientCa?: Buffer;
 }
 
-export type AssignmentInput = Pick<CameraAssignment, 'cameraId' | 'primary'> & Partial<Omit<CameraAssignment, 'cameraId' | 'primary' | 'revision'>>;
+export type AssignmentInput = Pick<CameraAssignment, 'cameraId' | 'primary'> &
+  Partial<Omit<CameraAssignment, 'cameraId' | 'primary' | 'revision'>>;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -110,7 +115,12 @@ export class TestControlPlane {
   ) {}
 
   /** Listens on 127.0.0.1 (an ephemeral port unless `port` is given); plain text unless `tls` is given. */
-  static async start(options: { deviceId: string; password?: string; port?: number; tls?: TestServerTls }): Promise<TestControlPlane> {
+  static async start(options: {
+    deviceId: string;
+    password?: string;
+    port?: number;
+    tls?: TestServerTls;
+  }): Promise<TestControlPlane> {
     const cp = new TestControlPlane(options.deviceId, options.password ?? 'device-secret', options.tls ?? null);
     await cp.listen(options.port ?? 0);
     return cp;
@@ -122,7 +132,15 @@ export class TestControlPlane {
 
   /** The agent's `control` section for this control plane. */
   controlConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { url: this.url, insecure: true, password: this.password, publicKey: this.signer.publicKeyBase64, reconnectMinMs: 50, reconnectMaxMs: 500, ...extra };
+    return {
+      url: this.url,
+      insecure: true,
+      password: this.password,
+      publicKey: this.signer.publicKeyBase64,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 500,
+      ...extra,
+    };
   }
 
   private async listen(port: number): Promise<void> {
@@ -130,10 +148,17 @@ export class TestControlPlane {
     server.addService(FLEET_CONTROL_SERVER_DEFINITION as unknown as grpc.ServiceDefinition, {
       watchAssignments: (call: grpc.ServerWritableStream<Buffer, AssignmentSnapshot>) => this.onWatch(call),
       downloadModel: (call: grpc.ServerWritableStream<Buffer, ModelChunk>) => this.onDownload(call),
-      reportModelStatus: (call: grpc.ServerUnaryCall<Buffer, ModelStatusAck>, done: grpc.sendUnaryData<ModelStatusAck>) => this.onReport(call, done),
+      reportModelStatus: (
+        call: grpc.ServerUnaryCall<Buffer, ModelStatusAck>,
+        done: grpc.sendUnaryData<ModelStatusAck>,
+      ) => this.onReport(call, done),
     });
     const credentials = this.tls
-      ? grpc.ServerCredentials.createSsl(this.tls.clientCa ?? null, [{ cert_chain: this.tls.cert, private_key: this.tls.key }], this.tls.clientCa !== undefined)
+      ? grpc.ServerCredentials.createSsl(
+          this.tls.clientCa ?? null,
+          [{ cert_chain: this.tls.cert, private_key: this.tls.key }],
+          this.tls.clientCa !== undefined,
+        )
       : grpc.ServerCredentials.createInsecure();
     this.port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
@@ -162,7 +187,16 @@ export class TestControlPlane {
     this.artifacts.set(sha256, bytes);
     const serial = o.serial ?? ++this.serial;
     this.serial = Math.max(this.serial, serial);
-    const unsigned = { modelId: o.modelId ?? 'det', version: o.version, serial, sha256, sizeBytes: bytes.length, classNames: ['person', 'car'], inputWidth: 64, inputHeight: 64 };
+    const unsigned = {
+      modelId: o.modelId ?? 'det',
+      version: o.version,
+      serial,
+      sha256,
+      sizeBytes: bytes.length,
+      classNames: ['person', 'car'],
+      inputWidth: 64,
+      inputHeight: 64,
+    };
     if (o.unsigned) return { ...unsigned, keyId: this.signer.keyId, signature: new Uint8Array(64) };
     return (o.signer ?? this.signer).sign(unsigned);
   }
@@ -175,7 +209,13 @@ export class TestControlPlane {
   assign(...cameras: AssignmentInput[]): number {
     for (const c of cameras) {
       this.revision++;
-      this.assignments.set(c.cameraId, { splitBasisPoints: 0, rollback: false, reason: 'test', ...c, revision: this.revision });
+      this.assignments.set(c.cameraId, {
+        splitBasisPoints: 0,
+        rollback: false,
+        reason: 'test',
+        ...c,
+        revision: this.revision,
+      });
     }
     const snapshot = this.snapshot();
     for (const s of this.streams) s.write(snapshot);
@@ -184,10 +224,19 @@ export class TestControlPlane {
 
   snapshot(): AssignmentSnapshot {
     const cameras = [...this.assignments.values()];
-    return { deviceId: this.deviceId, revision: Math.max(0, ...cameras.map((c) => c.revision)), cameras, sentAtMs: Date.now() };
+    return {
+      deviceId: this.deviceId,
+      revision: Math.max(0, ...cameras.map((c) => c.revision)),
+      cameras,
+      sentAtMs: Date.now(),
+    };
   }
 
-  async waitForReport(predicate: (r: ModelStatusReport) => boolean, what: string, timeoutMs = 30_000): Promise<ModelStatusReport> {
+  async waitForReport(
+    predicate: (r: ModelStatusReport) => boolean,
+    what: string,
+    timeoutMs = 30_000,
+  ): Promise<ModelStatusReport> {
     await waitUntil(() => this.reports.some(predicate), what, timeoutMs);
     return this.reports.find(predicate) as ModelStatusReport;
   }
@@ -212,7 +261,10 @@ export class TestControlPlane {
     try {
       request = decodeWatchAssignmentsRequest(call.request);
     } catch (err) {
-      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: err instanceof ProtoError ? err.message : String(err) });
+      call.emit('error', {
+        code: grpc.status.INVALID_ARGUMENT,
+        details: err instanceof ProtoError ? err.message : String(err),
+      });
       return;
     }
     this.watches.push(request);

@@ -45,7 +45,10 @@ async function run(argv: string[]): Promise<{ code: number; lines: OutputLine[];
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await detectCommand(argv, { stdout, stderr });
-  const lines = stdout.text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as OutputLine);
+  const lines = stdout.text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as OutputLine);
   return { code, lines, stderr: stderr.text };
 }
 
@@ -139,9 +142,23 @@ describe('edge-agent detect', () => {
 
   async function checkReadmeTable(extra: string[], strict: boolean): Promise<void> {
     const images = Object.keys(YOLOV8_EXPECTED).map((name) => sharedPath('images', name));
-    const { code, lines, stderr } = await run(['--model', yolov8, '--conf', '0.5', '--iou', '0.45', '--providers', 'cpu', ...extra, ...images]);
+    const { code, lines, stderr } = await run([
+      '--model',
+      yolov8,
+      '--conf',
+      '0.5',
+      '--iou',
+      '0.45',
+      '--providers',
+      'cpu',
+      ...extra,
+      ...images,
+    ]);
     assert.equal(code, 0, stderr);
-    assert.deepEqual(lines.map((l) => l.image), images);
+    assert.deepEqual(
+      lines.map((l) => l.image),
+      images,
+    );
     for (const line of lines) {
       const name = line.image.split('/').pop()!;
       const { size, objects } = YOLOV8_EXPECTED[name]!;
@@ -151,7 +168,10 @@ describe('edge-agent detect', () => {
         assert.ok(d.score >= 0.5, `${name}: score ${d.score} below --conf`);
         assert.equal(d.score, Math.round(d.score * 1e4) / 1e4, 'score has at most 4 decimals');
         for (const v of d.box) assert.equal(v, Math.round(v * 10) / 10, 'box has at most 1 decimal');
-        assert.ok(d.box[0] >= 0 && d.box[1] >= 0 && d.box[2] <= line.width && d.box[3] <= line.height, 'box inside the image');
+        assert.ok(
+          d.box[0] >= 0 && d.box[1] >= 0 && d.box[2] <= line.width && d.box[3] <= line.height,
+          'box inside the image',
+        );
         assert.equal(typeof d.classId, 'number');
       }
     }
@@ -173,7 +193,14 @@ describe('edge-agent detect', () => {
 
   it('finds dog, bicycle and car/truck on dog.jpg and person, horse and dog on person.jpg with yolox_nano.onnx', async () => {
     const { code, lines, stderr } = await run([
-      '--model', yolox, '--conf', '0.5', '--providers', 'cpu', sharedPath('images', 'dog.jpg'), sharedPath('images', 'person.jpg'),
+      '--model',
+      yolox,
+      '--conf',
+      '0.5',
+      '--providers',
+      'cpu',
+      sharedPath('images', 'dog.jpg'),
+      sharedPath('images', 'person.jpg'),
     ]);
     assert.equal(code, 0, stderr);
     const labels = lines.map((l) => new Set(l.detections.map((d) => d.label)));
@@ -193,7 +220,10 @@ describe('edge-agent detect', () => {
     const person = sharedPath('images', 'person.jpg');
     const { code, lines, stderr } = await run(['--model', yolox, '--providers', 'cpu', dog, garbage, missing, person]);
     assert.equal(code, 1);
-    assert.deepEqual(lines.map((l) => l.image), [dog, person]);
+    assert.deepEqual(
+      lines.map((l) => l.image),
+      [dog, person],
+    );
     assert.match(stderr, /EDGE_ERR_IMAGE_DECODE: .*garbage\.jpg: not a JPEG or PNG file/);
     assert.match(stderr, /EDGE_ERR_IMAGE_DECODE: .*missing\.jpg: file not found/);
   });
@@ -215,7 +245,15 @@ describe('edge-agent detect', () => {
   });
 
   it('reports a model that does not fit the requested adapter with EDGE_ERR_MODEL_NOT_DETECTOR and the shapes', async () => {
-    const { code, stderr } = await run(['--model', yolox, '--providers', 'cpu', '--adapter', 'yolov8', sharedPath('images', 'dog.jpg')]);
+    const { code, stderr } = await run([
+      '--model',
+      yolox,
+      '--providers',
+      'cpu',
+      '--adapter',
+      'yolov8',
+      sharedPath('images', 'dog.jpg'),
+    ]);
     assert.equal(code, 1);
     assert.match(stderr, /EDGE_ERR_MODEL_NOT_DETECTOR: .*adapter 'yolov8' does not fit: .*output float32\[1,3549,85\]/);
   });

@@ -27,7 +27,12 @@ function parse(text: string): Sample[] {
 }
 
 function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length)?.value;
+  return samples.find(
+    (s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v) &&
+      Object.keys(s.labels).length === Object.keys(labels).length,
+  )?.value;
 }
 
 function status(cameraId: string, over: Partial<CameraStatus> = {}): CameraStatus {
@@ -100,10 +105,16 @@ describe('metrics over HTTP', () => {
   it('turns cumulative capture totals into counter increments and a one-hot state gauge', async () => {
     metrics.observeCamera(status('cam-3', { state: 'starting' }));
     let s = await scrape();
-    assert.equal(value(s, 'edge_frames_captured_total', { camera: 'cam-3' }), 0, 'series exists before the first frame');
+    assert.equal(
+      value(s, 'edge_frames_captured_total', { camera: 'cam-3' }),
+      0,
+      'series exists before the first frame',
+    );
     assert.equal(value(s, 'edge_camera_state', { camera: 'cam-3', state: 'starting' }), 1);
     metrics.observeCamera(status('cam-3', { framesCaptured: 100, framesDropped: 7 }));
-    metrics.observeCamera(status('cam-3', { framesCaptured: 250, framesDropped: 9, restarts: 1, state: 'reconnecting' }));
+    metrics.observeCamera(
+      status('cam-3', { framesCaptured: 250, framesDropped: 9, restarts: 1, state: 'reconnecting' }),
+    );
     s = await scrape();
     assert.equal(value(s, 'edge_frames_captured_total', { camera: 'cam-3' }), 250);
     assert.equal(value(s, 'edge_frames_dropped_total', { camera: 'cam-3' }), 9);
@@ -180,7 +191,10 @@ describe('MetricsServer failures', () => {
     const { port } = await first.start();
     try {
       const second = new MetricsServer({ port, registry, health: () => ({ status: 'ok' }) });
-      await assert.rejects(second.start(), { code: 'EDGE_ERR_METRICS_LISTEN', message: new RegExp(`127\\.0\\.0\\.1:${port}: EADDRINUSE`) });
+      await assert.rejects(second.start(), {
+        code: 'EDGE_ERR_METRICS_LISTEN',
+        message: new RegExp(`127\\.0\\.0\\.1:${port}: EADDRINUSE`),
+      });
     } finally {
       await first.stop();
     }
@@ -189,7 +203,14 @@ describe('MetricsServer failures', () => {
   it('answers 500 when collection throws and 503 when the health callback throws', async () => {
     const registry = new Registry();
     // A collect callback that throws makes the whole scrape fail, as a broken metric would.
-    new Gauge({ name: 'broken', help: 'throws on collect', registers: [registry], collect: () => { throw new Error('registry exploded'); } });
+    new Gauge({
+      name: 'broken',
+      help: 'throws on collect',
+      registers: [registry],
+      collect: () => {
+        throw new Error('registry exploded');
+      },
+    });
     const server = new MetricsServer({
       port: 0,
       registry,

@@ -27,24 +27,44 @@ describe('model rollout: per-camera A/B', () => {
    * Phase 1 activates the assignment on a short live-paced camera and stops; phase 2 boots on the persisted
    * models and runs a finite, non-realtime sequence (no frame dropped), so every frame of it is accounted for.
    */
-  async function runAssigned(camera: string, assignment: Omit<AssignmentInput, 'cameraId' | 'primary'>, frames: number) {
+  async function runAssigned(
+    camera: string,
+    assignment: Omit<AssignmentInput, 'cameraId' | 'primary'>,
+    frames: number,
+  ) {
     const dataDir = `${rig.dir}/data-${camera}`;
     const warm = await rig.imageSequence(`${camera}-warm`, 10);
-    const first = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: camera, uri: `dir://${warm}`, loop: true, realtime: true, fps: 20 }] }));
+    const first = await rig.startAgent(
+      rig.config({
+        modelPath: baseline,
+        dataDir,
+        cameras: [{ id: camera, uri: `dir://${warm}`, loop: true, realtime: true, fps: 20 }],
+      }),
+    );
     rig.cp.assign({ cameraId: camera, primary, ...assignment });
-    await rig.cp.waitForReport((r) => r.cameraId === camera && r.sha256 === candidate.sha256 && r.state === 'active', `${camera}: candidate active`);
+    await rig.cp.waitForReport(
+      (r) => r.cameraId === camera && r.sha256 === candidate.sha256 && r.state === 'active',
+      `${camera}: candidate active`,
+    );
     await first.stop();
     const before = rig.outbox(dataDir);
     const lastSeq = before.frames(camera).at(-1)?.frame_seq ?? 0;
     before.close();
 
     const seq = await rig.imageSequence(`${camera}-run`, frames);
-    const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: camera, uri: `dir://${seq}` }] }));
+    const agent = await rig.startAgent(
+      rig.config({ modelPath: baseline, dataDir, cameras: [{ id: camera, uri: `dir://${seq}` }] }),
+    );
     await agent.idle();
     const status = agent.status().cameras[camera]!;
     const counts = {
       primary: await metric(agent, 'edge_inferences_total', { camera, model: 'det', version: 'p1', arm: 'primary' }),
-      candidate: await metric(agent, 'edge_inferences_total', { camera, model: 'det', version: 'c1', arm: 'candidate' }),
+      candidate: await metric(agent, 'edge_inferences_total', {
+        camera,
+        model: 'det',
+        version: 'c1',
+        arm: 'candidate',
+      }),
       shadow: await metric(agent, 'edge_inferences_total', { camera, model: 'det', version: 'c1', arm: 'shadow' }),
     };
     await agent.stop();
@@ -63,14 +83,26 @@ describe('model rollout: per-camera A/B', () => {
   }
 
   it('sends 10 % of 2,400 frames to the candidate, within ±2 points, each frame tagged with its arm and version', async () => {
-    const { rows, detections, status, counts } = await runAssigned('split-cam', { candidate, candidateMode: 'split', splitBasisPoints: 1000 }, 2400);
+    const { rows, detections, status, counts } = await runAssigned(
+      'split-cam',
+      { candidate, candidateMode: 'split', splitBasisPoints: 1000 },
+      2400,
+    );
     const onCandidate = rows.filter((f) => f.arm === 'candidate');
     const share = onCandidate.length / rows.length;
     assert.ok(Math.abs(share - 0.1) <= 0.02, `candidate share ${(share * 100).toFixed(2)} %`);
     assert.ok(onCandidate.every((f) => f.model_version === 'c1'));
     assert.ok(rows.filter((f) => f.arm === 'primary').every((f) => f.model_version === 'p1'));
-    assert.ok(detections.every((d) => (d.arm === 'candidate' ? d.model_version === 'c1' : d.arm === 'primary' && d.model_version === 'p1')));
-    assert.deepEqual(status.arms, { primary: rows.length - onCandidate.length, candidate: onCandidate.length, shadow: 0 });
+    assert.ok(
+      detections.every((d) =>
+        d.arm === 'candidate' ? d.model_version === 'c1' : d.arm === 'primary' && d.model_version === 'p1',
+      ),
+    );
+    assert.deepEqual(status.arms, {
+      primary: rows.length - onCandidate.length,
+      candidate: onCandidate.length,
+      shadow: 0,
+    });
     assert.deepEqual(counts, { primary: rows.length - onCandidate.length, candidate: onCandidate.length, shadow: 0 });
     assert.equal(status.models?.candidate?.mode, 'split');
     assert.equal(status.models?.candidate?.splitBasisPoints, 1000);
@@ -78,8 +110,15 @@ describe('model rollout: per-camera A/B', () => {
 
   it('runs a shadow candidate on every frame beside the primary: inferences double, frames do not', async () => {
     const frames = 400;
-    const { rows, detections, status, counts } = await runAssigned('shadow-cam', { candidate, candidateMode: 'shadow' }, frames);
-    assert.ok(rows.every((f) => f.arm === 'primary' && f.model_version === 'p1' && f.detection_count === 2), 'the frame is the primary\'s and carries both models\' detections');
+    const { rows, detections, status, counts } = await runAssigned(
+      'shadow-cam',
+      { candidate, candidateMode: 'shadow' },
+      frames,
+    );
+    assert.ok(
+      rows.every((f) => f.arm === 'primary' && f.model_version === 'p1' && f.detection_count === 2),
+      "the frame is the primary's and carries both models' detections",
+    );
     assert.equal(detections.filter((d) => d.arm === 'shadow' && d.model_version === 'c1').length, frames);
     assert.equal(detections.filter((d) => d.arm === 'primary' && d.model_version === 'p1').length, frames);
     assert.deepEqual(counts, { primary: frames, candidate: 0, shadow: frames }, 'two inferences per frame');

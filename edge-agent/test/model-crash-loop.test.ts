@@ -32,7 +32,14 @@ describe('crash loop after an activation', () => {
       }),
     );
     const suspect = rig.cp.publish(tinyDetector('crash-suspect'), { modelId: 'det', version: 'suspect' });
-    const policy = { maxErrorRate: 0, errorWindowFrames: 0, p95LatencyBudgetMs: 0, latencyWindowFrames: 0, crashLoopRestarts: 2, crashLoopWindowS: 600 };
+    const policy = {
+      maxErrorRate: 0,
+      errorWindowFrames: 0,
+      p95LatencyBudgetMs: 0,
+      latencyWindowFrames: 0,
+      crashLoopRestarts: 2,
+      crashLoopWindowS: 600,
+    };
     const revision = rig.cp.assign({ cameraId: 'cam', primary: suspect, policy });
 
     // Boot 0 activates the model; then it "crashes" (kill -9, no clean stop).
@@ -53,10 +60,17 @@ describe('crash loop after an activation', () => {
 
     // Restart 2 of 2: the crash loop is recognised before anything loads.
     const third = runAgent(config);
-    const report = await rig.cp.waitForReport((r) => r.sha256 === suspect.sha256 && r.state === 'rolled_back', 'crash-loop rollback reported');
+    const report = await rig.cp.waitForReport(
+      (r) => r.sha256 === suspect.sha256 && r.state === 'rolled_back',
+      'crash-loop rollback reported',
+    );
     assert.equal(report.reason, 'crash loop: 2 restarts within 600 s');
     assert.equal(report.arm, 'primary');
-    assert.equal(report.rolledBackTo, createHash('sha256').update(readFileSync(baseline)).digest('hex'), 'back on the configured model');
+    assert.equal(
+      report.rolledBackTo,
+      createHash('sha256').update(readFileSync(baseline)).digest('hex'),
+      'back on the configured model',
+    );
     assert.ok(third.logs().some((l) => l.msg === 'model rolled back at boot' && l.reason === report.reason));
     third.child.kill('SIGTERM');
     assert.equal((await third.exit).code, 0);
@@ -64,7 +78,10 @@ describe('crash loop after an activation', () => {
     const outbox = rig.outbox(dataDir);
     try {
       const frames = outbox.frames('cam');
-      assert.ok(frames.some((f) => f.model_version === 'suspect'), 'the first boots ran the suspect');
+      assert.ok(
+        frames.some((f) => f.model_version === 'suspect'),
+        'the first boots ran the suspect',
+      );
       assert.equal(frames.at(-1)?.model_version, 'b0', 'the last boot ran the previous model');
     } finally {
       outbox.close();
@@ -77,10 +94,21 @@ describe('crash loop after an activation', () => {
     const seq = await rig.imageSequence('seq-stable', 10);
     const dataDir = join(rig.dir, 'data-stable');
     const agent = await rig.startAgent(
-      rig.config({ modelPath: rig.writeModel('base-s.onnx', tinyDetector('stable-base')), dataDir, cameras: [{ id: 'cam-s', uri: `dir://${seq}`, loop: true, realtime: true, fps: 20 }] }),
+      rig.config({
+        modelPath: rig.writeModel('base-s.onnx', tinyDetector('stable-base')),
+        dataDir,
+        cameras: [{ id: 'cam-s', uri: `dir://${seq}`, loop: true, realtime: true, fps: 20 }],
+      }),
     );
     const m = rig.cp.publish(tinyDetector('stable'), { modelId: 'det', version: 'stable' });
-    const policy = { maxErrorRate: 0, errorWindowFrames: 0, p95LatencyBudgetMs: 0, latencyWindowFrames: 0, crashLoopRestarts: 2, crashLoopWindowS: 1 };
+    const policy = {
+      maxErrorRate: 0,
+      errorWindowFrames: 0,
+      p95LatencyBudgetMs: 0,
+      latencyWindowFrames: 0,
+      crashLoopRestarts: 2,
+      crashLoopWindowS: 1,
+    };
     rig.cp.assign({ cameraId: 'cam-s', primary: m, policy });
     await rig.cp.waitForReport((r) => r.sha256 === m.sha256 && r.state === 'active', 'active');
     const activation = () => agent.status().models['cam-s']?.activation;

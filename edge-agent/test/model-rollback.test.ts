@@ -33,33 +33,74 @@ describe('automatic rollback', () => {
   it('rolls a primary that fails at run time back to the previous primary, which takes every frame the failing one could not: none is lost', async () => {
     const seq = await rig.imageSequence('seq-primary', 20);
     const dataDir = join(rig.dir, 'data-primary');
-    const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam1', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }] }));
+    const agent = await rig.startAgent(
+      rig.config({
+        modelPath: baseline,
+        dataDir,
+        cameras: [{ id: 'cam1', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }],
+      }),
+    );
     const good = rig.cp.publish(tinyDetector('good'), { modelId: 'det', version: 'good' });
     rig.cp.assign({ cameraId: 'cam1', primary: good });
     await rig.cp.waitForReport((r) => r.sha256 === good.sha256 && r.state === 'active', 'good active');
 
-    const bad = rig.cp.publish(runtimeFailingDetector({ metadata: [['tag', 'bad-primary']] }), { modelId: 'det', version: 'bad' });
-    const policy = { maxErrorRate: 0.2, errorWindowFrames: 10, p95LatencyBudgetMs: 0, latencyWindowFrames: 0, crashLoopRestarts: 0, crashLoopWindowS: 0 };
+    const bad = rig.cp.publish(runtimeFailingDetector({ metadata: [['tag', 'bad-primary']] }), {
+      modelId: 'det',
+      version: 'bad',
+    });
+    const policy = {
+      maxErrorRate: 0.2,
+      errorWindowFrames: 10,
+      p95LatencyBudgetMs: 0,
+      latencyWindowFrames: 0,
+      crashLoopRestarts: 0,
+      crashLoopWindowS: 0,
+    };
     rig.cp.assign({ cameraId: 'cam1', primary: bad, policy });
-    await rig.cp.waitForReport((r) => r.sha256 === bad.sha256 && r.state === 'active', 'bad model passes its warm-up and goes live');
-    const rolledBack = await rig.cp.waitForReport((r) => r.sha256 === bad.sha256 && r.state === 'rolled_back', 'automatic rollback');
+    await rig.cp.waitForReport(
+      (r) => r.sha256 === bad.sha256 && r.state === 'active',
+      'bad model passes its warm-up and goes live',
+    );
+    const rolledBack = await rig.cp.waitForReport(
+      (r) => r.sha256 === bad.sha256 && r.state === 'rolled_back',
+      'automatic rollback',
+    );
     assert.equal(rolledBack.arm, 'primary');
     assert.equal(rolledBack.rolledBackTo, good.sha256);
-    assert.match(rolledBack.reason, /^inference errors: 3 of the last 10 frames, above the 0\.2 error rate \(last: .*indices element out of data bounds/);
-    assert.equal(agent.status().cameras['cam1']!.models?.primary.version, 'good', 'the previous primary serves again');
+    assert.match(
+      rolledBack.reason,
+      /^inference errors: 3 of the last 10 frames, above the 0\.2 error rate \(last: .*indices element out of data bounds/,
+    );
+    assert.equal(agent.status().cameras.cam1!.models?.primary.version, 'good', 'the previous primary serves again');
     assert.equal(await metric(agent, 'edge_model_rollbacks_total', { camera: 'cam1', reason: 'error_rate' }), 1);
-    assert.equal(await metric(agent, 'edge_inference_errors_total', { camera: 'cam1', model: 'det', version: 'bad', arm: 'primary' }), 3);
+    assert.equal(
+      await metric(agent, 'edge_inference_errors_total', {
+        camera: 'cam1',
+        model: 'det',
+        version: 'bad',
+        arm: 'primary',
+      }),
+      3,
+    );
     // On probation the replaced primary stays loaded: it ran each frame the new one failed on.
     assert.equal(await metric(agent, 'edge_detection_failures_total', { camera: 'cam1' }), 0, 'no frame failed');
 
     await agent.stop();
-    const status = agent.status().cameras['cam1']!;
-    assert.equal(status.framesProcessed + status.capture.framesDropped, status.capture.framesCaptured, 'every captured frame was processed or dropped by the latest-frame policy');
+    const status = agent.status().cameras.cam1!;
+    assert.equal(
+      status.framesProcessed + status.capture.framesDropped,
+      status.capture.framesCaptured,
+      'every captured frame was processed or dropped by the latest-frame policy',
+    );
     const outbox = rig.outbox(dataDir);
     try {
       const frames = outbox.frames('cam1');
       assert.equal(frames.length, status.framesProcessed);
-      assert.deepEqual(frames.map((f) => f.frame_seq), frames.map((_, i) => i + 1), 'gapless');
+      assert.deepEqual(
+        frames.map((f) => f.frame_seq),
+        frames.map((_, i) => i + 1),
+        'gapless',
+      );
       assert.ok(!frames.some((f) => f.model_version === 'bad'), 'the failing model stored no frame');
       assert.equal(frames.at(-1)?.model_version, 'good');
     } finally {
@@ -72,29 +113,51 @@ describe('automatic rollback', () => {
     // before the assignment has landed, and a candidate that never sees a frame never rolls back.
     const seq = await rig.imageSequence('seq-candidate', 600);
     const dataDir = join(rig.dir, 'data-candidate');
-    const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam2', uri: `dir://${seq}`, loop: true }] }));
+    const agent = await rig.startAgent(
+      rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam2', uri: `dir://${seq}`, loop: true }] }),
+    );
     const primary = rig.cp.publish(tinyDetector('cand-primary'), { modelId: 'det', version: 'p' });
-    const bad = rig.cp.publish(runtimeFailingDetector({ metadata: [['tag', 'bad-candidate']] }), { modelId: 'det', version: 'bad-c' });
-    const policy = { maxErrorRate: 0.2, errorWindowFrames: 10, p95LatencyBudgetMs: 0, latencyWindowFrames: 0, crashLoopRestarts: 0, crashLoopWindowS: 0 };
-    rig.cp.assign({ cameraId: 'cam2', primary, candidate: bad, candidateMode: 'split', splitBasisPoints: 5000, policy });
-    const rolledBack = await rig.cp.waitForReport((r) => r.sha256 === bad.sha256 && r.state === 'rolled_back', 'candidate rolled back');
+    const bad = rig.cp.publish(runtimeFailingDetector({ metadata: [['tag', 'bad-candidate']] }), {
+      modelId: 'det',
+      version: 'bad-c',
+    });
+    const policy = {
+      maxErrorRate: 0.2,
+      errorWindowFrames: 10,
+      p95LatencyBudgetMs: 0,
+      latencyWindowFrames: 0,
+      crashLoopRestarts: 0,
+      crashLoopWindowS: 0,
+    };
+    rig.cp.assign({
+      cameraId: 'cam2',
+      primary,
+      candidate: bad,
+      candidateMode: 'split',
+      splitBasisPoints: 5000,
+      policy,
+    });
+    const rolledBack = await rig.cp.waitForReport(
+      (r) => r.sha256 === bad.sha256 && r.state === 'rolled_back',
+      'candidate rolled back',
+    );
     assert.equal(rolledBack.arm, 'candidate');
     assert.equal(rolledBack.rolledBackTo, primary.sha256);
     assert.match(rolledBack.reason, /^inference errors: 3 of the last 10 frames/);
     // The primary keeps serving after the rollback.
-    const after = agent.status().cameras['cam2']!.framesProcessed;
-    await waitUntil(() => agent.status().cameras['cam2']!.framesProcessed >= after + 50, 'frames after the rollback');
-    const status = agent.status().cameras['cam2']!;
+    const after = agent.status().cameras.cam2!.framesProcessed;
+    await waitUntil(() => agent.status().cameras.cam2!.framesProcessed >= after + 50, 'frames after the rollback');
+    const status = agent.status().cameras.cam2!;
     assert.equal(status.models?.candidate, null);
     await agent.stop();
     const outbox = rig.outbox(dataDir);
     const frames = outbox.frames('cam2');
     outbox.close();
-    assert.equal(frames.length, agent.status().cameras['cam2']!.framesProcessed);
+    assert.equal(frames.length, agent.status().cameras.cam2!.framesProcessed);
     assert.deepEqual(
       frames.map((f) => f.frame_id),
       frames.map((_, i) => i),
-      'every frame the source delivered is stored, the candidate\'s failures included',
+      "every frame the source delivered is stored, the candidate's failures included",
     );
     assert.ok(!frames.some((f) => f.model_version === 'bad-c'));
   });
@@ -102,22 +165,53 @@ describe('automatic rollback', () => {
   it('rolls back a shadow candidate whose p95 inference time breaks the latency budget (yolov8n against 25 ms)', async () => {
     const seq = await rig.imageSequence('seq-latency', 20);
     const dataDir = join(rig.dir, 'data-latency');
-    const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam3', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }] }));
+    const agent = await rig.startAgent(
+      rig.config({
+        modelPath: baseline,
+        dataDir,
+        cameras: [{ id: 'cam3', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }],
+      }),
+    );
     const primary = rig.cp.publish(tinyDetector('lat-primary'), { modelId: 'det', version: 'fast' });
-    const heavy = rig.cp.publish(readFileSync(sharedModel('yolov8n_int8.onnx')), { modelId: 'yolov8n', version: 'heavy' });
+    const heavy = rig.cp.publish(readFileSync(sharedModel('yolov8n_int8.onnx')), {
+      modelId: 'yolov8n',
+      version: 'heavy',
+    });
     // A window of 20: one scheduling hiccup of the tiny primary (same policy) cannot move its p95 over the budget.
-    const policy = { maxErrorRate: 0, errorWindowFrames: 0, p95LatencyBudgetMs: 25, latencyWindowFrames: 20, crashLoopRestarts: 0, crashLoopWindowS: 0 };
+    const policy = {
+      maxErrorRate: 0,
+      errorWindowFrames: 0,
+      p95LatencyBudgetMs: 25,
+      latencyWindowFrames: 20,
+      crashLoopRestarts: 0,
+      crashLoopWindowS: 0,
+    };
     rig.cp.assign({ cameraId: 'cam3', primary, candidate: heavy, candidateMode: 'shadow', policy });
     await rig.cp.waitForReport((r) => r.sha256 === heavy.sha256 && r.state === 'active', 'heavy shadow active', 60_000);
-    const rolledBack = await rig.cp.waitForReport((r) => r.sha256 === heavy.sha256 && r.state === 'rolled_back', 'latency rollback', 60_000);
+    const rolledBack = await rig.cp.waitForReport(
+      (r) => r.sha256 === heavy.sha256 && r.state === 'rolled_back',
+      'latency rollback',
+      60_000,
+    );
     assert.equal(rolledBack.arm, 'shadow');
     assert.equal(rolledBack.rolledBackTo, primary.sha256);
-    assert.match(rolledBack.reason, /^latency: p95 inference time \d+\.\d ms over the last 20 frames, above the 25 ms budget$/);
-    const status = agent.status().cameras['cam3']!;
+    assert.match(
+      rolledBack.reason,
+      /^latency: p95 inference time \d+\.\d ms over the last 20 frames, above the 25 ms budget$/,
+    );
+    const status = agent.status().cameras.cam3!;
     assert.equal(status.models?.primary.version, 'fast', 'the primary, under budget, stays');
     assert.equal(status.models?.candidate, null);
     assert.equal(await metric(agent, 'edge_model_rollbacks_total', { camera: 'cam3', reason: 'latency' }), 1);
-    assert.equal(await metric(agent, 'edge_inferences_total', { camera: 'cam3', model: 'yolov8n', version: 'heavy', arm: 'shadow' }), 20);
+    assert.equal(
+      await metric(agent, 'edge_inferences_total', {
+        camera: 'cam3',
+        model: 'yolov8n',
+        version: 'heavy',
+        arm: 'shadow',
+      }),
+      20,
+    );
     await agent.stop();
   });
 });

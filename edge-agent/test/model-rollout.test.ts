@@ -8,7 +8,8 @@ import { TestSigner, waitUntil } from './control-plane-fixture.js';
 
 setOnnxRuntimeLogLevel('fatal');
 
-const states = (reports: readonly ModelStatusReport[]) => reports.map((r) => r.state).filter((s, i, a) => s !== 'downloading' || a[i - 1] !== 'downloading');
+const states = (reports: readonly ModelStatusReport[]) =>
+  reports.map((r) => r.state).filter((s, i, a) => s !== 'downloading' || a[i - 1] !== 'downloading');
 
 describe('model rollout on a running agent', () => {
   let rig: RolloutRig;
@@ -31,37 +32,69 @@ describe('model rollout on a running agent', () => {
     const m1 = rig.cp.publish(tinyDetector('m1'), { modelId: 'det', version: '1' });
     const revision = rig.cp.assign({ cameraId: 'cam1', primary: m1 });
     const active = await rig.cp.waitForReport((r) => r.sha256 === m1.sha256 && r.state === 'active', 'm1 active');
-    assert.deepEqual(states(rig.cp.reportsFor(m1.sha256)), ['received', 'downloading', 'verifying', 'warming', 'active']);
+    assert.deepEqual(states(rig.cp.reportsFor(m1.sha256)), [
+      'received',
+      'downloading',
+      'verifying',
+      'warming',
+      'active',
+    ]);
     assert.equal(active.revision, revision);
     assert.equal(active.arm, 'primary');
     assert.equal(active.modelId, 'det');
     const downloading = rig.cp.reportsFor(m1.sha256).filter((r) => r.state === 'downloading');
     assert.equal(downloading.at(-1)!.bytesDone, m1.sizeBytes);
 
-    const camera = () => agent.status().cameras['cam1']!;
+    const camera = () => agent.status().cameras.cam1!;
     assert.equal(camera().models?.primary.version, '1', 'the swap is visible in status at once');
     assert.equal(camera().modelVersion, '1');
-    assert.equal(camera().models?.fallback?.version, 'b0', 'on probation, the replaced model stays loaded as the fallback');
-    await waitUntil(() => camera().models?.fallback === null, 'probation over after a full error window without a breach', 30_000);
+    assert.equal(
+      camera().models?.fallback?.version,
+      'b0',
+      'on probation, the replaced model stays loaded as the fallback',
+    );
+    await waitUntil(
+      () => camera().models?.fallback === null,
+      'probation over after a full error window without a breach',
+      30_000,
+    );
     const outbox = rig.outbox();
     try {
-      await waitUntil(() => outbox.frames('cam1').some((f) => f.model_version === '1' && f.detection_count > 0), 'frames of version 1');
+      await waitUntil(
+        () => outbox.frames('cam1').some((f) => f.model_version === '1' && f.detection_count > 0),
+        'frames of version 1',
+      );
       const frames = outbox.frames('cam1');
       const first = frames.findIndex((f) => f.model_version === '1');
-      assert.ok(frames.slice(0, first).every((f) => f.model_version === 'b0'), 'before: the baseline');
-      assert.ok(frames.slice(first).every((f) => f.model_version === '1' && f.model_id === 'det' && f.arm === 'primary'), 'after: version 1 only, no frame back on the baseline');
-      assert.ok(outbox.detections('cam1').filter((d) => d.frame_seq >= frames[first]!.frame_seq).every((d) => d.model_version === '1' && d.arm === 'primary'));
+      assert.ok(
+        frames.slice(0, first).every((f) => f.model_version === 'b0'),
+        'before: the baseline',
+      );
+      assert.ok(
+        frames.slice(first).every((f) => f.model_version === '1' && f.model_id === 'det' && f.arm === 'primary'),
+        'after: version 1 only, no frame back on the baseline',
+      );
+      assert.ok(
+        outbox
+          .detections('cam1')
+          .filter((d) => d.frame_seq >= frames[first]!.frame_seq)
+          .every((d) => d.model_version === '1' && d.arm === 'primary'),
+      );
     } finally {
       outbox.close();
     }
-    assert.equal(agent.status().models['cam1']?.revision, revision);
+    assert.equal(agent.status().models.cam1?.revision, revision);
     await agent.stop();
   });
 
   it('refuses tampered, truncated, unsigned, wrong-key and not-a-detector models with their reasons while the running model serves every frame', async () => {
     const seq = await rig.imageSequence('seq-refuse', 50);
     const dataDir = `${rig.dir}/data-refuse`;
-    const config = rig.config({ modelPath: rig.writeModel('base-r.onnx', tinyDetector('base-r')), dataDir, cameras: [{ id: 'cam2', uri: `dir://${seq}`, loop: true }] });
+    const config = rig.config({
+      modelPath: rig.writeModel('base-r.onnx', tinyDetector('base-r')),
+      dataDir,
+      cameras: [{ id: 'cam2', uri: `dir://${seq}`, loop: true }],
+    });
     const agent = await rig.startAgent(config);
     const good = rig.cp.publish(tinyDetector('good'), { modelId: 'det', version: 'good' });
     rig.cp.assign({ cameraId: 'cam2', primary: good });
@@ -76,7 +109,11 @@ describe('model rollout on a running agent', () => {
     const truncated = rig.cp.publish(truncatedBytes, { modelId: 'det', version: 'truncated' });
     rig.cp.serve(truncated.sha256, { bytes: truncatedBytes.subarray(0, 100) });
     const unsigned = rig.cp.publish(tinyDetector('unsigned'), { modelId: 'det', version: 'unsigned', unsigned: true });
-    const wrongKey = rig.cp.publish(tinyDetector('wrong-key'), { modelId: 'det', version: 'wrong-key', signer: new TestSigner() });
+    const wrongKey = rig.cp.publish(tinyDetector('wrong-key'), {
+      modelId: 'det',
+      version: 'wrong-key',
+      signer: new TestSigner(),
+    });
     const notDetector = rig.cp.publish(identityImageModel(), { modelId: 'det', version: 'not-a-detector' });
     const cases = [
       [tampered, /^tampered: the file hashes to sha256 /],
@@ -87,14 +124,24 @@ describe('model rollout on a running agent', () => {
     ] as const;
     for (const [model, reason] of cases) {
       rig.cp.assign({ cameraId: 'cam2', primary: model });
-      const failed = await rig.cp.waitForReport((r) => r.sha256 === model.sha256 && r.state === 'failed', `${model.version} refused`);
+      const failed = await rig.cp.waitForReport(
+        (r) => r.sha256 === model.sha256 && r.state === 'failed',
+        `${model.version} refused`,
+      );
       assert.match(failed.reason, reason, model.version);
-      assert.equal(agent.status().cameras['cam2']!.models?.primary.version, 'good', `${model.version}: the good model still serves`);
+      assert.equal(
+        agent.status().cameras.cam2!.models?.primary.version,
+        'good',
+        `${model.version}: the good model still serves`,
+      );
     }
-    assert.equal(await metric(agent, 'edge_model_status_reports_total', { camera: 'cam2', state: 'failed' }), cases.length);
+    assert.equal(
+      await metric(agent, 'edge_model_status_reports_total', { camera: 'cam2', state: 'failed' }),
+      cases.length,
+    );
     await agent.stop();
 
-    const status = agent.status().cameras['cam2']!;
+    const status = agent.status().cameras.cam2!;
     const outbox = rig.outbox(dataDir);
     const frames = outbox.frames('cam2');
     outbox.close();
@@ -116,7 +163,11 @@ describe('model rollout on a running agent', () => {
     const seq = await rig.imageSequence('seq-downgrade', 20);
     const dataDir = `${rig.dir}/data-downgrade`;
     const agent = await rig.startAgent(
-      rig.config({ modelPath: rig.writeModel('base-d.onnx', tinyDetector('base-d')), dataDir, cameras: [{ id: 'cam3', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }] }),
+      rig.config({
+        modelPath: rig.writeModel('base-d.onnx', tinyDetector('base-d')),
+        dataDir,
+        cameras: [{ id: 'cam3', uri: `dir://${seq}`, loop: true, realtime: true, fps: 30 }],
+      }),
     );
     const v1 = rig.cp.publish(tinyDetector('v1'), { modelId: 'det', version: 'v1' });
     const v2 = rig.cp.publish(tinyDetector('v2'), { modelId: 'det', version: 'v2' });
@@ -127,8 +178,13 @@ describe('model rollout on a running agent', () => {
 
     const down = rig.cp.assign({ cameraId: 'cam3', primary: v1 });
     const refused = await rig.cp.waitForReport((r) => r.revision === down && r.state === 'failed', 'downgrade refused');
-    assert.match(refused.reason, new RegExp(`^downgrade refused: serial ${v1.serial} \\(det v1\\) is older than the running serial ${v2.serial} \\(det v2\\)`));
-    assert.equal(agent.status().cameras['cam3']!.models?.primary.version, 'v2');
+    assert.match(
+      refused.reason,
+      new RegExp(
+        `^downgrade refused: serial ${v1.serial} \\(det v1\\) is older than the running serial ${v2.serial} \\(det v2\\)`,
+      ),
+    );
+    assert.equal(agent.status().cameras.cam3!.models?.primary.version, 'v2');
 
     const downloads = rig.cp.downloads.length;
     let activeAt = 0;
@@ -142,8 +198,8 @@ describe('model rollout on a running agent', () => {
     const elapsed = activeAt - commandedAt;
     assert.ok(elapsed < 1000, `commanded rollback took ${elapsed.toFixed(0)} ms`);
     assert.equal(rig.cp.downloads.length, downloads, 'from disk, no download');
-    assert.equal(agent.status().cameras['cam3']!.models?.primary.version, 'v1');
-    assert.equal(agent.status().models['cam3']?.revision, back);
+    assert.equal(agent.status().cameras.cam3!.models?.primary.version, 'v1');
+    assert.equal(agent.status().models.cam3?.revision, back);
     assert.equal(await metric(agent, 'edge_model_rollbacks_total', { camera: 'cam3', reason: 'commanded' }), 1);
     await agent.stop();
   });
@@ -154,25 +210,39 @@ describe('model rollout on a running agent', () => {
     const baseline = rig.writeModel('base-p.onnx', tinyDetector('base-p'));
     const p = rig.cp.publish(tinyDetector('persist-p'), { modelId: 'det', version: 'pp' });
     const c = rig.cp.publish(tinyDetector('persist-c'), { modelId: 'det', version: 'pc' });
-    const first = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam4', uri: `dir://${warm}`, loop: true, realtime: true, fps: 30 }] }));
-    const revision = rig.cp.assign({ cameraId: 'cam4', primary: p, candidate: c, candidateMode: 'split', splitBasisPoints: 5000 });
+    const first = await rig.startAgent(
+      rig.config({
+        modelPath: baseline,
+        dataDir,
+        cameras: [{ id: 'cam4', uri: `dir://${warm}`, loop: true, realtime: true, fps: 30 }],
+      }),
+    );
+    const revision = rig.cp.assign({
+      cameraId: 'cam4',
+      primary: p,
+      candidate: c,
+      candidateMode: 'split',
+      splitBasisPoints: 5000,
+    });
     await rig.cp.waitForReport((r) => r.sha256 === c.sha256 && r.state === 'active', 'candidate active');
     await first.stop();
 
     await rig.cp.stop();
     const seq = await rig.imageSequence('seq-persist', 200);
     const reportsBefore = rig.cp.reports.length;
-    const agent = await rig.startAgent(rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam4', uri: `dir://${seq}` }] }));
-    const models = agent.status().cameras['cam4']!.models;
+    const agent = await rig.startAgent(
+      rig.config({ modelPath: baseline, dataDir, cameras: [{ id: 'cam4', uri: `dir://${seq}` }] }),
+    );
+    const models = agent.status().cameras.cam4!.models;
     assert.equal(models?.primary.version, 'pp');
     assert.equal(models?.candidate?.version, 'pc');
     assert.equal(models?.revision, revision);
     await agent.idle();
     const status = agent.status();
     assert.notEqual(status.control?.state, 'watching', 'the control plane is down');
-    assert.equal(status.cameras['cam4']!.framesProcessed, 200);
-    assert.equal(status.cameras['cam4']!.arms.primary + status.cameras['cam4']!.arms.candidate, 200);
-    assert.ok(status.cameras['cam4']!.arms.candidate > 0 && status.cameras['cam4']!.arms.primary > 0);
+    assert.equal(status.cameras.cam4!.framesProcessed, 200);
+    assert.equal(status.cameras.cam4!.arms.primary + status.cameras.cam4!.arms.candidate, 200);
+    assert.ok(status.cameras.cam4!.arms.candidate > 0 && status.cameras.cam4!.arms.primary > 0);
 
     const watchesBefore = rig.cp.watches.length;
     await rig.cp.restart();

@@ -59,7 +59,10 @@ describe('model health windows', () => {
     assert.equal(h.record({ error: 'boom' }), null);
     assert.equal(h.record({ error: 'boom' }), null, '2 of 20 is the allowed 10 %');
     const breach = h.record({ error: 'indices out of bounds' });
-    assert.deepEqual(breach, { kind: 'error_rate', reason: 'inference errors: 3 of the last 20 frames, above the 0.1 error rate (last: indices out of bounds)' });
+    assert.deepEqual(breach, {
+      kind: 'error_rate',
+      reason: 'inference errors: 3 of the last 20 frames, above the 0.1 error rate (last: indices out of bounds)',
+    });
     assert.equal(h.record({ error: 'boom' }), null);
     assert.ok(h.breached);
   });
@@ -78,9 +81,17 @@ describe('model health windows', () => {
     for (let i = 0; i < 9; i++) assert.equal(h.record({ inferMs: 500 }), null, 'window not full yet');
     const breach = h.record({ inferMs: 500 });
     assert.equal(breach?.kind, 'latency');
-    assert.equal(breach?.reason, 'latency: p95 inference time 500.0 ms over the last 10 frames, above the 50 ms budget');
+    assert.equal(
+      breach?.reason,
+      'latency: p95 inference time 500.0 ms over the last 10 frames, above the 50 ms budget',
+    );
     const ok = new ModelHealth({ ...policy, p95LatencyBudgetMs: 50, latencyWindowFrames: 40 });
-    for (let i = 0; i < 100; i++) assert.equal(ok.record({ inferMs: i % 20 === 0 ? 400 : 10 }), null, 'one slow frame in 20 stays under a p95 budget');
+    for (let i = 0; i < 100; i++)
+      assert.equal(
+        ok.record({ inferMs: i % 20 === 0 ? 400 : 10 }),
+        null,
+        'one slow frame in 20 stays under a p95 budget',
+      );
     assert.equal(percentile([5, 1, 4, 2, 3], 0.95), 5);
   });
 });

@@ -43,11 +43,24 @@ describe('model store: download, verification and retention', () => {
       },
       deviceId: DEVICE,
       logger: silentLogger,
-      watchRequest: () => ({ deviceId: DEVICE, knownRevision: 0, agentVersion: 'test', hardware: 'test', providers: [], cameras: [] }),
+      watchRequest: () => ({
+        deviceId: DEVICE,
+        knownRevision: 0,
+        agentVersion: 'test',
+        hardware: 'test',
+        providers: [],
+        cameras: [],
+      }),
       onSnapshot: () => undefined,
     });
     client.start();
-    store = new ModelStore({ dir, key: pinnedKeyFromBase64(cp.signer.publicKeyBase64), source: client, logger: silentLogger, retryDelay: () => 20 });
+    store = new ModelStore({
+      dir,
+      key: pinnedKeyFromBase64(cp.signer.publicKeyBase64),
+      source: client,
+      logger: silentLogger,
+      retryDelay: () => 20,
+    });
     store.open();
   });
 
@@ -104,17 +117,29 @@ describe('model store: download, verification and retention', () => {
   });
 
   it('refuses an unsigned artifact', async () => {
-    await refused(cp.publish(artifact('unsigned'), { version: 'u', unsigned: true }), 'unsigned', /^unsigned: model det u carries no signature$/);
+    await refused(
+      cp.publish(artifact('unsigned'), { version: 'u', unsigned: true }),
+      'unsigned',
+      /^unsigned: model det u carries no signature$/,
+    );
   });
 
   it('refuses an artifact signed with another key', async () => {
     const other = new TestSigner();
-    await refused(cp.publish(artifact('other-key'), { version: 'k', signer: other }), 'wrong key', new RegExp(`^wrong key: signed with key ${other.keyId}, the pinned key is ${cp.signer.keyId}$`));
+    await refused(
+      cp.publish(artifact('other-key'), { version: 'k', signer: other }),
+      'wrong key',
+      new RegExp(`^wrong key: signed with key ${other.keyId}, the pinned key is ${cp.signer.keyId}$`),
+    );
   });
 
   it('refuses a descriptor changed after signing (a serial raised to pass the downgrade check)', async () => {
     const d = cp.publish(artifact('re-serialed'), { version: 's', serial: 5 });
-    await refused({ ...d, serial: 500 }, 'bad signature', /^bad signature: the signature of det s \(serial 500\) does not verify with key /);
+    await refused(
+      { ...d, serial: 500 },
+      'bad signature',
+      /^bad signature: the signature of det s \(serial 500\) does not verify with key /,
+    );
   });
 
   it('resumes an interrupted download from the bytes it already has', async () => {

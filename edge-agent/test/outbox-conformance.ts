@@ -24,7 +24,12 @@ export type OutboxHarnessFactory = (bounds: OutboxBounds) => OutboxHarness;
 const LABELS = ['person', 'car', 'bicycle', 'dog'] as const;
 
 /** A deterministic frame with `detections` boxes. */
-export function makeFrame(cameraId: string, frameId: number, detections: number, extra: Partial<OutboxFrame> = {}): OutboxFrame {
+export function makeFrame(
+  cameraId: string,
+  frameId: number,
+  detections: number,
+  extra: Partial<OutboxFrame> = {},
+): OutboxFrame {
   return {
     cameraId,
     frameId,
@@ -91,10 +96,18 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
       assert.equal(frames.length, 180);
       for (const cam of ['cam-0', 'cam-1', 'cam-2']) {
         const seqs = detections.filter((d) => d.cameraId === cam).map((d) => d.seq);
-        assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), `${cam} detection seqs are 1..n`);
+        assert.deepEqual(
+          seqs,
+          Array.from({ length: seqs.length }, (_, i) => i + 1),
+          `${cam} detection seqs are 1..n`,
+        );
         assert.equal(outbox.lastSeq(cam), seqs.length);
         const frameSeqs = frames.filter((f) => f.cameraId === cam).map((f) => f.frameSeq);
-        assert.deepEqual(frameSeqs, Array.from({ length: 60 }, (_, i) => i + 1), `${cam} frame seqs are 1..60`);
+        assert.deepEqual(
+          frameSeqs,
+          Array.from({ length: 60 }, (_, i) => i + 1),
+          `${cam} frame seqs are 1..60`,
+        );
         assert.equal(outbox.lastFrameSeq(cam), 60);
       }
       assert.equal(outbox.lastSeq('never-seen'), 0);
@@ -145,11 +158,14 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
       assert.equal(s.frames, 3);
       assert.equal(s.detections, 2);
       const { frames } = outbox.peekFrames(10);
-      assert.deepEqual(frames.map((f) => [f.frameSeq, f.detectionCount, f.firstSeq, f.lastSeq]), [
-        [1, 0, null, null],
-        [2, 2, 1, 2],
-        [3, 0, null, null],
-      ]);
+      assert.deepEqual(
+        frames.map((f) => [f.frameSeq, f.detectionCount, f.firstSeq, f.lastSeq]),
+        [
+          [1, 0, null, null],
+          [2, 2, 1, 2],
+          [3, 0, null, null],
+        ],
+      );
     });
 
     it('continues sequences after reopening the store', () => {
@@ -186,8 +202,14 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
       assert.equal(outbox.ack(acked), 0, 'acking again deletes nothing');
       assert.equal(outbox.ack([987654321]), 0, 'unknown ids are ignored');
       const after = outbox.peekFrames(10);
-      assert.deepEqual(after.frames.map((f) => f.frameSeq), [2, 4]);
-      assert.deepEqual(after.detections.map((d) => d.frameSeq), [2, 2, 4, 4, 4, 4]);
+      assert.deepEqual(
+        after.frames.map((f) => f.frameSeq),
+        [2, 4],
+      );
+      assert.deepEqual(
+        after.detections.map((d) => d.frameSeq),
+        [2, 2, 4, 4, 4, 4],
+      );
       const frame2 = makeFrame('cam-a', 2, 2);
       const frame4 = makeFrame('cam-a', 4, 4);
       assert.deepEqual(outbox.stats(), {
@@ -203,11 +225,23 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
       const { outbox } = setup();
       outbox.append(Array.from({ length: 10 }, (_, i) => makeFrame('cam-a', i, 1)));
       const first = outbox.peekFrames(4);
-      assert.deepEqual(first.frames.map((f) => f.frameSeq), [1, 2, 3, 4]);
-      assert.deepEqual(first.detections.map((d) => d.seq), [1, 2, 3, 4]);
+      assert.deepEqual(
+        first.frames.map((f) => f.frameSeq),
+        [1, 2, 3, 4],
+      );
+      assert.deepEqual(
+        first.detections.map((d) => d.seq),
+        [1, 2, 3, 4],
+      );
       const next = outbox.peekFrames(4, first.frames.at(-1)!.rowId);
-      assert.deepEqual(next.frames.map((f) => f.frameSeq), [5, 6, 7, 8]);
-      assert.deepEqual(outbox.peekFrames(100, next.frames.at(-1)!.rowId).frames.map((f) => f.frameSeq), [9, 10]);
+      assert.deepEqual(
+        next.frames.map((f) => f.frameSeq),
+        [5, 6, 7, 8],
+      );
+      assert.deepEqual(
+        outbox.peekFrames(100, next.frames.at(-1)!.rowId).frames.map((f) => f.frameSeq),
+        [9, 10],
+      );
       assert.throws(() => outbox.peekFrames(0), { code: 'EDGE_ERR_OUTBOX' });
     });
 
@@ -231,11 +265,20 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
       assert.equal(s.evictedFrames, 40 - 25);
       assert.equal(s.evictedDetections, (40 - 25) * 3);
       assert.equal(events.length, 5);
-      assert.equal(events.reduce((n, e) => n + e.frames, 0), 15);
-      assert.deepEqual(events[0]!.cameras, [{ cameraId: 'cam-a', frames: 3, detections: 9, firstFrameSeq: 1, lastFrameSeq: 3 }]);
+      assert.equal(
+        events.reduce((n, e) => n + e.frames, 0),
+        15,
+      );
+      assert.deepEqual(events[0]!.cameras, [
+        { cameraId: 'cam-a', frames: 3, detections: 9, firstFrameSeq: 1, lastFrameSeq: 3 },
+      ]);
       assert.equal(events[0]!.reason, 'bounds');
       const { frames, detections } = outbox.peekFrames(100);
-      assert.deepEqual(frames.map((f) => f.frameSeq), Array.from({ length: 25 }, (_, i) => i + 16), 'the newest 25 remain');
+      assert.deepEqual(
+        frames.map((f) => f.frameSeq),
+        Array.from({ length: 25 }, (_, i) => i + 16),
+        'the newest 25 remain',
+      );
       assert.equal(detections[0]!.seq, 15 * 3 + 1, 'the first remaining detection follows the evicted ones');
       assert.equal(outbox.lastSeq('cam-a'), 120, 'eviction does not rewind sequences');
     });
@@ -264,7 +307,13 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
       // +5 rows → 21: must free ≥ 1 row; oldest is now the empty frame (1 row).
       const r2 = outbox.append([makeFrame('c', 6, 4)]);
       assert.deepEqual([r2.evicted?.frames, r2.evicted?.detections], [1, 0]);
-      assert.deepEqual(outbox.stats(), { ...outbox.stats(), frames: 4, detections: 16, evictedFrames: 2, evictedDetections: 5 });
+      assert.deepEqual(outbox.stats(), {
+        ...outbox.stats(),
+        frames: 4,
+        detections: 16,
+        evictedFrames: 2,
+        evictedDetections: 5,
+      });
     });
 
     it('drops the oldest frames of a batch that alone exceeds the bounds, keeping their numbers used', () => {
@@ -273,9 +322,15 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
       // 5 frames x 3 rows = 15 rows: everything stored goes, then the batch's own 2 oldest frames.
       const r = outbox.append([2, 3, 4, 5, 6].map((i) => makeFrame('c', i, 2)));
       assert.equal(r.frames.length, 5);
-      assert.deepEqual(r.frames.map((f) => f.frameSeq), [2, 3, 4, 5, 6]);
+      assert.deepEqual(
+        r.frames.map((f) => f.frameSeq),
+        [2, 3, 4, 5, 6],
+      );
       assert.deepEqual([r.evicted?.frames, r.evicted?.detections], [3, 5]);
-      assert.deepEqual(outbox.peekFrames(10).frames.map((f) => f.frameSeq), [4, 5, 6]);
+      assert.deepEqual(
+        outbox.peekFrames(10).frames.map((f) => f.frameSeq),
+        [4, 5, 6],
+      );
       assert.equal(outbox.stats().evictedFrames, 3);
       assert.equal(outbox.lastSeq('c'), 11);
     });

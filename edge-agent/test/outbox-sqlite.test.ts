@@ -46,7 +46,9 @@ describe('SqliteOutbox storage', () => {
     for (let i = 1; i <= 4; i++) outbox.append([makeFrame('cam-x', i, 2)]);
     outbox.close();
     const db = new Database(path, { readonly: true });
-    assert.deepEqual(db.prepare('SELECT * FROM camera_seq').all(), [{ camera_id: 'cam-x', last_frame_seq: 4, last_seq: 8 }]);
+    assert.deepEqual(db.prepare('SELECT * FROM camera_seq').all(), [
+      { camera_id: 'cam-x', last_frame_seq: 4, last_seq: 8 },
+    ]);
     assert.deepEqual(db.prepare('SELECT name, value FROM counters ORDER BY name').all(), [
       { name: 'evicted_detections', value: 4 },
       { name: 'evicted_frames', value: 2 },
@@ -60,37 +62,55 @@ describe('SqliteOutbox storage', () => {
     const db = new Database(path);
     db.pragma(`user_version = ${OUTBOX_SCHEMA_VERSION + 1}`);
     db.close();
-    assert.throws(() => SqliteOutbox.open({ path, ...base }), (err: unknown) => {
-      assert.ok(err instanceof OutboxError);
-      assert.equal(err.code, 'EDGE_ERR_OUTBOX');
-      assert.match(err.message, /schema version 2, newer than the 1/);
-      return true;
-    });
+    assert.throws(
+      () => SqliteOutbox.open({ path, ...base }),
+      (err: unknown) => {
+        assert.ok(err instanceof OutboxError);
+        assert.equal(err.code, 'EDGE_ERR_OUTBOX');
+        assert.match(err.message, /schema version 2, newer than the 1/);
+        return true;
+      },
+    );
   });
 
   it('reports a file that is not a database with EDGE_ERR_OUTBOX and the SQLite code', async () => {
     const path = join(dir, 'garbage.sqlite');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(path, 'this is not a database, just text that is long enough to look like a header '.repeat(20));
-    assert.throws(() => SqliteOutbox.open({ path, ...base }), (err: unknown) => {
-      assert.ok(err instanceof OutboxError);
-      assert.equal(err.sqliteCode, 'SQLITE_NOTADB');
-      assert.match(err.message, /SQLITE_NOTADB/);
-      return true;
-    });
+    assert.throws(
+      () => SqliteOutbox.open({ path, ...base }),
+      (err: unknown) => {
+        assert.ok(err instanceof OutboxError);
+        assert.equal(err.sqliteCode, 'SQLITE_NOTADB');
+        assert.match(err.message, /SQLITE_NOTADB/);
+        return true;
+      },
+    );
   });
 
   it('rejects invalid options with a clear message', () => {
     const path = join(dir, 'opts.sqlite');
-    assert.throws(() => SqliteOutbox.open({ path, ...base, maxRows: 0 }), { code: 'EDGE_ERR_OUTBOX', message: /maxRows must be a positive integer, got 0/ });
-    assert.throws(() => SqliteOutbox.open({ path, ...base, maxBytes: 1.5 }), { message: /maxBytes must be a positive integer/ });
-    assert.throws(() => SqliteOutbox.open({ path, ...base, deviceId: '' }), { message: /deviceId must be a non-empty string/ });
-    assert.throws(() => SqliteOutbox.open({ path, ...base, synchronous: 'off' as 'full' }), { message: /synchronous must be 'normal' or 'full'/ });
+    assert.throws(() => SqliteOutbox.open({ path, ...base, maxRows: 0 }), {
+      code: 'EDGE_ERR_OUTBOX',
+      message: /maxRows must be a positive integer, got 0/,
+    });
+    assert.throws(() => SqliteOutbox.open({ path, ...base, maxBytes: 1.5 }), {
+      message: /maxBytes must be a positive integer/,
+    });
+    assert.throws(() => SqliteOutbox.open({ path, ...base, deviceId: '' }), {
+      message: /deviceId must be a non-empty string/,
+    });
+    assert.throws(() => SqliteOutbox.open({ path, ...base, synchronous: 'off' as 'full' }), {
+      message: /synchronous must be 'normal' or 'full'/,
+    });
   });
 
   it('applies the configured synchronous mode', () => {
     // PRAGMA synchronous is per connection, so check it through a statement on the outbox's own handle.
-    for (const [mode, expected] of [['normal', 1], ['full', 2]] as const) {
+    for (const [mode, expected] of [
+      ['normal', 1],
+      ['full', 2],
+    ] as const) {
       const outbox = SqliteOutbox.open({ path: join(dir, `sync-${mode}.sqlite`), ...base, synchronous: mode });
       const db = (outbox as unknown as { db: Database.Database }).db;
       assert.equal(db.pragma('synchronous', { simple: true }), expected);
@@ -104,11 +124,14 @@ describe('SqliteOutbox storage', () => {
     outbox.append([makeFrame('c', 1, 2)]);
     const bad = makeFrame('c', 2, 2);
     const broken = { ...bad, detections: [bad.detections[0]!, { ...bad.detections[1]!, score: Number.NaN }] };
-    assert.throws(() => outbox.append([makeFrame('c', 3, 1), broken]), (err: unknown) => {
-      assert.ok(err instanceof OutboxError);
-      assert.equal(err.sqliteCode, 'SQLITE_CONSTRAINT_NOTNULL');
-      return true;
-    });
+    assert.throws(
+      () => outbox.append([makeFrame('c', 3, 1), broken]),
+      (err: unknown) => {
+        assert.ok(err instanceof OutboxError);
+        assert.equal(err.sqliteCode, 'SQLITE_CONSTRAINT_NOTNULL');
+        return true;
+      },
+    );
     assert.equal(outbox.stats().frames, 1);
     assert.equal(outbox.lastSeq('c'), 2, 'failed append hands out no numbers');
     assert.equal(outbox.append([makeFrame('c', 4, 1)]).frames[0]!.firstSeq, 3);
@@ -134,7 +157,9 @@ describe('SqliteOutbox storage', () => {
         process.stdout.write(i + '\\n');
         if (i % 50 === 0) await new Promise((r) => setImmediate(r));
       }`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let reported = 0;
     for await (const line of createInterface({ input: child.stdout! })) {
       reported = Number(line);
@@ -148,9 +173,15 @@ describe('SqliteOutbox storage', () => {
     const { frames, detections } = outbox.peekFrames(1_000_000);
     const k = frames.filter((f) => f.cameraId === 'cam-k');
     assert.ok(k.length >= reported, `committed ${k.length} cam-k frames, child reported ${reported}`);
-    assert.deepEqual(k.map((f) => f.frameSeq), Array.from({ length: k.length }, (_, i) => i + 1));
+    assert.deepEqual(
+      k.map((f) => f.frameSeq),
+      Array.from({ length: k.length }, (_, i) => i + 1),
+    );
     const kSeqs = detections.filter((d) => d.cameraId === 'cam-k').map((d) => d.seq);
-    assert.deepEqual(kSeqs, Array.from({ length: kSeqs.length }, (_, i) => i + 1));
+    assert.deepEqual(
+      kSeqs,
+      Array.from({ length: kSeqs.length }, (_, i) => i + 1),
+    );
     assert.equal(outbox.lastSeq('cam-k'), kSeqs.length);
     assert.equal(outbox.lastFrameSeq('cam-j'), frames.filter((f) => f.cameraId === 'cam-j').length);
     assert.equal(outbox.stats().frames, frames.length);
@@ -187,7 +218,10 @@ describe('SqliteOutbox storage', () => {
       const all = outbox.peekFrames(100_000);
       assert.equal(all.frames.length, appended);
       assert.equal(all.detections.length, appended * 20);
-      assert.deepEqual(all.detections.map((d) => d.seq), Array.from({ length: appended * 20 }, (_, i) => i + 1));
+      assert.deepEqual(
+        all.detections.map((d) => d.seq),
+        Array.from({ length: appended * 20 }, (_, i) => i + 1),
+      );
       assert.equal(outbox.lastSeq('cam-f'), appended * 20);
 
       // The caller's answer: evict some oldest frames, then appending works again and numbering continues.

@@ -50,7 +50,9 @@ export function runAgent(config: string) {
   });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const logs = () =>
     stderr
       .split('\n')
@@ -69,7 +71,11 @@ export async function metric(agent: Agent, name: string, labels: Record<string, 
   for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const got = (m[2] ?? '').split(/,(?=[a-zA-Z_]+=")/).filter((x) => x !== '').sort().join(',');
+    const got = (m[2] ?? '')
+      .split(/,(?=[a-zA-Z_]+=")/)
+      .filter((x) => x !== '')
+      .sort()
+      .join(',');
     if (got === want) return Number(m[3]);
   }
   return 0;
@@ -104,7 +110,11 @@ export class RolloutRig {
     await makeJpegs(source, distinct, size[0], size[1]);
     const dir = join(this.dir, name);
     mkdirSync(dir, { recursive: true });
-    for (let i = 0; i < count; i++) symlinkSync(join(source, `img-${String(i % distinct).padStart(3, '0')}.jpg`), join(dir, `frame-${String(i).padStart(5, '0')}.jpg`));
+    for (let i = 0; i < count; i++)
+      symlinkSync(
+        join(source, `img-${String(i % distinct).padStart(3, '0')}.jpg`),
+        join(dir, `frame-${String(i).padStart(5, '0')}.jpg`),
+      );
     return dir;
   }
 
@@ -134,15 +144,25 @@ export class RolloutRig {
   }
 
   /** Read-only view of an outbox (WAL: readable while the agent writes). */
-  outbox(dataDir = join(this.dir, 'data')): { frames(camera: string): FrameRow[]; detections(camera: string): DetectionRow[]; close(): void } {
+  outbox(dataDir = join(this.dir, 'data')): {
+    frames(camera: string): FrameRow[];
+    detections(camera: string): DetectionRow[];
+    close(): void;
+  } {
     const db = new Database(join(dataDir, 'outbox.sqlite'), { readonly: true, fileMustExist: true });
     return {
       frames: (camera) =>
         db
-          .prepare<[string], FrameRow>('SELECT frame_seq, frame_id, model_id, model_version, arm, detection_count FROM frames WHERE camera_id = ? ORDER BY frame_seq')
+          .prepare<[string], FrameRow>(
+            'SELECT frame_seq, frame_id, model_id, model_version, arm, detection_count FROM frames WHERE camera_id = ? ORDER BY frame_seq',
+          )
           .all(camera),
       detections: (camera) =>
-        db.prepare<[string], DetectionRow>('SELECT frame_seq, model_version, arm FROM detections WHERE camera_id = ? ORDER BY seq').all(camera),
+        db
+          .prepare<[string], DetectionRow>(
+            'SELECT frame_seq, model_version, arm FROM detections WHERE camera_id = ? ORDER BY seq',
+          )
+          .all(camera),
       close: () => db.close(),
     };
   }

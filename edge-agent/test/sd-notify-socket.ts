@@ -38,7 +38,8 @@ export class NotifySocket {
     for (;;) {
       const hits = this.messages.filter(predicate);
       if (hits.length >= count) return hits;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} notification(s); got ${JSON.stringify(this.messages)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${count} notification(s); got ${JSON.stringify(this.messages)}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 50);
         this.waiters.push(() => {

@@ -87,12 +87,15 @@ print(json.dumps({'pid': pid, 'msg': msg.decode()}), flush=True)
     const dir = mkdtempSync(join(tmpdir(), 'sd-none-'));
     try {
       const n = new SdNotifier({ NOTIFY_SOCKET: join(dir, 'missing') });
-      assert.throws(() => n.ready(), (err: unknown) => {
-        assert.ok(err instanceof EdgeError);
-        assert.equal(err.code, 'EDGE_ERR_SD_NOTIFY');
-        assert.match(err.message, /sending to NOTIFY_SOCKET .*missing failed: ENOENT/);
-        return true;
-      });
+      assert.throws(
+        () => n.ready(),
+        (err: unknown) => {
+          assert.ok(err instanceof EdgeError);
+          assert.equal(err.code, 'EDGE_ERR_SD_NOTIFY');
+          assert.match(err.message, /sending to NOTIFY_SOCKET .*missing failed: ENOENT/);
+          return true;
+        },
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -103,15 +106,21 @@ print(json.dumps({'pid': pid, 'msg': msg.decode()}), flush=True)
       code: 'EDGE_ERR_SD_NOTIFY',
       message: /abstract-namespace socket, which unix-dgram cannot address/,
     });
-    assert.throws(() => new SdNotifier({ NOTIFY_SOCKET: 'run/notify' }).ready(), { message: /not an absolute socket path/ });
-    assert.throws(() => new SdNotifier({ NOTIFY_SOCKET: 'vsock:2:1234' }).ready(), { message: /not an absolute socket path/ });
-    assert.throws(() => new SdNotifier({ NOTIFY_SOCKET: '/' + 'x'.repeat(200) }).ready(), { message: /longer than 107 bytes/ });
+    assert.throws(() => new SdNotifier({ NOTIFY_SOCKET: 'run/notify' }).ready(), {
+      message: /not an absolute socket path/,
+    });
+    assert.throws(() => new SdNotifier({ NOTIFY_SOCKET: 'vsock:2:1234' }).ready(), {
+      message: /not an absolute socket path/,
+    });
+    assert.throws(() => new SdNotifier({ NOTIFY_SOCKET: `/${'x'.repeat(200)}` }).ready(), {
+      message: /longer than 107 bytes/,
+    });
   });
 
   it('encodes fields as KEY=VALUE lines and rejects what the protocol cannot carry', () => {
     assert.equal(encode({ READY: 1, STATUS: 'ok' }), 'READY=1\nSTATUS=ok\n');
     assert.throws(() => encode({}), { code: 'EDGE_ERR_SD_NOTIFY', message: /no fields/ });
-    assert.throws(() => encode({ 'ready': 1 }), { message: /invalid notification field name "ready"/ });
+    assert.throws(() => encode({ ready: 1 }), { message: /invalid notification field name "ready"/ });
     assert.throws(() => encode({ STATUS: 'a\nb' }), { message: /STATUS must be one line/ });
   });
 });

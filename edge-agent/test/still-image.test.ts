@@ -88,8 +88,12 @@ function isDecodeError(pattern: RegExp) {
 describe('readImageHeader', () => {
   it('reads the size of every shared JPEG from its SOF segment', async () => {
     const expected: Record<string, [number, number]> = {
-      'dog.jpg': [768, 576], 'horses.jpg': [773, 512], 'person.jpg': [640, 424],
-      'kite.jpg': [1352, 900], 'giraffe.jpg': [500, 500], 'eagle.jpg': [773, 512],
+      'dog.jpg': [768, 576],
+      'horses.jpg': [773, 512],
+      'person.jpg': [640, 424],
+      'kite.jpg': [1352, 900],
+      'giraffe.jpg': [500, 500],
+      'eagle.jpg': [773, 512],
     };
     for (const [name, [width, height]] of Object.entries(expected)) {
       assert.deepEqual(await readImageHeader(sharedPath('images', name)), { codec: 'jpeg', width, height }, name);
@@ -117,9 +121,21 @@ describe('readImageHeader', () => {
       ['text.jpg', Buffer.from('hello, this is not an image'), /not a JPEG or PNG file/],
       ['empty.jpg', new Uint8Array(0), /file ends inside the image header/],
       ['no-sof.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xda, 0x00, 0x02]), /scan data starts before any frame header/],
-      ['cut.jpg', (await readFile(sharedPath('images', 'dog.jpg'))).subarray(0, 300), /file ends inside the image header/],
-      ['bad-marker.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0x12, 0x34]), /JPEG marker expected at offset 8/],
-      ['no-ihdr.png', Buffer.concat([encodePng(2, 2, pattern).subarray(0, 8), pngChunk('tEXt', Buffer.from('a=b'))]), /first chunk is 'tEXt'/],
+      [
+        'cut.jpg',
+        (await readFile(sharedPath('images', 'dog.jpg'))).subarray(0, 300),
+        /file ends inside the image header/,
+      ],
+      [
+        'bad-marker.jpg',
+        Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0x12, 0x34]),
+        /JPEG marker expected at offset 8/,
+      ],
+      [
+        'no-ihdr.png',
+        Buffer.concat([encodePng(2, 2, pattern).subarray(0, 8), pngChunk('tEXt', Buffer.from('a=b'))]),
+        /first chunk is 'tEXt'/,
+      ],
     ];
     for (const [name, bytes, message] of cases) {
       const path = join(dir, name);
@@ -136,8 +152,14 @@ describe('readImageHeader', () => {
 
 describe('decodeStillImage', () => {
   it('decodes a JPEG with GStreamer to exactly the size fit() asks for, keeping the native size', async () => {
-    const frame = await decodeStillImage(sharedPath('images', 'dog.jpg'), { fit: () => ({ width: 320, height: 240 }), format: 'RGB' });
-    assert.deepEqual([frame.width, frame.height, frame.sourceWidth, frame.sourceHeight, frame.format], [320, 240, 768, 576, 'RGB']);
+    const frame = await decodeStillImage(sharedPath('images', 'dog.jpg'), {
+      fit: () => ({ width: 320, height: 240 }),
+      format: 'RGB',
+    });
+    assert.deepEqual(
+      [frame.width, frame.height, frame.sourceWidth, frame.sourceHeight, frame.format],
+      [320, 240, 768, 576, 'RGB'],
+    );
     assert.equal(frame.data.length, 320 * 240 * 3);
     assert.ok(new Set(frame.data.subarray(0, 3000)).size > 20, 'decoded pixels vary');
   });
@@ -179,7 +201,10 @@ describe('decodeStillImage', () => {
   it('reports a header-only JPEG as EDGE_ERR_IMAGE_DECODE: no frame', async (t) => {
     const path = join(await tempDir(t), 'header-only.jpg');
     await writeFile(path, await headerOnlyJpeg());
-    await assert.rejects(decodeStillImage(path, { fit: identityFit, format: 'RGB' }), isDecodeError(/produced no frame/));
+    await assert.rejects(
+      decodeStillImage(path, { fit: identityFit, format: 'RGB' }),
+      isDecodeError(/produced no frame/),
+    );
   });
 
   it('reports a PNG with a corrupt data chunk with the GStreamer error message', async (t) => {
@@ -194,7 +219,10 @@ describe('decodeStillImage', () => {
   it('reports files that are not images before building a pipeline', async (t) => {
     const path = join(await tempDir(t), 'notes.jpg');
     await writeFile(path, 'not an image');
-    await assert.rejects(decodeStillImage(path, { fit: identityFit, format: 'RGB' }), isDecodeError(/not a JPEG or PNG/));
+    await assert.rejects(
+      decodeStillImage(path, { fit: identityFit, format: 'RGB' }),
+      isDecodeError(/not a JPEG or PNG/),
+    );
   });
 
   it('rejects a fit() result that is not a positive integer size', async () => {
@@ -226,7 +254,13 @@ describe('decodeStillImage', () => {
         assert.deepEqual([...frame.data], expected);
       }
     }
-    assert.deepEqual(sizes, [[5, 3, 5, 3], [64, 48, 768, 576], [7, 2, 7, 2], [64, 48, 640, 424], [5, 3, 5, 3]]);
+    assert.deepEqual(sizes, [
+      [5, 3, 5, 3],
+      [64, 48, 768, 576],
+      [7, 2, 7, 2],
+      [64, 48, 640, 424],
+      [5, 3, 5, 3],
+    ]);
     await assert.rejects(decoder.decode(join(dir, 'bad.png'), identityFit), isDecodeError(/bad\.png/));
     const again = await decoder.decode(small, identityFit);
     assert.equal(again.data[3], pattern(1, 0)[0]);
@@ -240,9 +274,15 @@ describe('decodeStillImage', () => {
       decoder.decode(sharedPath('images', 'eagle.jpg'), fit),
       decoder.decode(sharedPath('images', 'giraffe.jpg'), fit),
     ]);
-    assert.deepEqual(frames.map((f) => f.sourceWidth), [768, 773, 500]);
+    assert.deepEqual(
+      frames.map((f) => f.sourceWidth),
+      [768, 773, 500],
+    );
     await decoder.close();
-    await assert.rejects(decoder.decode(sharedPath('images', 'dog.jpg'), fit), { code: 'EDGE_ERR_PIPELINE', message: /closed/ });
+    await assert.rejects(decoder.decode(sharedPath('images', 'dog.jpg'), fit), {
+      code: 'EDGE_ERR_PIPELINE',
+      message: /closed/,
+    });
   });
 
   it('leaves no threadpool thread blocked: decodes, errors and timeouts under CPU contention on a 2-thread pool still exit', async (t) => {

@@ -64,7 +64,9 @@ describe('sync configuration', () => {
         return true;
       },
     );
-    const config = parseConfig(base({ url: 'mqtt://cp' }), { env: { EDGE_AGENT_SYNC__PASSWORD: 's3cret', EDGE_AGENT_SYNC__USERNAME: 'dev' } });
+    const config = parseConfig(base({ url: 'mqtt://cp' }), {
+      env: { EDGE_AGENT_SYNC__PASSWORD: 's3cret', EDGE_AGENT_SYNC__USERNAME: 'dev' },
+    });
     assert.equal(config.sync?.password, 's3cret');
     assert.equal(config.sync?.username, 'dev');
   });
@@ -73,14 +75,18 @@ describe('sync configuration', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'pw'), 'from-file\n');
     writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\n');
-    const sync = parseConfig(base({ url: 'mqtts://cp', passwordFile: join(dir, 'pw'), tlsCaFile: join(dir, 'ca.pem') })).sync!;
+    const sync = parseConfig(base({ url: 'mqtts://cp', passwordFile: join(dir, 'pw'), tlsCaFile: join(dir, 'ca.pem') }))
+      .sync!;
     const settings = syncSettings(sync);
     assert.equal(settings.password, 'from-file');
     assert.equal(settings.tls?.ca?.toString(), '-----BEGIN CERTIFICATE-----\n');
     assert.equal(settings.tls?.rejectUnauthorized, true);
 
     const missing = parseConfig(base({ url: 'mqtts://cp', tlsCertFile: join(dir, 'nope.pem') })).sync!;
-    assert.throws(() => syncSettings(missing), { code: 'EDGE_ERR_CONFIG_READ', message: new RegExp(`tlsCertFile ${join(dir, 'nope.pem')}: ENOENT`) });
+    assert.throws(() => syncSettings(missing), {
+      code: 'EDGE_ERR_CONFIG_READ',
+      message: new RegExp(`tlsCertFile ${join(dir, 'nope.pem')}: ENOENT`),
+    });
     const both = parseConfig(base({ url: 'mqtt://cp', password: 'a', passwordFile: join(dir, 'pw') })).sync!;
     assert.throws(() => syncSettings(both), { code: 'EDGE_ERR_CONFIG_INVALID' });
   });
@@ -103,7 +109,9 @@ describe('sync configuration', () => {
     const log = memoryLogger();
     const prefix = uniquePrefix();
     const good = createSyncWorker({
-      config: parseConfig(base({ url: b.url, username: 'dev', topicPrefix: prefix }), { env: { EDGE_AGENT_SYNC__PASSWORD: password } }),
+      config: parseConfig(base({ url: b.url, username: 'dev', topicPrefix: prefix }), {
+        env: { EDGE_AGENT_SYNC__PASSWORD: password },
+      }),
       outbox: o.outbox,
       logger: log,
     })!;
@@ -114,7 +122,16 @@ describe('sync configuration', () => {
 
     o.fill(['front'], 5, 1);
     const bad = createSyncWorker({
-      config: parseConfig(base({ url: b.url, username: 'dev', password: 'wrong', topicPrefix: prefix, reconnectMinMs: 20, reconnectMaxMs: 40 })),
+      config: parseConfig(
+        base({
+          url: b.url,
+          username: 'dev',
+          password: 'wrong',
+          topicPrefix: prefix,
+          reconnectMinMs: 20,
+          reconnectMaxMs: 40,
+        }),
+      ),
       outbox: o.outbox,
       logger: log,
     })!;
@@ -124,12 +141,16 @@ describe('sync configuration', () => {
     assert.match(bad.stats().lastError ?? '', /Bad username or password|Not authorized/);
     assert.equal(o.outbox.stats().frames, 5, 'rows stay while the broker refuses the device');
     assert.ok(log.lines.length > 0);
-    for (const line of log.lines) assert.ok(!JSON.stringify(line).includes(password), `password in log line ${line.msg}`);
+    for (const line of log.lines)
+      assert.ok(!JSON.stringify(line).includes(password), `password in log line ${line.msg}`);
   });
 });
 
 describe('camera status report', () => {
-  const worker = (over: Partial<ReturnType<CameraWorker['status']>> = {}, capture: Record<string, unknown> = {}): ReturnType<CameraWorker['status']> => ({
+  const worker = (
+    over: Partial<ReturnType<CameraWorker['status']>> = {},
+    capture: Record<string, unknown> = {},
+  ): ReturnType<CameraWorker['status']> => ({
     state: 'running',
     error: null,
     framesProcessed: 90,
@@ -154,7 +175,13 @@ describe('camera status report', () => {
   });
 
   it('maps a running camera to a status the contract accepts', () => {
-    const status = toCameraStatus({ status: worker(), fps: 29.5, modelId: 'yolov8n', modelVersion: '1.0.0', provider: 'cpu' });
+    const status = toCameraStatus({
+      status: worker(),
+      fps: 29.5,
+      modelId: 'yolov8n',
+      modelVersion: '1.0.0',
+      provider: 'cpu',
+    });
     assert.deepEqual(status, {
       cameraId: 'front',
       state: 'running',

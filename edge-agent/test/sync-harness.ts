@@ -38,7 +38,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 const LABELS = ['person', 'car', 'bicycle', 'dog'] as const;
 
-export function frame(cameraId: string, frameId: number, detections: number, extra: Partial<OutboxFrame> = {}): OutboxFrame {
+export function frame(
+  cameraId: string,
+  frameId: number,
+  detections: number,
+  extra: Partial<OutboxFrame> = {},
+): OutboxFrame {
   return {
     cameraId,
     frameId,
@@ -65,18 +70,25 @@ export interface TestOutbox {
 
 export function openOutbox(): TestOutbox {
   const dir = mkdtempSync(join(tmpdir(), 'edge-sync-'));
-  const outbox = SqliteOutbox.open({ path: join(dir, 'outbox.sqlite'), deviceId: DEVICE, maxRows: 5_000_000, maxBytes: 2_000_000_000 });
+  const outbox = SqliteOutbox.open({
+    path: join(dir, 'outbox.sqlite'),
+    deviceId: DEVICE,
+    maxRows: 5_000_000,
+    maxBytes: 2_000_000_000,
+  });
   let frameId = 0;
   return {
     outbox,
     fill(cameras, frames, perFrame) {
       const keys: string[] = [];
       const input: OutboxFrame[] = [];
-      for (let f = 0; f < frames; f++) for (const c of cameras) input.push(frame(c, ++frameId, f % 4 === 3 ? 0 : perFrame));
+      for (let f = 0; f < frames; f++)
+        for (const c of cameras) input.push(frame(c, ++frameId, f % 4 === 3 ? 0 : perFrame));
       for (let i = 0; i < input.length; i += 500) {
         for (const appended of outbox.append(input.slice(i, i + 500)).frames) {
           if (appended.firstSeq === null) continue;
-          for (let s = appended.firstSeq; s <= (appended.lastSeq as number); s++) keys.push(`${appended.cameraId}/${s}`);
+          for (let s = appended.firstSeq; s <= (appended.lastSeq as number); s++)
+            keys.push(`${appended.cameraId}/${s}`);
         }
       }
       return keys;
@@ -140,8 +152,17 @@ export class RawSubscriber {
   ) {}
 
   /** `received` may be shared with an earlier subscriber (e.g. one from before a broker restart). */
-  static async connect(url: string, prefix: string, protocolVersion: 4 | 5 = 4, received = new Received()): Promise<RawSubscriber> {
-    const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0, clientId: `sub-${Math.random().toString(36).slice(2)}` });
+  static async connect(
+    url: string,
+    prefix: string,
+    protocolVersion: 4 | 5 = 4,
+    received = new Received(),
+  ): Promise<RawSubscriber> {
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion,
+      reconnectPeriod: 0,
+      clientId: `sub-${Math.random().toString(36).slice(2)}`,
+    });
     const sub = new RawSubscriber(client, received);
     // Broker kills and network cuts are what these tests do; the subscriber just stops receiving.
     client.on('error', () => {});
@@ -149,8 +170,8 @@ export class RawSubscriber {
       if (topic.endsWith('/detections')) {
         sub.received.add(payload);
         sub.onBatch?.(sub.received.batches.length);
-      }
-      else if (topic.endsWith('/status')) sub.statuses.push({ status: decodeDeviceStatus(payload, { deviceId: DEVICE }), retain: packet.retain });
+      } else if (topic.endsWith('/status'))
+        sub.statuses.push({ status: decodeDeviceStatus(payload, { deviceId: DEVICE }), retain: packet.retain });
       else if (topic.endsWith('/metrics')) sub.metrics.push(payload);
     });
     await client.subscribeAsync([`${prefix}/+/detections`, `${prefix}/+/status`, `${prefix}/+/metrics`], { qos: 1 });
@@ -163,7 +184,11 @@ export class RawSubscriber {
 }
 
 /** The retained status of the device, as a new subscriber sees it (null when none is retained). */
-export async function retainedStatus(url: string, prefix: string, protocolVersion: 4 | 5 = 4): Promise<DeviceStatus | null> {
+export async function retainedStatus(
+  url: string,
+  prefix: string,
+  protocolVersion: 4 | 5 = 4,
+): Promise<DeviceStatus | null> {
   const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0 });
   try {
     const got = new Promise<DeviceStatus | null>((resolve) => {
@@ -293,7 +318,9 @@ export class TcpProxy {
 
 // ---- Mosquitto ----------------------------------------------------------------------------------
 
-const MOSQUITTO_BIN = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p));
+const MOSQUITTO_BIN = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) =>
+  existsSync(p),
+);
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -327,7 +354,8 @@ export class MosquittoProcess {
   }
 
   static async start(port: number): Promise<MosquittoProcess> {
-    if (!MOSQUITTO_BIN) assert.fail('Mosquitto is not installed (apt-get install mosquitto): the sync tests need a real MQTT 5 broker');
+    if (!MOSQUITTO_BIN)
+      assert.fail('Mosquitto is not installed (apt-get install mosquitto): the sync tests need a real MQTT 5 broker');
     const dir = mkdtempSync(join(tmpdir(), 'edge-sync-mosquitto-'));
     const conf = join(dir, 'mosquitto.conf');
     writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);

@@ -71,10 +71,18 @@ describe('MQTT sync worker against Mosquitto (MQTT 5)', () => {
     const keys = o.fill(['front', 'back'], 300, 6);
     const w = worker(o, { url: broker.url, topicPrefix: prefix, batchMaxFrames: 40, inFlightWindow: 8 });
     await w.start();
-    await waitUntil(() => sub.received.hasAll(keys) && o.outbox.stats().frames === 0, 'every detection delivered and acknowledged');
+    await waitUntil(
+      () => sub.received.hasAll(keys) && o.outbox.stats().frames === 0,
+      'every detection delivered and acknowledged',
+    );
     assert.equal(w.stats().protocol, 'mqtt5');
     assert.equal(sub.received.duplicates, 0);
-    for (const [camera, seqs] of sub.received.order) assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), `camera ${camera} in order`);
+    for (const [camera, seqs] of sub.received.order)
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((x, y) => x - y),
+        `camera ${camera} in order`,
+      );
     assert.equal((await retainedStatus(broker.url, prefix, 5))?.online, true);
   });
 
@@ -104,7 +112,14 @@ describe('MQTT sync worker against Mosquitto (MQTT 5)', () => {
     const o = outbox();
     const sub = await subscriber(broker.url, prefix);
     const keys = o.fill(['front', 'back'], 400, 3);
-    const w = worker(o, { url: net.url, topicPrefix: prefix, batchMaxFrames: 4, inFlightWindow: 4, reconnectMinMs: 20, reconnectMaxMs: 100 });
+    const w = worker(o, {
+      url: net.url,
+      topicPrefix: prefix,
+      batchMaxFrames: 4,
+      inFlightWindow: 4,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+    });
     let cuts = 0;
     sub.onBatch = (n) => {
       if (n === 30 || n === 90) {
@@ -130,7 +145,14 @@ describe('MQTT sync worker against Mosquitto (MQTT 5)', () => {
     const sub = await subscriber(mosquitto.url, prefix, received);
     const keys = o.fill(['front', 'back'], 400, 3);
     // One batch in flight at a time: whatever Mosquitto acknowledged it has also written to the subscriber.
-    const w = worker(o, { url: net.url, topicPrefix: prefix, batchMaxFrames: 4, inFlightWindow: 1, reconnectMinMs: 20, reconnectMaxMs: 100 });
+    const w = worker(o, {
+      url: net.url,
+      topicPrefix: prefix,
+      batchMaxFrames: 4,
+      inFlightWindow: 1,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+    });
     let killed: Promise<void> | null = null;
     sub.onBatch = (n) => {
       if (n === 40 && !killed) {

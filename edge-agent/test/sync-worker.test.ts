@@ -73,7 +73,11 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
     // Empty frames travel too.
     assert.equal(sub.received.frames.size, totalFrames);
     for (const [camera, seqs] of sub.received.order) {
-      assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), `camera ${camera} arrived in sequence order`);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((x, y) => x - y),
+        `camera ${camera} arrived in sequence order`,
+      );
     }
     assert.ok(sub.received.batches.every((batch) => batch.frames.length <= 50));
     const stats = w.stats();
@@ -119,7 +123,13 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
     });
     o.fill(['cam'], 40, 3);
     const before = o.outbox.stats();
-    const w = worker(o, { url: b.url, topicPrefix: uniquePrefix(), batchMaxFrames: 4, inFlightWindow: 2, drainTimeoutMs: 100 });
+    const w = worker(o, {
+      url: b.url,
+      topicPrefix: uniquePrefix(),
+      batchMaxFrames: 4,
+      inFlightWindow: 2,
+      drainTimeoutMs: 100,
+    });
     await w.start();
     await waitUntil(() => held.length === 2, 'two batches at the broker');
     await sleep(300);
@@ -147,7 +157,14 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
       },
     });
     const keys = o.fill(['cam'], 30, 2);
-    const w = worker(o, { url: b.url, topicPrefix: uniquePrefix(), batchMaxFrames: 10, inFlightWindow: 1, reconnectMinMs: 20, reconnectMaxMs: 50 });
+    const w = worker(o, {
+      url: b.url,
+      topicPrefix: uniquePrefix(),
+      batchMaxFrames: 10,
+      inFlightWindow: 1,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 50,
+    });
     await w.start();
     await waitUntil(() => o.outbox.stats().frames === 0, 'the outbox to empty');
     assert.deepEqual(seen.missing(keys), []);
@@ -176,7 +193,14 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
     });
     const port = first.port;
     const keys = o.fill(['front', 'back'], 150, 4);
-    const w = worker(o, { url: first.url, topicPrefix: prefix, batchMaxFrames: 10, inFlightWindow: 4, reconnectMinMs: 50, reconnectMaxMs: 400 });
+    const w = worker(o, {
+      url: first.url,
+      topicPrefix: prefix,
+      batchMaxFrames: 10,
+      inFlightWindow: 4,
+      reconnectMinMs: 50,
+      reconnectMaxMs: 400,
+    });
     await w.start();
     await reachedMidStream;
     await first.kill();
@@ -241,7 +265,13 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
     const prefix = uniquePrefix();
     const b = await broker();
     const sub = await subscriber(b.url, prefix);
-    const w = worker(o, { url: b.url, topicPrefix: prefix, clientId: 'will-test', reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
+    const w = worker(o, {
+      url: b.url,
+      topicPrefix: prefix,
+      clientId: 'will-test',
+      reconnectMinMs: 60_000,
+      reconnectMaxMs: 60_000,
+    });
     await w.start();
     await waitUntil(() => sub.statuses.some((s) => s.status.online), 'the online status');
     assert.equal((await retainedStatus(b.url, prefix))?.online, true, 'online status is retained');
@@ -265,7 +295,8 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
     o.fill(['front'], 3, 1);
     const hold: Array<() => void> = [];
     // Hold back PUBACKs for detections so the outbox depth and lag are visible in status and metrics.
-    b.broker.authorizePublish = (_client, packet, done) => (isDetections(packet) ? hold.push(() => done(null)) : done(null));
+    b.broker.authorizePublish = (_client, packet, done) =>
+      isDetections(packet) ? hold.push(() => done(null)) : done(null);
     const w = worker(
       o,
       { url: b.url, topicPrefix: prefix, statusIntervalMs: 50, metricsIntervalMs: 50, drainTimeoutMs: 50 },
@@ -296,7 +327,10 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
       },
     );
     await w.start();
-    await waitUntil(() => sub.statuses.filter((s) => s.status.online).length >= 2 && sub.metrics.length >= 2, 'periodic status and metrics');
+    await waitUntil(
+      () => sub.statuses.filter((s) => s.status.online).length >= 2 && sub.metrics.length >= 2,
+      'periodic status and metrics',
+    );
     const online = sub.statuses.filter((s) => s.status.online).at(-1)!.status;
     assert.equal(online.agentVersion, '9.9.9');
     assert.deepEqual(online.providers, ['cpu']);
@@ -322,7 +356,9 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
     });
     const good = o.fill(['cam'], 5, 2);
     // A score of 1.5 can never be ingested (scores are in [0, 1]).
-    const bad = o.outbox.append([frame('cam', 999, 1, { detections: [{ classId: 0, label: 'x', score: 1.5, box: [0, 0, 1, 1] }] })]).frames[0]!;
+    const bad = o.outbox.append([
+      frame('cam', 999, 1, { detections: [{ classId: 0, label: 'x', score: 1.5, box: [0, 0, 1, 1] }] }),
+    ]).frames[0]!;
     const after = o.fill(['cam'], 5, 2);
     const log = memoryLogger();
     const w = worker(o, { url: b.url, topicPrefix: uniquePrefix() }, { logger: log });
@@ -337,7 +373,10 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
     const line = log.lines.find((l) => l.msg === 'sync dropped frames the wire contract rejects');
     assert.ok(line, 'the drop is logged');
     assert.equal(line.level, 'error');
-    assert.deepEqual((line.fields.rejected as { frameSeq: number }[]).map((r) => r.frameSeq), [bad.frameSeq]);
+    assert.deepEqual(
+      (line.fields.rejected as { frameSeq: number }[]).map((r) => r.frameSeq),
+      [bad.frameSeq],
+    );
   });
 
   it('decodes every published payload with the shared codec and names the device in the topic', async () => {
@@ -422,11 +461,14 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
   it('refuses invalid settings at start', async () => {
     const o = outbox();
     await assert.rejects(worker(o, { url: 'http://broker' }).start(), /url must be mqtt:\/\//);
-    await assert.rejects(worker(o, { url: 'mqtt://b', inFlightWindow: 0, batchMaxBytes: 2_000_000 }).start(), (err: Error) => {
-      assert.match(err.message, /inFlightWindow must be an integer/);
-      assert.match(err.message, /batchMaxBytes must be an integer in \[1024, 1048576\]/);
-      return true;
-    });
+    await assert.rejects(
+      worker(o, { url: 'mqtt://b', inFlightWindow: 0, batchMaxBytes: 2_000_000 }).start(),
+      (err: Error) => {
+        assert.match(err.message, /inFlightWindow must be an integer/);
+        assert.match(err.message, /batchMaxBytes must be an integer in \[1024, 1048576\]/);
+        return true;
+      },
+    );
     await assert.rejects(worker(o, { url: 'mqtt://b', topicPrefix: 'fleet/#' }).start(), { code: 'PROTO_ERR_INVALID' });
   });
 });

@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { OnnxDetector, setOnnxRuntimeLogLevel, type DetectResult, type Detector, type ModelInfo } from '@edgefleet/vision';
+import {
+  OnnxDetector,
+  setOnnxRuntimeLogLevel,
+  type DetectResult,
+  type Detector,
+  type ModelInfo,
+} from '@edgefleet/vision';
 import { runtimeFailingDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { warmUp } from '../src/models/warm-up.js';
 
@@ -15,7 +21,14 @@ function countingDetector(sessions: number): Detector & { calls: number; maxConc
   const d = {
     calls: 0,
     maxConcurrent: 0,
-    info: { path: 'counting.onnx', inputWidth: 8, inputHeight: 8, pixelFormat: 'RGB', sessions, thread: 'worker' } as unknown as ModelInfo,
+    info: {
+      path: 'counting.onnx',
+      inputWidth: 8,
+      inputHeight: 8,
+      pixelFormat: 'RGB',
+      sessions,
+      thread: 'worker',
+    } as unknown as ModelInfo,
     async detect(): Promise<DetectResult> {
       d.calls++;
       running++;
@@ -45,6 +58,9 @@ describe('model warm-up', () => {
     writeFileSync(path, runtimeFailingDetector({ tableSize: 2 }));
     const detector = await OnnxDetector.load(path, { providers: ['cpu'], thread: 'worker', replicas: 2 });
     t.after(() => detector.close());
-    await assert.rejects(warmUp(detector, 1), { code: 'EDGE_ERR_MODEL_WARMUP', message: /fails\.onnx: run 1 of 1: .*(out of data bounds|indices)/ });
+    await assert.rejects(warmUp(detector, 1), {
+      code: 'EDGE_ERR_MODEL_WARMUP',
+      message: /fails\.onnx: run 1 of 1: .*(out of data bounds|indices)/,
+    });
   });
 });

@@ -113,6 +113,8 @@ describe('Watchdog', () => {
       message: /WATCHDOG_USEC must be a positive integer \(microseconds\), got "30s"/,
     });
     assert.throws(() => watchdogIntervalUsec({ WATCHDOG_USEC: '0' }, 1), { message: /positive integer/ });
-    assert.throws(() => watchdogIntervalUsec({ WATCHDOG_USEC: '10', WATCHDOG_PID: 'self' }, 1), { message: /WATCHDOG_PID must be a process id/ });
+    assert.throws(() => watchdogIntervalUsec({ WATCHDOG_USEC: '10', WATCHDOG_PID: 'self' }, 1), {
+      message: /WATCHDOG_PID must be a process id/,
+    });
   });
 });

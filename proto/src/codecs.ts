@@ -38,7 +38,8 @@ export interface DecodeOptions {
 
 function limit(options: { maxBytes?: number } | undefined): number {
   const max = options?.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxBytes must be a positive integer, got ${String(max)}`);
+  if (!Number.isSafeInteger(max) || max < 1)
+    throw new RangeError(`maxBytes must be a positive integer, got ${String(max)}`);
   return max;
 }
 
@@ -51,14 +52,22 @@ function encode(type: protobuf.Type, message: object, name: string, options: Enc
     // Validation ran first, so this is a protobufjs surprise; keep the contract of throwing ProtoError.
     throw new ProtoError('PROTO_ERR_INVALID', `${name} cannot be encoded: ${(err as Error).message}`, { cause: err });
   }
-  if (bytes.length > max) throw new ProtoError('PROTO_ERR_TOO_LARGE', `${name} encodes to ${bytes.length} bytes, limit ${max}`);
+  if (bytes.length > max)
+    throw new ProtoError('PROTO_ERR_TOO_LARGE', `${name} encodes to ${bytes.length} bytes, limit ${max}`);
   return bytes;
 }
 
-function decode(type: protobuf.Type, payload: Uint8Array, name: string, options: DecodeOptions | undefined): Record<string, unknown> {
+function decode(
+  type: protobuf.Type,
+  payload: Uint8Array,
+  name: string,
+  options: DecodeOptions | undefined,
+): Record<string, unknown> {
   const max = limit(options);
-  if (!(payload instanceof Uint8Array)) throw new ProtoError('PROTO_ERR_DECODE', `${name} payload must be bytes, got ${typeof payload}`);
-  if (payload.length > max) throw new ProtoError('PROTO_ERR_TOO_LARGE', `${name} payload has ${payload.length} bytes, limit ${max}`);
+  if (!(payload instanceof Uint8Array))
+    throw new ProtoError('PROTO_ERR_DECODE', `${name} payload must be bytes, got ${typeof payload}`);
+  if (payload.length > max)
+    throw new ProtoError('PROTO_ERR_TOO_LARGE', `${name} payload has ${payload.length} bytes, limit ${max}`);
   // A plain Uint8Array view, never a Buffer: protobufjs' BufferReader clamps a string that runs past the
   // end instead of failing, its plain Reader reports the truncation.
   const bytes = Buffer.isBuffer(payload) ? new Uint8Array(payload.buffer, payload.byteOffset, payload.length) : payload;
@@ -124,7 +133,12 @@ export function decodeDetectionBatch(payload: Uint8Array, options?: DecodeOption
     const modelVersion = str(d, 'modelVersion');
     const arm = str(d, 'arm');
     if (!modelId && !modelVersion && !arm) return base;
-    return { ...base, ...(modelId ? { modelId } : {}), ...(modelVersion ? { modelVersion } : {}), ...(arm ? { arm: arm as Arm } : {}) };
+    return {
+      ...base,
+      ...(modelId ? { modelId } : {}),
+      ...(modelVersion ? { modelVersion } : {}),
+      ...(arm ? { arm: arm as Arm } : {}),
+    };
   });
   const batch: DetectionBatch = {
     deviceId: str(m, 'deviceId'),

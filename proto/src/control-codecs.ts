@@ -41,13 +41,22 @@ function encode(type: protobuf.Type, message: object, name: string): Uint8Array 
   } catch (err) {
     throw new ProtoError('PROTO_ERR_INVALID', `${name} cannot be encoded: ${(err as Error).message}`, { cause: err });
   }
-  if (bytes.length > MAX_CONTROL_MESSAGE_BYTES) throw new ProtoError('PROTO_ERR_TOO_LARGE', `${name} encodes to ${bytes.length} bytes, limit ${MAX_CONTROL_MESSAGE_BYTES}`);
+  if (bytes.length > MAX_CONTROL_MESSAGE_BYTES)
+    throw new ProtoError(
+      'PROTO_ERR_TOO_LARGE',
+      `${name} encodes to ${bytes.length} bytes, limit ${MAX_CONTROL_MESSAGE_BYTES}`,
+    );
   return bytes;
 }
 
 function decode(type: protobuf.Type, payload: Uint8Array, name: string): Decoded {
-  if (!(payload instanceof Uint8Array)) throw new ProtoError('PROTO_ERR_DECODE', `${name} payload must be bytes, got ${typeof payload}`);
-  if (payload.length > MAX_CONTROL_MESSAGE_BYTES) throw new ProtoError('PROTO_ERR_TOO_LARGE', `${name} payload has ${payload.length} bytes, limit ${MAX_CONTROL_MESSAGE_BYTES}`);
+  if (!(payload instanceof Uint8Array))
+    throw new ProtoError('PROTO_ERR_DECODE', `${name} payload must be bytes, got ${typeof payload}`);
+  if (payload.length > MAX_CONTROL_MESSAGE_BYTES)
+    throw new ProtoError(
+      'PROTO_ERR_TOO_LARGE',
+      `${name} payload has ${payload.length} bytes, limit ${MAX_CONTROL_MESSAGE_BYTES}`,
+    );
   // A plain Uint8Array view: protobufjs' BufferReader clamps truncated strings instead of failing.
   const bytes = Buffer.isBuffer(payload) ? new Uint8Array(payload.buffer, payload.byteOffset, payload.length) : payload;
   try {
@@ -148,7 +157,10 @@ export function decodeWatchAssignmentsRequest(payload: Uint8Array): WatchAssignm
     agentVersion: str(m, 'agentVersion'),
     hardware: str(m, 'hardware'),
     providers: strings(m, 'providers'),
-    cameras: ((m.cameras as Decoded[] | undefined) ?? []).map((c) => ({ cameraId: str(c, 'cameraId'), source: str(c, 'source') })),
+    cameras: ((m.cameras as Decoded[] | undefined) ?? []).map((c) => ({
+      cameraId: str(c, 'cameraId'),
+      source: str(c, 'source'),
+    })),
   };
   validateWatchAssignmentsRequest(r);
   return r;
@@ -163,7 +175,11 @@ export function encodeDownloadModelRequest(r: DownloadModelRequest): Uint8Array 
 
 export function decodeDownloadModelRequest(payload: Uint8Array): DownloadModelRequest {
   const m = decode(FleetV1.DownloadModelRequest, payload, 'DownloadModelRequest');
-  const r: DownloadModelRequest = { sha256: str(m, 'sha256'), offset: u64(m, 'offset', 'offset'), chunkBytes: num(m, 'chunkBytes') };
+  const r: DownloadModelRequest = {
+    sha256: str(m, 'sha256'),
+    offset: u64(m, 'offset', 'offset'),
+    chunkBytes: num(m, 'chunkBytes'),
+  };
   validateDownloadModelRequest(r);
   return r;
 }

@@ -9,7 +9,15 @@ export const CANDIDATE_MODES = ['split', 'shadow'] as const;
 export type CandidateMode = (typeof CANDIDATE_MODES)[number];
 
 /** What an agent reports about one model on one camera. */
-export const MODEL_STATES = ['received', 'downloading', 'verifying', 'warming', 'active', 'failed', 'rolled_back'] as const;
+export const MODEL_STATES = [
+  'received',
+  'downloading',
+  'verifying',
+  'warming',
+  'active',
+  'failed',
+  'rolled_back',
+] as const;
 export type ModelState = (typeof MODEL_STATES)[number];
 
 /** Arms a model status report can be about (the telemetry arms). */

@@ -1,5 +1,12 @@
 import { isCameraId, isDeviceId } from './ids.js';
-import { MAX_CAMERAS, MAX_CLASS_NAMES, MAX_ERROR_TEXT_LENGTH, MAX_MODEL_CHUNK_BYTES, MAX_PROVIDERS, MAX_TEXT_LENGTH } from './limits.js';
+import {
+  MAX_CAMERAS,
+  MAX_CLASS_NAMES,
+  MAX_ERROR_TEXT_LENGTH,
+  MAX_MODEL_CHUNK_BYTES,
+  MAX_PROVIDERS,
+  MAX_TEXT_LENGTH,
+} from './limits.js';
 import {
   CANDIDATE_MODES,
   FULL_SPLIT_BASIS_POINTS,
@@ -65,11 +72,13 @@ function sha256(value: unknown, field: string, required = true): void {
 }
 
 function deviceId(value: unknown, field: string): void {
-  if (!isDeviceId(value)) throw invalid(field, `expected a device id matching /^[A-Za-z0-9._-]{1,128}$/, got ${render(value)}`);
+  if (!isDeviceId(value))
+    throw invalid(field, `expected a device id matching /^[A-Za-z0-9._-]{1,128}$/, got ${render(value)}`);
 }
 
 function cameraId(value: unknown, field: string): void {
-  if (!isCameraId(value)) throw invalid(field, `expected a camera id matching /^[A-Za-z0-9_-]{1,64}$/, got ${render(value)}`);
+  if (!isCameraId(value))
+    throw invalid(field, `expected a camera id matching /^[A-Za-z0-9_-]{1,64}$/, got ${render(value)}`);
 }
 
 export function validateModelDescriptor(m: ModelDescriptor, field = 'model'): void {
@@ -80,9 +89,13 @@ export function validateModelDescriptor(m: ModelDescriptor, field = 'model'): vo
   sha256(m.sha256, `${field}.sha256`);
   positive(m.sizeBytes, `${field}.size_bytes`);
   if (!(m.signature instanceof Uint8Array) || m.signature.length !== 64) {
-    throw invalid(`${field}.signature`, `expected a 64-byte ed25519 signature, got ${m.signature instanceof Uint8Array ? `${m.signature.length} bytes` : render(m.signature)}`);
+    throw invalid(
+      `${field}.signature`,
+      `expected a 64-byte ed25519 signature, got ${m.signature instanceof Uint8Array ? `${m.signature.length} bytes` : render(m.signature)}`,
+    );
   }
-  if (typeof m.keyId !== 'string' || !KEY_ID.test(m.keyId)) throw invalid(`${field}.key_id`, `expected 16 lower-case hex digits, got ${render(m.keyId)}`);
+  if (typeof m.keyId !== 'string' || !KEY_ID.test(m.keyId))
+    throw invalid(`${field}.key_id`, `expected 16 lower-case hex digits, got ${render(m.keyId)}`);
   list(m.classNames, `${field}.class_names`, MAX_CLASS_NAMES);
   if (m.classNames.length === 0) throw invalid(`${field}.class_names`, 'a detector has at least one class');
   m.classNames.forEach((n, i) => text(n, `${field}.class_names[${i}]`, false));
@@ -109,12 +122,17 @@ export function validateCameraAssignment(a: CameraAssignment, field = 'assignmen
   } else {
     validateModelDescriptor(a.candidate, `${field}.candidate`);
     if (typeof a.candidateMode !== 'string' || !MODES.has(a.candidateMode)) {
-      throw invalid(`${field}.candidate_mode`, `expected one of ${CANDIDATE_MODES.join(', ')} with a candidate, got ${render(a.candidateMode)}`);
+      throw invalid(
+        `${field}.candidate_mode`,
+        `expected one of ${CANDIDATE_MODES.join(', ')} with a candidate, got ${render(a.candidateMode)}`,
+      );
     }
   }
   assertUint32(a.splitBasisPoints, `${field}.split_basis_points`);
-  if (a.splitBasisPoints > FULL_SPLIT_BASIS_POINTS) throw invalid(`${field}.split_basis_points`, `at most ${FULL_SPLIT_BASIS_POINTS}, got ${a.splitBasisPoints}`);
-  if (typeof a.rollback !== 'boolean') throw invalid(`${field}.rollback`, `expected a boolean, got ${render(a.rollback)}`);
+  if (a.splitBasisPoints > FULL_SPLIT_BASIS_POINTS)
+    throw invalid(`${field}.split_basis_points`, `at most ${FULL_SPLIT_BASIS_POINTS}, got ${a.splitBasisPoints}`);
+  if (typeof a.rollback !== 'boolean')
+    throw invalid(`${field}.rollback`, `expected a boolean, got ${render(a.rollback)}`);
   text(a.reason, `${field}.reason`, false, MAX_ERROR_TEXT_LENGTH);
   positive(a.revision, `${field}.revision`);
   if (a.policy !== undefined) validatePolicy(a.policy, `${field}.policy`);
@@ -134,11 +152,13 @@ export function validateAssignmentSnapshot(s: AssignmentSnapshot, expectedDevice
   s.cameras.forEach((c, i) => {
     validateCameraAssignment(c, `cameras[${i}]`);
     const first = seen.get(c.cameraId);
-    if (first !== undefined) throw invalid(`cameras[${i}].camera_id`, `camera ${render(c.cameraId)} already assigned at cameras[${first}]`);
+    if (first !== undefined)
+      throw invalid(`cameras[${i}].camera_id`, `camera ${render(c.cameraId)} already assigned at cameras[${first}]`);
     seen.set(c.cameraId, i);
     highest = Math.max(highest, c.revision);
   });
-  if (s.revision !== highest) throw invalid('revision', `must equal the highest camera revision (${highest}), got ${s.revision}`);
+  if (s.revision !== highest)
+    throw invalid('revision', `must equal the highest camera revision (${highest}), got ${s.revision}`);
 }
 
 export function validateWatchAssignmentsRequest(r: WatchAssignmentsRequest): void {
@@ -168,9 +188,11 @@ export function validateModelChunk(c: ModelChunk): void {
   object(c, 'chunk');
   assertUint64(c.offset, 'offset');
   if (!(c.data instanceof Uint8Array)) throw invalid('data', `expected bytes, got ${render(c.data)}`);
-  if (c.data.length > MAX_MODEL_CHUNK_BYTES) throw invalid('data', `chunk of ${c.data.length} bytes exceeds ${MAX_MODEL_CHUNK_BYTES}`);
+  if (c.data.length > MAX_MODEL_CHUNK_BYTES)
+    throw invalid('data', `chunk of ${c.data.length} bytes exceeds ${MAX_MODEL_CHUNK_BYTES}`);
   assertUint64(c.totalBytes, 'total_bytes');
-  if (c.offset + c.data.length > c.totalBytes) throw invalid('data', `chunk ends at ${c.offset + c.data.length}, past total_bytes ${c.totalBytes}`);
+  if (c.offset + c.data.length > c.totalBytes)
+    throw invalid('data', `chunk ends at ${c.offset + c.data.length}, past total_bytes ${c.totalBytes}`);
 }
 
 export function validateModelStatusReport(r: ModelStatusReport, expectedDeviceId?: string): void {
@@ -183,8 +205,10 @@ export function validateModelStatusReport(r: ModelStatusReport, expectedDeviceId
   sha256(r.sha256, 'sha256');
   text(r.modelId, 'model_id', false);
   text(r.version, 'version', false);
-  if (typeof r.arm !== 'string' || !ARMS.has(r.arm)) throw invalid('arm', `expected one of ${MODEL_ARMS.join(', ')}, got ${render(r.arm)}`);
-  if (typeof r.state !== 'string' || !STATES.has(r.state)) throw invalid('state', `expected one of ${MODEL_STATES.join(', ')}, got ${render(r.state)}`);
+  if (typeof r.arm !== 'string' || !ARMS.has(r.arm))
+    throw invalid('arm', `expected one of ${MODEL_ARMS.join(', ')}, got ${render(r.arm)}`);
+  if (typeof r.state !== 'string' || !STATES.has(r.state))
+    throw invalid('state', `expected one of ${MODEL_STATES.join(', ')}, got ${render(r.state)}`);
   text(r.reason, 'reason', false, MAX_ERROR_TEXT_LENGTH);
   assertUint64(r.revision, 'revision');
   positive(r.atMs, 'at_ms');

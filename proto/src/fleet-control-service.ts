@@ -85,16 +85,38 @@ function method<Req, Res>(
     requestSerialize: side === 'client' ? (r: Req) => toBuffer(encodeReq(r)) : unsupported('request encoding'),
     // Server side: raw bytes; the handler decodes (see above).
     requestDeserialize: side === 'server' ? (b: Buffer) => b as unknown as Req : unsupported('request decoding'),
-    responseSerialize: side === 'server' ? (r: Res) => (r instanceof EncodedMessage ? toBuffer(r.bytes) : toBuffer(encodeRes(r as Exclude<Res, EncodedMessage>))) : unsupported('response encoding'),
+    responseSerialize:
+      side === 'server'
+        ? (r: Res) =>
+            r instanceof EncodedMessage ? toBuffer(r.bytes) : toBuffer(encodeRes(r as Exclude<Res, EncodedMessage>))
+        : unsupported('response encoding'),
     responseDeserialize: side === 'client' ? (b: Buffer) => decodeRes(b) : unsupported('response decoding'),
   };
 }
 
 /** For `makeGenericClientConstructor` / `new Client` on the agent. */
 export const FLEET_CONTROL_CLIENT_DEFINITION = {
-  watchAssignments: method<WatchAssignmentsRequest, AssignmentSnapshot>('WatchAssignments', encodeWatchAssignmentsRequest, encodeAssignmentSnapshot, decodeAssignmentSnapshot, 'client'),
-  downloadModel: method<DownloadModelRequest, ModelChunk>('DownloadModel', encodeDownloadModelRequest, encodeModelChunk, decodeModelChunk, 'client'),
-  reportModelStatus: method<ModelStatusReport, ModelStatusAck>('ReportModelStatus', encodeModelStatusReport, encodeModelStatusAck, decodeModelStatusAck, 'client'),
+  watchAssignments: method<WatchAssignmentsRequest, AssignmentSnapshot>(
+    'WatchAssignments',
+    encodeWatchAssignmentsRequest,
+    encodeAssignmentSnapshot,
+    decodeAssignmentSnapshot,
+    'client',
+  ),
+  downloadModel: method<DownloadModelRequest, ModelChunk>(
+    'DownloadModel',
+    encodeDownloadModelRequest,
+    encodeModelChunk,
+    decodeModelChunk,
+    'client',
+  ),
+  reportModelStatus: method<ModelStatusReport, ModelStatusAck>(
+    'ReportModelStatus',
+    encodeModelStatusReport,
+    encodeModelStatusAck,
+    decodeModelStatusAck,
+    'client',
+  ),
 } as const;
 
 /**
@@ -103,7 +125,25 @@ export const FLEET_CONTROL_CLIENT_DEFINITION = {
  * also takes `EncodedMessage`s (chunks encoded once for many downloads).
  */
 export const FLEET_CONTROL_SERVER_DEFINITION = {
-  watchAssignments: method<WatchAssignmentsRequest, AssignmentSnapshot>('WatchAssignments', encodeWatchAssignmentsRequest, encodeAssignmentSnapshot, decodeAssignmentSnapshot, 'server'),
-  downloadModel: method<DownloadModelRequest, ModelChunk | EncodedMessage>('DownloadModel', encodeDownloadModelRequest, encodeModelChunk, decodeModelChunk, 'server'),
-  reportModelStatus: method<ModelStatusReport, ModelStatusAck>('ReportModelStatus', encodeModelStatusReport, encodeModelStatusAck, decodeModelStatusAck, 'server'),
+  watchAssignments: method<WatchAssignmentsRequest, AssignmentSnapshot>(
+    'WatchAssignments',
+    encodeWatchAssignmentsRequest,
+    encodeAssignmentSnapshot,
+    decodeAssignmentSnapshot,
+    'server',
+  ),
+  downloadModel: method<DownloadModelRequest, ModelChunk | EncodedMessage>(
+    'DownloadModel',
+    encodeDownloadModelRequest,
+    encodeModelChunk,
+    decodeModelChunk,
+    'server',
+  ),
+  reportModelStatus: method<ModelStatusReport, ModelStatusAck>(
+    'ReportModelStatus',
+    encodeModelStatusReport,
+    encodeModelStatusAck,
+    decodeModelStatusAck,
+    'server',
+  ),
 } as const;

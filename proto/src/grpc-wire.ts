@@ -52,9 +52,17 @@ export class GrpcMessageReader {
         i += take;
         if (this.headerFill < GRPC_FRAME_HEADER_BYTES) return;
         this.headerFill = 0;
-        if (this.header[0] !== 0) throw new ProtoError('PROTO_ERR_DECODE', `gRPC message compressed (flag ${this.header[0]}); only identity is accepted`);
+        if (this.header[0] !== 0)
+          throw new ProtoError(
+            'PROTO_ERR_DECODE',
+            `gRPC message compressed (flag ${this.header[0]}); only identity is accepted`,
+          );
         const length = this.header.readUInt32BE(1);
-        if (length > this.maxMessageBytes) throw new ProtoError('PROTO_ERR_DECODE', `gRPC message of ${length} bytes is above the ${this.maxMessageBytes}-byte limit`);
+        if (length > this.maxMessageBytes)
+          throw new ProtoError(
+            'PROTO_ERR_DECODE',
+            `gRPC message of ${length} bytes is above the ${this.maxMessageBytes}-byte limit`,
+          );
         this.need = length;
         this.fill = 0;
         if (length === 0) {

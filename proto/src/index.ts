@@ -24,7 +24,13 @@ export {
   type DecodeOptions,
   type EncodeOptions,
 } from './codecs.js';
-export { validateDetection, validateDetectionBatch, validateDeviceMetrics, validateDeviceStatus, validateFrame } from './validate.js';
+export {
+  validateDetection,
+  validateDetectionBatch,
+  validateDeviceMetrics,
+  validateDeviceStatus,
+  validateFrame,
+} from './validate.js';
 export { PROTO_ERRORS, ProtoError, isProtoError, type ProtoErrorCode } from './proto-error.js';
 export {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -97,5 +103,11 @@ export {
   validateWatchAssignmentsRequest,
 } from './control-validate.js';
 export { frameGrpcMessage, GRPC_FRAME_HEADER_BYTES, GrpcMessageReader } from './grpc-wire.js';
-export { EncodedMessage, FLEET_CONTROL_CLIENT_DEFINITION, FLEET_CONTROL_SERVER_DEFINITION, FLEET_CONTROL_SERVICE_NAME, encodeModelChunkMessage } from './fleet-control-service.js';
+export {
+  EncodedMessage,
+  FLEET_CONTROL_CLIENT_DEFINITION,
+  FLEET_CONTROL_SERVER_DEFINITION,
+  FLEET_CONTROL_SERVICE_NAME,
+  encodeModelChunkMessage,
+} from './fleet-control-service.js';
 export { MODEL_SIGNATURE_TAG, modelSignaturePayload, signingKeyId } from './model-signature.js';

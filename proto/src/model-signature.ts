@@ -18,11 +18,19 @@ import type { ModelDescriptor } from './control-messages.js';
  */
 export const MODEL_SIGNATURE_TAG = 'edgefleet-model-signature-v1';
 
-export function modelSignaturePayload(m: Pick<ModelDescriptor, 'sha256' | 'sizeBytes' | 'modelId' | 'version' | 'serial'>): Buffer {
-  for (const [name, value] of [['model id', m.modelId], ['version', m.version]] as const) {
+export function modelSignaturePayload(
+  m: Pick<ModelDescriptor, 'sha256' | 'sizeBytes' | 'modelId' | 'version' | 'serial'>,
+): Buffer {
+  for (const [name, value] of [
+    ['model id', m.modelId],
+    ['version', m.version],
+  ] as const) {
     if (/[\r\n]/.test(value)) throw new Error(`model ${name} must not contain a line break: ${JSON.stringify(value)}`);
   }
-  return Buffer.from([MODEL_SIGNATURE_TAG, m.sha256, String(m.sizeBytes), m.modelId, m.version, String(m.serial)].join('\n'), 'utf8');
+  return Buffer.from(
+    [MODEL_SIGNATURE_TAG, m.sha256, String(m.sizeBytes), m.modelId, m.version, String(m.serial)].join('\n'),
+    'utf8',
+  );
 }
 
 /** Key id of an ed25519 public key: first 16 hex digits of SHA-256 over its raw 32 bytes. */

@@ -21,7 +21,10 @@ export class ProtoError extends Error {
   readonly field: string | undefined;
 
   constructor(code: ProtoErrorCode, detail: string, options?: { field?: string; cause?: unknown }) {
-    super(`${PROTO_ERRORS[code].message}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `${PROTO_ERRORS[code].message}: ${detail}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'ProtoError';
     this.code = code;
     this.field = options?.field;

@@ -18,7 +18,9 @@ function findProtoFile(name: string): string {
     if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
-  throw new Error(`@edgefleet/proto: ${relative} not found above ${dirname(fileURLToPath(import.meta.url))} (is the package installed with its fleet/ folder?)`);
+  throw new Error(
+    `@edgefleet/proto: ${relative} not found above ${dirname(fileURLToPath(import.meta.url))} (is the package installed with its fleet/ folder?)`,
+  );
 }
 
 export const TELEMETRY_PROTO_PATH = findProtoFile('telemetry.proto');

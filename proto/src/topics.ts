@@ -29,15 +29,23 @@ export interface ParsedTopic {
 function checkPrefix(prefix: string): void {
   const levels = typeof prefix === 'string' ? prefix.split('/') : [];
   if (levels.length === 0 || levels.some((l) => l === '' || /[+#\u0000]/.test(l)) || prefix.startsWith('$')) {
-    throw new ProtoError('PROTO_ERR_INVALID', `topic prefix must be non-empty levels without wildcards or a leading $, got ${render(prefix)}`, {
-      field: 'topic',
-    });
+    throw new ProtoError(
+      'PROTO_ERR_INVALID',
+      `topic prefix must be non-empty levels without wildcards or a leading $, got ${render(prefix)}`,
+      {
+        field: 'topic',
+      },
+    );
   }
 }
 
 function checkDevice(deviceId: string): void {
   if (!isDeviceId(deviceId)) {
-    throw new ProtoError('PROTO_ERR_INVALID', `device id must match ${String(DEVICE_ID_PATTERN)}, got ${render(deviceId)}`, { field: 'topic' });
+    throw new ProtoError(
+      'PROTO_ERR_INVALID',
+      `device id must match ${String(DEVICE_ID_PATTERN)}, got ${render(deviceId)}`,
+      { field: 'topic' },
+    );
   }
 }
 
@@ -45,11 +53,13 @@ function checkDevice(deviceId: string): void {
 export function deviceTopic(deviceId: string, kind: TopicKind, prefix: string = DEFAULT_TOPIC_PREFIX): string {
   checkPrefix(prefix);
   checkDevice(deviceId);
-  if (!KIND_SET.has(kind)) throw new ProtoError('PROTO_ERR_INVALID', `unknown topic kind ${render(kind)}`, { field: 'topic' });
+  if (!KIND_SET.has(kind))
+    throw new ProtoError('PROTO_ERR_INVALID', `unknown topic kind ${render(kind)}`, { field: 'topic' });
   return `${prefix}/${deviceId}/${kind}`;
 }
 
-export const detectionsTopic = (deviceId: string, prefix?: string): string => deviceTopic(deviceId, 'detections', prefix);
+export const detectionsTopic = (deviceId: string, prefix?: string): string =>
+  deviceTopic(deviceId, 'detections', prefix);
 export const statusTopic = (deviceId: string, prefix?: string): string => deviceTopic(deviceId, 'status', prefix);
 export const metricsTopic = (deviceId: string, prefix?: string): string => deviceTopic(deviceId, 'metrics', prefix);
 
@@ -69,7 +79,8 @@ export function parseTopic(topic: string, prefix: string = DEFAULT_TOPIC_PREFIX)
 /** `{prefix}/+/{kind}`: every device's topic of one kind. */
 export function kindFilter(kind: TopicKind, prefix: string = DEFAULT_TOPIC_PREFIX): string {
   checkPrefix(prefix);
-  if (!KIND_SET.has(kind)) throw new ProtoError('PROTO_ERR_INVALID', `unknown topic kind ${render(kind)}`, { field: 'topic' });
+  if (!KIND_SET.has(kind))
+    throw new ProtoError('PROTO_ERR_INVALID', `unknown topic kind ${render(kind)}`, { field: 'topic' });
   return `${prefix}/+/${kind}`;
 }
 
@@ -78,12 +89,20 @@ export function kindFilter(kind: TopicKind, prefix: string = DEFAULT_TOPIC_PREFI
  * message to one member of the group, so ingest replicas split the load. Ordering between batches is then
  * not preserved across replicas; the ingest's idempotent key (device, camera, seq) makes that harmless.
  */
-export function sharedSubscription(group: string, kind: TopicKind = 'detections', prefix: string = DEFAULT_TOPIC_PREFIX): string {
+export function sharedSubscription(
+  group: string,
+  kind: TopicKind = 'detections',
+  prefix: string = DEFAULT_TOPIC_PREFIX,
+): string {
   // [MQTT-4.8.2-2] ShareName must not contain '/', '+' or '#'.
   if (typeof group !== 'string' || !/^[^/+#\u0000]+$/.test(group)) {
-    throw new ProtoError('PROTO_ERR_INVALID', `shared subscription group must be non-empty without '/', '+' or '#', got ${render(group)}`, {
-      field: 'topic',
-    });
+    throw new ProtoError(
+      'PROTO_ERR_INVALID',
+      `shared subscription group must be non-empty without '/', '+' or '#', got ${render(group)}`,
+      {
+        field: 'topic',
+      },
+    );
   }
   return `$share/${group}/${kindFilter(kind, prefix)}`;
 }

@@ -16,7 +16,12 @@ const TWO_32 = 4_294_967_296;
 const MAX_SAFE_HIGH = 0x1f_ffff;
 
 function isLongLike(v: unknown): v is LongLike {
-  return typeof v === 'object' && v !== null && typeof (v as LongLike).low === 'number' && typeof (v as LongLike).high === 'number';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as LongLike).low === 'number' &&
+    typeof (v as LongLike).high === 'number'
+  );
 }
 
 /** A decoded uint64 as a safe integer; PROTO_ERR_INVALID naming `field` otherwise. */
@@ -52,6 +57,7 @@ export function assertUint32(value: unknown, field: string): void {
 
 export function render(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+    return String(value);
   return typeof value;
 }

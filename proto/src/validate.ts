@@ -38,11 +38,13 @@ function text(value: unknown, field: string, required: boolean, max = MAX_TEXT_L
 }
 
 function cameraId(value: unknown, field: string): void {
-  if (!isCameraId(value)) throw invalid(field, `expected a camera id matching /^[A-Za-z0-9_-]{1,64}$/, got ${render(value)}`);
+  if (!isCameraId(value))
+    throw invalid(field, `expected a camera id matching /^[A-Za-z0-9_-]{1,64}$/, got ${render(value)}`);
 }
 
 function deviceId(value: unknown, field: string, expected: string | undefined): void {
-  if (!isDeviceId(value)) throw invalid(field, `expected a device id matching /^[A-Za-z0-9._-]{1,128}$/, got ${render(value)}`);
+  if (!isDeviceId(value))
+    throw invalid(field, `expected a device id matching /^[A-Za-z0-9._-]{1,128}$/, got ${render(value)}`);
   if (expected !== undefined && value !== expected) {
     throw invalid(field, `${render(value)} does not match the topic's device ${render(expected)}`);
   }
@@ -79,7 +81,8 @@ export function validateFrame(f: Frame, field = 'frame'): void {
   positive(f.timestampMs, `${field}.timestamp_ms`);
   text(f.modelId, `${field}.model_id`, true);
   text(f.modelVersion, `${field}.model_version`, true);
-  if (typeof f.arm !== 'string' || !ARM_SET.has(f.arm)) throw invalid(`${field}.arm`, `expected one of ${ARMS.join(', ')}, got ${render(f.arm)}`);
+  if (typeof f.arm !== 'string' || !ARM_SET.has(f.arm))
+    throw invalid(`${field}.arm`, `expected one of ${ARMS.join(', ')}, got ${render(f.arm)}`);
   assertUint32(f.detectionCount, `${field}.detection_count`);
 }
 
@@ -135,7 +138,8 @@ export function validateDetectionBatch(b: DetectionBatch, expectedDeviceId?: str
       frames.set(f.cameraId, byCamera);
     }
     const dup = byCamera.get(f.frameSeq);
-    if (dup) throw invalid(`${field}.frame_seq`, `frame ${f.cameraId}/${f.frameSeq} already appears at frames[${dup.index}]`);
+    if (dup)
+      throw invalid(`${field}.frame_seq`, `frame ${f.cameraId}/${f.frameSeq} already appears at frames[${dup.index}]`);
     byCamera.set(f.frameSeq, { index: i, declared: f.detectionCount, seen: 0 });
   });
 
@@ -158,7 +162,10 @@ export function validateDetectionBatch(b: DetectionBatch, expectedDeviceId?: str
   for (const byCamera of frames.values()) {
     for (const slot of byCamera.values()) {
       if (slot.seen !== slot.declared) {
-        throw invalid(`frames[${slot.index}].detection_count`, `declares ${slot.declared} detections, the batch carries ${slot.seen}`);
+        throw invalid(
+          `frames[${slot.index}].detection_count`,
+          `declares ${slot.declared} detections, the batch carries ${slot.seen}`,
+        );
       }
     }
   }
@@ -186,7 +193,8 @@ function uniqueCameras(cameras: readonly { cameraId: string }[]): void {
   const seen = new Map<string, number>();
   cameras.forEach((c, i) => {
     const first = seen.get(c.cameraId);
-    if (first !== undefined) throw invalid(`cameras[${i}].camera_id`, `camera ${render(c.cameraId)} already listed at cameras[${first}]`);
+    if (first !== undefined)
+      throw invalid(`cameras[${i}].camera_id`, `camera ${render(c.cameraId)} already listed at cameras[${first}]`);
     seen.set(c.cameraId, i);
   });
 }

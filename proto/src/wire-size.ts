@@ -53,7 +53,15 @@ export function detectionWireSize(d: Detection): number {
     (d.modelId === undefined ? 0 : stringField(d.modelId)) +
     (d.modelVersion === undefined ? 0 : stringField(d.modelVersion)) +
     (d.arm === undefined ? 0 : stringField(d.arm));
-  return embedded(stringField(d.cameraId) + uintField(d.seq) + uintField(d.frameSeq) + uintField(d.classId) + stringField(d.label) + 25 + overrides);
+  return embedded(
+    stringField(d.cameraId) +
+      uintField(d.seq) +
+      uintField(d.frameSeq) +
+      uintField(d.classId) +
+      stringField(d.label) +
+      25 +
+      overrides,
+  );
 }
 
 /** Bytes of a DetectionBatch's scalar fields (device_id, batch_id, sent_at_ms). */

@@ -25,7 +25,13 @@ import {
 import { FleetV1 } from '../src/schema.js';
 import { batch, detection, frame, metrics, prng, status } from './fixtures.js';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? Mutable<U>[] : T[K] extends object ? Mutable<T[K]> : T[K] };
+type Mutable<T> = {
+  -readonly [K in keyof T]: T[K] extends readonly (infer U)[]
+    ? Mutable<U>[]
+    : T[K] extends object
+      ? Mutable<T[K]>
+      : T[K];
+};
 const copy = <T>(v: T): Mutable<T> => structuredClone(v) as Mutable<T>;
 
 /** Encodes without validation, as a broken or hostile producer would. */
@@ -77,9 +83,16 @@ describe('DetectionBatch codec', () => {
         const count = Math.floor(random() * 5);
         const frameSeq = f * Math.floor(1 + random() * 1e9);
         frames.push({ ...frame(random() < 0.5 ? 'cam-a' : 'gate_north', frameSeq, count), modelVersion: 'v-ü' });
-        for (let i = 0; i < count; i++) detections.push({ ...detection(frames[frames.length - 1]!.cameraId, ++seq, frameSeq), label: 'läbel' });
+        for (let i = 0; i < count; i++)
+          detections.push({ ...detection(frames[frames.length - 1]!.cameraId, ++seq, frameSeq), label: 'läbel' });
       }
-      const b: DetectionBatch = { deviceId: 'dev.1', batchId: Math.floor(random() * 1e12), sentAtMs: Date.now(), frames, detections };
+      const b: DetectionBatch = {
+        deviceId: 'dev.1',
+        batchId: Math.floor(random() * 1e12),
+        sentAtMs: Date.now(),
+        frames,
+        detections,
+      };
       const expected =
         batchHeaderWireSize(b.deviceId, b.batchId, b.sentAtMs) +
         frames.reduce((s, f) => s + frameWireSize(f), 0) +
@@ -96,7 +109,10 @@ describe('DetectionBatch codec', () => {
   it('skips unknown fields, so additive changes stay compatible', () => {
     const payload = encodeDetectionBatch(batch());
     // Field 99, length-delimited, as a newer producer might add.
-    const extra = protobuf.Writer.create().uint32((99 << 3) | 2).string('from the future').finish();
+    const extra = protobuf.Writer.create()
+      .uint32((99 << 3) | 2)
+      .string('from the future')
+      .finish();
     const decoded = decodeDetectionBatch(Buffer.concat([payload, extra]));
     assert.deepEqual(decoded, batch());
   });
@@ -119,7 +135,11 @@ describe('DetectionBatch codec', () => {
       ['duplicate frame', (b) => void (b.frames[2]!.frameSeq = 1), 'frames[2].frame_seq'],
       ['detection seq 0', (b) => void (b.detections[0]!.seq = 0), 'detections[0].seq'],
       ['detection frame_seq 0', (b) => void (b.detections[0]!.frameSeq = 0), 'detections[0].frame_seq'],
-      ['detection of a frame not in the batch', (b) => void (b.detections[2]!.frameSeq = 99), 'detections[2].frame_seq'],
+      [
+        'detection of a frame not in the batch',
+        (b) => void (b.detections[2]!.frameSeq = 99),
+        'detections[2].frame_seq',
+      ],
       ['detection of another camera', (b) => void (b.detections[2]!.cameraId = 'side'), 'detections[2].frame_seq'],
       ['duplicate detection seq', (b) => void (b.detections[1]!.seq = 1), 'detections[1].seq'],
       ['score above 1', (b) => void (b.detections[0]!.score = 1.5), 'detections[0].score'],
@@ -129,14 +149,27 @@ describe('DetectionBatch codec', () => {
       ['x2 < x1', (b) => void (b.detections[1]!.x2 = 1), 'detections[1].x2'],
       ['y2 < y1', (b) => void (b.detections[1]!.y2 = 1), 'detections[1].y2'],
       ['label over 256 characters', (b) => void (b.detections[0]!.label = 'x'.repeat(257)), 'detections[0].label'],
-      ['detection_count larger than carried', (b) => void (b.frames[0]!.detectionCount = 3), 'frames[0].detection_count'],
-      ['detection_count smaller than carried', (b) => void (b.frames[0]!.detectionCount = 1), 'frames[0].detection_count'],
+      [
+        'detection_count larger than carried',
+        (b) => void (b.frames[0]!.detectionCount = 3),
+        'frames[0].detection_count',
+      ],
+      [
+        'detection_count smaller than carried',
+        (b) => void (b.frames[0]!.detectionCount = 1),
+        'frames[0].detection_count',
+      ],
     ];
     for (const [name, mutate, field] of cases) {
       it(`${name} → PROTO_ERR_INVALID on ${field}, when encoding and when decoding`, () => {
         const b = copy(batch());
         mutate(b);
-        expectProtoError(() => encodeDetectionBatch(b), 'PROTO_ERR_INVALID', field, new RegExp(`: ${field.replace(/[[\].]/g, '\\$&')}: `));
+        expectProtoError(
+          () => encodeDetectionBatch(b),
+          'PROTO_ERR_INVALID',
+          field,
+          new RegExp(`: ${field.replace(/[[\].]/g, '\\$&')}: `),
+        );
         const payload = rawEncode(FleetV1.DetectionBatch, b);
         expectProtoError(() => decodeDetectionBatch(payload), 'PROTO_ERR_INVALID', field);
       });
@@ -145,7 +178,12 @@ describe('DetectionBatch codec', () => {
     it('rejects values the wire cannot carry before encoding (unsafe, negative, fractional, wrong type)', () => {
       const unsafe = copy(batch());
       unsafe.frames[0]!.frameSeq = 2 ** 53;
-      expectProtoError(() => encodeDetectionBatch(unsafe), 'PROTO_ERR_INVALID', 'frames[0].frame_seq', /safe unsigned integer/);
+      expectProtoError(
+        () => encodeDetectionBatch(unsafe),
+        'PROTO_ERR_INVALID',
+        'frames[0].frame_seq',
+        /safe unsigned integer/,
+      );
       const negative = copy(batch());
       negative.batchId = -1;
       expectProtoError(() => encodeDetectionBatch(negative), 'PROTO_ERR_INVALID', 'batch_id');
@@ -157,7 +195,11 @@ describe('DetectionBatch codec', () => {
       expectProtoError(() => encodeDetectionBatch(wide), 'PROTO_ERR_INVALID', 'detections[0].class_id');
       const typed = copy(batch()) as unknown as { detections: { label: unknown }[] };
       typed.detections[0]!.label = 7;
-      expectProtoError(() => encodeDetectionBatch(typed as unknown as DetectionBatch), 'PROTO_ERR_INVALID', 'detections[0].label');
+      expectProtoError(
+        () => encodeDetectionBatch(typed as unknown as DetectionBatch),
+        'PROTO_ERR_INVALID',
+        'detections[0].label',
+      );
       expectProtoError(() => encodeDetectionBatch(null as unknown as DetectionBatch), 'PROTO_ERR_INVALID', 'batch');
     });
 
@@ -173,7 +215,12 @@ describe('DetectionBatch codec', () => {
     });
 
     it('rejects a batch from another device than the topic names', () => {
-      expectProtoError(() => decodeDetectionBatch(encodeDetectionBatch(batch()), { deviceId: 'dev-2' }), 'PROTO_ERR_INVALID', 'device_id', /topic's device "dev-2"/);
+      expectProtoError(
+        () => decodeDetectionBatch(encodeDetectionBatch(batch()), { deviceId: 'dev-2' }),
+        'PROTO_ERR_INVALID',
+        'device_id',
+        /topic's device "dev-2"/,
+      );
     });
 
     it('rejects more frames than MAX_BATCH_FRAMES', () => {
@@ -181,13 +228,22 @@ describe('DetectionBatch codec', () => {
       b.frames = Array.from({ length: MAX_BATCH_FRAMES + 1 }, (_, i) => frame('front', i + 1, 0));
       b.detections = [];
       expectProtoError(() => encodeDetectionBatch(b), 'PROTO_ERR_INVALID', 'frames', /at most 10000/);
-      expectProtoError(() => decodeDetectionBatch(rawEncode(FleetV1.DetectionBatch, b), { maxBytes: 10_000_000 }), 'PROTO_ERR_INVALID', 'frames');
+      expectProtoError(
+        () => decodeDetectionBatch(rawEncode(FleetV1.DetectionBatch, b), { maxBytes: 10_000_000 }),
+        'PROTO_ERR_INVALID',
+        'frames',
+      );
     });
   });
 
   describe('size limit', () => {
     it('refuses to encode a batch above maxBytes', () => {
-      expectProtoError(() => encodeDetectionBatch(batch(), { maxBytes: 64 }), 'PROTO_ERR_TOO_LARGE', undefined, /limit 64/);
+      expectProtoError(
+        () => encodeDetectionBatch(batch(), { maxBytes: 64 }),
+        'PROTO_ERR_TOO_LARGE',
+        undefined,
+        /limit 64/,
+      );
     });
 
     it('refuses to decode a payload above maxBytes before parsing it', () => {
@@ -195,7 +251,10 @@ describe('DetectionBatch codec', () => {
       expectProtoError(() => decodeDetectionBatch(payload, { maxBytes: payload.length - 1 }), 'PROTO_ERR_TOO_LARGE');
       assert.equal(decodeDetectionBatch(payload, { maxBytes: payload.length }).batchId, 42);
       // Garbage of 1 MiB + 1 is refused for its size, not parsed.
-      expectProtoError(() => decodeDetectionBatch(Buffer.alloc(DEFAULT_MAX_PAYLOAD_BYTES + 1, 0xff)), 'PROTO_ERR_TOO_LARGE');
+      expectProtoError(
+        () => decodeDetectionBatch(Buffer.alloc(DEFAULT_MAX_PAYLOAD_BYTES + 1, 0xff)),
+        'PROTO_ERR_TOO_LARGE',
+      );
     });
 
     it('rejects a nonsensical maxBytes option as a programming error', () => {
@@ -204,8 +263,18 @@ describe('DetectionBatch codec', () => {
   });
 
   it('reports undecodable bytes as PROTO_ERR_DECODE', () => {
-    expectProtoError(() => decodeDetectionBatch(Buffer.from([0x0a, 0x05, 0x61])), 'PROTO_ERR_DECODE', undefined, /index out of range/);
-    expectProtoError(() => decodeDetectionBatch('text' as unknown as Uint8Array), 'PROTO_ERR_DECODE', undefined, /must be bytes/);
+    expectProtoError(
+      () => decodeDetectionBatch(Buffer.from([0x0a, 0x05, 0x61])),
+      'PROTO_ERR_DECODE',
+      undefined,
+      /index out of range/,
+    );
+    expectProtoError(
+      () => decodeDetectionBatch('text' as unknown as Uint8Array),
+      'PROTO_ERR_DECODE',
+      undefined,
+      /must be bytes/,
+    );
   });
 });
 
@@ -228,7 +297,11 @@ describe('DeviceStatus codec', () => {
     ['NaN fps', (s) => void (s.cameras[0]!.fps = NaN), 'cameras[0].fps'],
     ['duplicate camera', (s) => void s.cameras.push({ ...s.cameras[0]! }), 'cameras[1].camera_id'],
     ['empty provider', (s) => void (s.providers[1] = ''), 'providers[1]'],
-    ['last_error over 2048 characters', (s) => void (s.cameras[0]!.lastError = 'e'.repeat(2049)), 'cameras[0].last_error'],
+    [
+      'last_error over 2048 characters',
+      (s) => void (s.cameras[0]!.lastError = 'e'.repeat(2049)),
+      'cameras[0].last_error',
+    ],
   ];
   for (const [name, mutate, field] of cases) {
     it(`${name} → PROTO_ERR_INVALID on ${field}`, () => {
@@ -240,8 +313,16 @@ describe('DeviceStatus codec', () => {
   }
 
   it('rejects a non-boolean online flag before encoding and a foreign device when decoding', () => {
-    expectProtoError(() => encodeDeviceStatus({ ...status(), online: 'yes' as unknown as boolean }), 'PROTO_ERR_INVALID', 'online');
-    expectProtoError(() => decodeDeviceStatus(encodeDeviceStatus(status()), { deviceId: 'other' }), 'PROTO_ERR_INVALID', 'device_id');
+    expectProtoError(
+      () => encodeDeviceStatus({ ...status(), online: 'yes' as unknown as boolean }),
+      'PROTO_ERR_INVALID',
+      'online',
+    );
+    expectProtoError(
+      () => decodeDeviceStatus(encodeDeviceStatus(status()), { deviceId: 'other' }),
+      'PROTO_ERR_INVALID',
+      'device_id',
+    );
   });
 });
 
@@ -271,7 +352,8 @@ describe('DeviceMetrics codec', () => {
 describe('error catalogue', () => {
   it('documents every code in the README', () => {
     const readme = readFileSync(join(dirname(dirname(TELEMETRY_PROTO_PATH)), '..', 'README.md'), 'utf8');
-    for (const code of Object.keys(PROTO_ERRORS)) assert.ok(readme.includes(`\`${code}\``), `${code} is not documented in proto/README.md`);
+    for (const code of Object.keys(PROTO_ERRORS))
+      assert.ok(readme.includes(`\`${code}\``), `${code} is not documented in proto/README.md`);
   });
 });
 
@@ -286,13 +368,20 @@ describe('shadow detections', () => {
     const back = decodeDetectionBatch(bytes);
     const got = back.detections.find((d) => d.seq === d0.seq && d.cameraId === d0.cameraId)!;
     assert.deepEqual([got.modelId, got.modelVersion, got.arm], ['cand', '7', 'shadow']);
-    assert.ok(back.detections.filter((d) => d !== got).every((d) => d.modelId === undefined && d.arm === undefined), 'others name no model');
+    assert.ok(
+      back.detections.filter((d) => d !== got).every((d) => d.modelId === undefined && d.arm === undefined),
+      'others name no model',
+    );
     assert.equal(detectionWireSize(shadow) - detectionWireSize(d0), 1 + 1 + 4 + 1 + 1 + 1 + 1 + 1 + 6);
   });
 
   it('refuses a detection arm outside the contract', () => {
     const b = batch();
     const d0 = b.detections[0]!;
-    expectProtoError(() => encodeDetectionBatch({ ...b, detections: [{ ...d0, arm: 'sideways' as never }, ...b.detections.slice(1)] }), 'PROTO_ERR_INVALID', 'detections[0].arm');
+    expectProtoError(
+      () => encodeDetectionBatch({ ...b, detections: [{ ...d0, arm: 'sideways' as never }, ...b.detections.slice(1)] }),
+      'PROTO_ERR_INVALID',
+      'detections[0].arm',
+    );
   });
 });

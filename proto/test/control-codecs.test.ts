@@ -53,7 +53,14 @@ const snapshot = (): AssignmentSnapshot => ({
       rollback: false,
       reason: 'A/B 10 %',
       revision: 12,
-      policy: { maxErrorRate: 0.05, errorWindowFrames: 200, p95LatencyBudgetMs: 80, latencyWindowFrames: 100, crashLoopRestarts: 3, crashLoopWindowS: 300 },
+      policy: {
+        maxErrorRate: 0.05,
+        errorWindowFrames: 200,
+        p95LatencyBudgetMs: 80,
+        latencyWindowFrames: 100,
+        crashLoopRestarts: 3,
+        crashLoopWindowS: 300,
+      },
     },
   ],
 });
@@ -75,7 +82,10 @@ const report = (over: Partial<ModelStatusReport> = {}): ModelStatusReport => ({
 });
 
 function expectInvalid(fn: () => unknown, field: RegExp): void {
-  assert.throws(fn, (err: unknown) => err instanceof ProtoError && err.code === 'PROTO_ERR_INVALID' && field.test(err.message));
+  assert.throws(
+    fn,
+    (err: unknown) => err instanceof ProtoError && err.code === 'PROTO_ERR_INVALID' && field.test(err.message),
+  );
 }
 
 describe('control codecs', () => {
@@ -86,15 +96,31 @@ describe('control codecs', () => {
   });
 
   it('refuses a snapshot for another device', () => {
-    expectInvalid(() => decodeAssignmentSnapshot(encodeAssignmentSnapshot(snapshot()), { deviceId: 'box-2' }), /device_id/);
+    expectInvalid(
+      () => decodeAssignmentSnapshot(encodeAssignmentSnapshot(snapshot()), { deviceId: 'box-2' }),
+      /device_id/,
+    );
   });
 
   it('refuses a candidate without a mode, a split above 100 % and a short signature', () => {
     const s = snapshot();
     const yard = s.cameras[1]!;
-    expectInvalid(() => encodeAssignmentSnapshot({ ...s, cameras: [s.cameras[0]!, { ...yard, candidateMode: undefined }] }), /cameras\[1\]\.candidate_mode/);
-    expectInvalid(() => encodeAssignmentSnapshot({ ...s, cameras: [s.cameras[0]!, { ...yard, splitBasisPoints: 10_001 }] }), /split_basis_points/);
-    expectInvalid(() => encodeAssignmentSnapshot({ ...s, cameras: [{ ...s.cameras[0]!, primary: descriptor({ signature: new Uint8Array(10) }) }, yard] }), /primary\.signature/);
+    expectInvalid(
+      () => encodeAssignmentSnapshot({ ...s, cameras: [s.cameras[0]!, { ...yard, candidateMode: undefined }] }),
+      /cameras\[1\]\.candidate_mode/,
+    );
+    expectInvalid(
+      () => encodeAssignmentSnapshot({ ...s, cameras: [s.cameras[0]!, { ...yard, splitBasisPoints: 10_001 }] }),
+      /split_basis_points/,
+    );
+    expectInvalid(
+      () =>
+        encodeAssignmentSnapshot({
+          ...s,
+          cameras: [{ ...s.cameras[0]!, primary: descriptor({ signature: new Uint8Array(10) }) }, yard],
+        }),
+      /primary\.signature/,
+    );
   });
 
   it('refuses a snapshot revision that is not the highest camera revision', () => {
@@ -102,12 +128,24 @@ describe('control codecs', () => {
   });
 
   it('names a missing primary when a raw snapshot lacks it', () => {
-    const raw = FleetV1.AssignmentSnapshot.encode({ deviceId: 'box-1', revision: 1, sentAtMs: 5, cameras: [{ cameraId: 'gate', revision: 1 }] }).finish();
+    const raw = FleetV1.AssignmentSnapshot.encode({
+      deviceId: 'box-1',
+      revision: 1,
+      sentAtMs: 5,
+      cameras: [{ cameraId: 'gate', revision: 1 }],
+    }).finish();
     expectInvalid(() => decodeAssignmentSnapshot(raw), /cameras\[0\]\.primary/);
   });
 
   it('round-trips watch requests, download requests, chunks and status reports', () => {
-    const w = { deviceId: 'box-1', knownRevision: 3, agentVersion: '0.1.0', hardware: 'linux-x64', providers: ['cpu'], cameras: [{ cameraId: 'gate', source: 'rtsp://10.0.0.2/s' }] };
+    const w = {
+      deviceId: 'box-1',
+      knownRevision: 3,
+      agentVersion: '0.1.0',
+      hardware: 'linux-x64',
+      providers: ['cpu'],
+      cameras: [{ cameraId: 'gate', source: 'rtsp://10.0.0.2/s' }],
+    };
     assert.deepEqual(decodeWatchAssignmentsRequest(encodeWatchAssignmentsRequest(w)), w);
     const d = { sha256: 'e'.repeat(64), offset: 1024, chunkBytes: 65536 };
     assert.deepEqual(decodeDownloadModelRequest(encodeDownloadModelRequest(d)), d);
@@ -142,7 +180,10 @@ describe('pre-encoded chunks', () => {
     const wire = FLEET_CONTROL_SERVER_DEFINITION.downloadModel.responseSerialize(encoded);
     assert.deepEqual(new Uint8Array(wire), new Uint8Array(encoded.bytes));
     assert.deepEqual(FLEET_CONTROL_CLIENT_DEFINITION.downloadModel.responseDeserialize(wire), chunk);
-    assert.deepEqual(new Uint8Array(FLEET_CONTROL_SERVER_DEFINITION.downloadModel.responseSerialize(chunk)), new Uint8Array(encoded.bytes));
+    assert.deepEqual(
+      new Uint8Array(FLEET_CONTROL_SERVER_DEFINITION.downloadModel.responseSerialize(chunk)),
+      new Uint8Array(encoded.bytes),
+    );
   });
 
   it('are validated when they are made', () => {
@@ -158,7 +199,10 @@ describe('model signature payload', () => {
     assert.equal(payload.toString(), `edgefleet-model-signature-v1\n${'a'.repeat(64)}\n1234\nedgefleet-base\n2\n7`);
     const signature = sign(null, payload, privateKey);
     assert.ok(verify(null, payload, publicKey, signature));
-    assert.ok(!verify(null, modelSignaturePayload({ ...d, serial: 6 }), publicKey, signature), 'a changed serial breaks the signature');
+    assert.ok(
+      !verify(null, modelSignaturePayload({ ...d, serial: 6 }), publicKey, signature),
+      'a changed serial breaks the signature',
+    );
     const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
     assert.match(signingKeyId(raw), /^[0-9a-f]{16}$/);
   });

@@ -16,7 +16,18 @@ export function frame(cameraId: string, frameSeq: number, detectionCount: number
 
 export function detection(cameraId: string, seq: number, frameSeq: number): Detection {
   // Values exactly representable as float32, so a roundtrip compares equal.
-  return { cameraId, seq, frameSeq, classId: seq % 80, label: 'person', score: 0.75, x1: 10.5, y1: 20.25, x2: 110.5, y2: 220.25 };
+  return {
+    cameraId,
+    seq,
+    frameSeq,
+    classId: seq % 80,
+    label: 'person',
+    score: 0.75,
+    x1: 10.5,
+    y1: 20.25,
+    x2: 110.5,
+    y2: 220.25,
+  };
 }
 
 /** Two cameras, three frames (one empty), three detections. */

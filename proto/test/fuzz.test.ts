@@ -1,6 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtoError, decodeDetectionBatch, decodeDeviceMetrics, decodeDeviceStatus, encodeDetectionBatch, encodeDeviceStatus } from '../src/index.js';
+import {
+  ProtoError,
+  decodeDetectionBatch,
+  decodeDeviceMetrics,
+  decodeDeviceStatus,
+  encodeDetectionBatch,
+  encodeDeviceStatus,
+} from '../src/index.js';
 import { batch, prng, status } from './fixtures.js';
 
 /**

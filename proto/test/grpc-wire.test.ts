@@ -21,7 +21,14 @@ test('frameGrpcMessage: flag 0, big-endian length, then the payload', () => {
 });
 
 test('GrpcMessageReader gives back every message whatever the pieces (headers and messages split anywhere, empty messages)', () => {
-  const messages = [Buffer.from('first'), Buffer.alloc(0), Buffer.alloc(70_000, 3), Buffer.from('x'), Buffer.alloc(0), Buffer.alloc(16_389, 9)];
+  const messages = [
+    Buffer.from('first'),
+    Buffer.alloc(0),
+    Buffer.alloc(70_000, 3),
+    Buffer.from('x'),
+    Buffer.alloc(0),
+    Buffer.alloc(16_389, 9),
+  ];
   const bytes = body(messages);
   for (const size of [1, 2, 4, 5, 6, 7, 13, 1000, 16_384, 65_536, bytes.length]) {
     const { messages: got, reader } = read(bytes, size);
@@ -48,7 +55,13 @@ test('GrpcMessageReader hands a message lying within one piece over as a view of
 test('GrpcMessageReader refuses a compressed message and one above its limit (PROTO_ERR_DECODE)', () => {
   const compressed = frameGrpcMessage(Buffer.from('zz'));
   compressed[0] = 1;
-  assert.throws(() => new GrpcMessageReader(100, () => assert.fail('no message')).push(compressed), (e: unknown) => isProtoError(e) && e.code === 'PROTO_ERR_DECODE' && /compressed/.test(e.message));
+  assert.throws(
+    () => new GrpcMessageReader(100, () => assert.fail('no message')).push(compressed),
+    (e: unknown) => isProtoError(e) && e.code === 'PROTO_ERR_DECODE' && /compressed/.test(e.message),
+  );
   const big = frameGrpcMessage(Buffer.alloc(101));
-  assert.throws(() => new GrpcMessageReader(100, () => assert.fail('no message')).push(big.subarray(0, 5)), (e: unknown) => isProtoError(e) && /101 bytes is above the 100-byte limit/.test(e.message));
+  assert.throws(
+    () => new GrpcMessageReader(100, () => assert.fail('no message')).push(big.subarray(0, 5)),
+    (e: unknown) => isProtoError(e) && /101 bytes is above the 100-byte limit/.test(e.message),
+  );
 });

@@ -24,7 +24,11 @@ describe('topic layout', () => {
 
   it('refuses device ids that would break the topic tree', () => {
     for (const bad of ['', 'a/b', 'a+b', 'a#', 'a b', '$SYS', 'x'.repeat(129)]) {
-      assert.throws(() => detectionsTopic(bad), (err: unknown) => err instanceof ProtoError && err.code === 'PROTO_ERR_INVALID' && err.field === 'topic', bad);
+      assert.throws(
+        () => detectionsTopic(bad),
+        (err: unknown) => err instanceof ProtoError && err.code === 'PROTO_ERR_INVALID' && err.field === 'topic',
+        bad,
+      );
     }
   });
 
@@ -58,6 +62,7 @@ describe('topic layout', () => {
     assert.equal(kindFilter('detections'), 'fleet/v1/+/detections');
     assert.equal(sharedSubscription('ingest'), '$share/ingest/fleet/v1/+/detections');
     assert.equal(sharedSubscription('ingest', 'status', 'p/fleet/v1'), '$share/ingest/p/fleet/v1/+/status');
-    for (const bad of ['', 'a/b', 'a+', '#']) assert.throws(() => sharedSubscription(bad), { code: 'PROTO_ERR_INVALID' }, bad);
+    for (const bad of ['', 'a/b', 'a+', '#'])
+      assert.throws(() => sharedSubscription(bad), { code: 'PROTO_ERR_INVALID' }, bad);
   });
 });

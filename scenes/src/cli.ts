@@ -52,7 +52,8 @@ export function parseImgsz(text: string): { width: number; height: number } {
   if (!m) throw argError(`--imgsz must be N or WxH, got "${text}"`);
   const width = Number(m[1]);
   const height = m[2] === undefined ? width : Number(m[2]);
-  if (width < 32 || height < 32 || width > 8192 || height > 8192) throw argError(`--imgsz sides must be within 32..8192, got ${width}x${height}`);
+  if (width < 32 || height < 32 || width > 8192 || height > 8192)
+    throw argError(`--imgsz sides must be within 32..8192, got ${width}x${height}`);
   return { width, height };
 }
 
@@ -62,7 +63,8 @@ export function parseSplit(text: string): [number, number, number] {
     throw argError(`--split must be three comma-separated fractions like 0.8,0.1,0.1, got "${text}"`);
   }
   const v = parts.map(Number) as [number, number, number];
-  if (v.some((x) => x < 0) || Math.abs(v[0] + v[1] + v[2] - 1) > 1e-6) throw argError(`--split fractions must be non-negative and sum to 1, got "${text}"`);
+  if (v.some((x) => x < 0) || Math.abs(v[0] + v[1] + v[2] - 1) > 1e-6)
+    throw argError(`--split fractions must be non-negative and sum to 1, got "${text}"`);
   return v;
 }
 
@@ -112,9 +114,10 @@ function generate(args: string[], io: CliIo): number {
     },
   });
   for (const s of ['train', 'val', 'test'] as const) {
-    if (summary.images[s] === 0 && !values.quiet) io.stderr(`scenes: warning: split ${s} is empty (count ${count}, split ${values.split})\n`);
+    if (summary.images[s] === 0 && !values.quiet)
+      io.stderr(`scenes: warning: split ${s} is empty (count ${count}, split ${values.split})\n`);
   }
-  io.stdout(JSON.stringify(summary) + '\n');
+  io.stdout(`${JSON.stringify(summary)}\n`);
   return 0;
 }
 
@@ -140,7 +143,7 @@ function render(args: string[], io: CliIo): number {
   } catch (err) {
     throw new ScenesError('SCENES_ERR_OUTPUT', `cannot write ${out}`, { cause: err });
   }
-  io.stdout(JSON.stringify({ out, width, height, labels: r.labels }) + '\n');
+  io.stdout(`${JSON.stringify({ out, width, height, labels: r.labels })}\n`);
   return 0;
 }
 
@@ -173,7 +176,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       if (usage) io.stderr(USAGE);
       return usage ? 2 : 1;
     }
-    io.stderr(`scenes: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    io.stderr(`scenes: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;
   }
 }

@@ -20,10 +20,16 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
 test('bad arguments exit with code 2 and say what is wrong', async () => {
   const cases: [string[], RegExp][] = [
     [['generate', '--domain', 'day', '--count', '5', '--seed', '1'], /--out is required/],
-    [['generate', '--domain', 'day', '--count', 'five', '--seed', '1', '--out', '/tmp/x'], /--count must be an integer/],
+    [
+      ['generate', '--domain', 'day', '--count', 'five', '--seed', '1', '--out', '/tmp/x'],
+      /--count must be an integer/,
+    ],
     [['generate', '--domain', 'day', '--count', '0', '--seed', '1', '--out', '/tmp/x'], /--count must be within/],
     [['generate', '--domain', 'dusk', '--count', '5', '--seed', '1', '--out', '/tmp/x'], /unknown domain "dusk"/],
-    [['generate', '--domain', 'day', '--count', '5', '--seed', '1', '--out', '/tmp/x', '--split', '0.5,0.6,0.1'], /sum to 1/],
+    [
+      ['generate', '--domain', 'day', '--count', '5', '--seed', '1', '--out', '/tmp/x', '--split', '0.5,0.6,0.1'],
+      /sum to 1/,
+    ],
     [['generate', '--domain', 'day', '--count', '5', '--seed', '1', '--out', '/tmp/x', '--imgsz', '10'], /--imgsz/],
     [['generate', '--domain', 'day', '--count', '5', '--seed', '1', '--out', '/tmp/x', '--frobnicate'], /frobnicate/],
     [['generate', '--count', '5', '--seed', '1', '--out', '/tmp/x'], /--domain is required/],
@@ -52,7 +58,26 @@ test('the scenes bin generates a dataset, reports progress on stderr and a summa
   const dir = mkdtempSync(join(tmpdir(), 'scenes-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'ds');
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, 'generate', '--domain', 'fog', '--count', '4', '--seed', '3', '--out', out, '--imgsz', '48x32', '--split', '0.5,0.25,0.25'], { timeout: 60_000 });
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    [
+      BIN,
+      'generate',
+      '--domain',
+      'fog',
+      '--count',
+      '4',
+      '--seed',
+      '3',
+      '--out',
+      out,
+      '--imgsz',
+      '48x32',
+      '--split',
+      '0.5,0.25,0.25',
+    ],
+    { timeout: 60_000 },
+  );
   const summary = JSON.parse(stdout);
   assert.deepEqual(summary.images, { train: 2, val: 1, test: 1 });
   assert.equal(summary.width, 48);

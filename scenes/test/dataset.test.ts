@@ -3,7 +3,16 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { decodePng, generateDataset, hashSeed, renderScene, resolveDomain, sampleScene, splitCounts, yoloLine } from '../src/index.js';
+import {
+  decodePng,
+  generateDataset,
+  hashSeed,
+  renderScene,
+  resolveDomain,
+  sampleScene,
+  splitCounts,
+  yoloLine,
+} from '../src/index.js';
 import { hashTree } from './helpers.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
@@ -14,13 +23,23 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 
 test('a generated dataset has the Ultralytics layout, YOLO labels and data.yaml', (t) => {
   const out = join(tempDir(t), 'ds');
-  const summary = generateDataset({ domain: 'night@0.5+fog@0.5', count: 10, seed: 7, outDir: out, width: 64, height: 48 });
+  const summary = generateDataset({
+    domain: 'night@0.5+fog@0.5',
+    count: 10,
+    seed: 7,
+    outDir: out,
+    width: 64,
+    height: 48,
+  });
   assert.deepEqual(summary.images, { train: 8, val: 1, test: 1 });
   for (const [split, n] of Object.entries(summary.images)) {
     const images = readdirSync(join(out, 'images', split)).sort();
     const labels = readdirSync(join(out, 'labels', split)).sort();
     assert.equal(images.length, n);
-    assert.deepEqual(labels, images.map((f) => f.replace(/\.png$/, '.txt')));
+    assert.deepEqual(
+      labels,
+      images.map((f) => f.replace(/\.png$/, '.txt')),
+    );
   }
   assert.deepEqual(readdirSync(join(out, 'images', 'train')).slice(0, 2), ['scene_000000.png', 'scene_000001.png']);
   let instances = 0;
@@ -33,7 +52,10 @@ test('a generated dataset has the Ultralytics layout, YOLO labels and data.yaml'
       }
     }
   }
-  assert.equal(instances, Object.values(summary.instances).reduce((a, b) => a + b, 0));
+  assert.equal(
+    instances,
+    Object.values(summary.instances).reduce((a, b) => a + b, 0),
+  );
   assert.ok(instances > 0);
   const yaml = readFileSync(join(out, 'data.yaml'), 'utf8');
   assert.match(yaml, new RegExp(`^path: ${JSON.stringify(out).replace(/[\\/.]/g, '\\$&')}$`, 'm'));
@@ -56,7 +78,10 @@ test('dataset images and labels are exactly the rendered scenes', (t) => {
     const png = decodePng(readFileSync(join(out, 'images', 'train', `scene_00000${i}.png`)));
     assert.deepEqual(Buffer.from(png.data), Buffer.from(r.data));
     const lines = r.labels.map((l) => yoloLine(l.classId, l.box, 64, 64));
-    assert.equal(readFileSync(join(out, 'labels', 'train', `scene_00000${i}.txt`), 'utf8'), lines.length ? lines.join('\n') + '\n' : '');
+    assert.equal(
+      readFileSync(join(out, 'labels', 'train', `scene_00000${i}.txt`), 'utf8'),
+      lines.length ? `${lines.join('\n')}\n` : '',
+    );
   }
   assert.ok(!existsSync(join(out, 'images', 'val')), 'empty splits get no folder');
   assert.doesNotMatch(readFileSync(join(out, 'data.yaml'), 'utf8'), /^val:/m);
@@ -85,9 +110,30 @@ test('generation is byte-for-byte deterministic for a seed', (t) => {
 test('a non-empty output folder is refused unless overwrite is set, which replaces only dataset files', (t) => {
   const out = tempDir(t);
   writeFileSync(join(out, 'notes.txt'), 'keep me');
-  assert.throws(() => generateDataset({ domain: 'day', count: 2, seed: 1, outDir: out, width: 32, height: 32 }), { code: 'SCENES_ERR_OUTPUT', message: /not empty/ });
-  generateDataset({ domain: 'day', count: 2, seed: 1, outDir: out, width: 32, height: 32, overwrite: true, split: [0.5, 0.5, 0] });
-  generateDataset({ domain: 'day', count: 1, seed: 1, outDir: out, width: 32, height: 32, overwrite: true, split: [1, 0, 0] });
+  assert.throws(() => generateDataset({ domain: 'day', count: 2, seed: 1, outDir: out, width: 32, height: 32 }), {
+    code: 'SCENES_ERR_OUTPUT',
+    message: /not empty/,
+  });
+  generateDataset({
+    domain: 'day',
+    count: 2,
+    seed: 1,
+    outDir: out,
+    width: 32,
+    height: 32,
+    overwrite: true,
+    split: [0.5, 0.5, 0],
+  });
+  generateDataset({
+    domain: 'day',
+    count: 1,
+    seed: 1,
+    outDir: out,
+    width: 32,
+    height: 32,
+    overwrite: true,
+    split: [1, 0, 0],
+  });
   assert.equal(readFileSync(join(out, 'notes.txt'), 'utf8'), 'keep me');
   assert.ok(!existsSync(join(out, 'images', 'val')), 'the previous dataset is gone');
 });
@@ -103,7 +149,10 @@ test('bad generation options are rejected with SCENES_ERR_ARGS', (t) => {
   const base = { domain: 'day', count: 2, seed: 1, outDir: out };
   assert.throws(() => generateDataset({ ...base, count: 0 }), { code: 'SCENES_ERR_ARGS', message: /count/ });
   assert.throws(() => generateDataset({ ...base, seed: -1 }), { code: 'SCENES_ERR_ARGS', message: /seed/ });
-  assert.throws(() => generateDataset({ ...base, split: [0.5, 0.5, 0.5] }), { code: 'SCENES_ERR_ARGS', message: /split/ });
+  assert.throws(() => generateDataset({ ...base, split: [0.5, 0.5, 0.5] }), {
+    code: 'SCENES_ERR_ARGS',
+    message: /split/,
+  });
   assert.throws(() => generateDataset({ ...base, width: 8 }), { code: 'SCENES_ERR_ARGS', message: /width/ });
   assert.throws(() => generateDataset({ ...base, domain: 'snow' }), { code: 'SCENES_ERR_DOMAIN' });
   assert.ok(!existsSync(out), 'nothing is written for bad options');

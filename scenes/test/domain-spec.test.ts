@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DAY, formatDomain, interpolateParams, parseDomain, parseSchedule, resolveDomain, ScheduleClock } from '../src/index.js';
+import {
+  DAY,
+  formatDomain,
+  interpolateParams,
+  parseDomain,
+  parseSchedule,
+  resolveDomain,
+  ScheduleClock,
+} from '../src/index.js';
 
 test('named domains resolve to their presets', () => {
   assert.deepEqual(resolveDomain('day'), DAY);

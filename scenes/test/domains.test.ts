@@ -24,7 +24,8 @@ function renderSeeds(domain: string | DomainParams) {
 
 /** Mean |ΔL| to the right neighbour over mean |ΔL| to the lower neighbour: > 1 when vertical strokes dominate. */
 function gradientRatio(rgb: Uint8Array): number {
-  const L = (i: number) => 0.299 * (rgb[i * 3] as number) + 0.587 * (rgb[i * 3 + 1] as number) + 0.114 * (rgb[i * 3 + 2] as number);
+  const L = (i: number) =>
+    0.299 * (rgb[i * 3] as number) + 0.587 * (rgb[i * 3 + 1] as number) + 0.114 * (rgb[i * 3 + 2] as number);
   let gh = 0;
   let gv = 0;
   for (let y = 0; y < H - 1; y++) {
@@ -52,7 +53,10 @@ test('fog lowers contrast and colourfulness and brightens toward the fog colour'
     const f = lumaStats(r.data);
     assert.ok(f.std < d.std, `seed ${i}: fog std ${f.std.toFixed(1)} vs day ${d.std.toFixed(1)}`);
     // RMS contrast (std / mean) is what fog really takes away.
-    assert.ok(f.std / f.mean < (d.std / d.mean) * 0.8, `seed ${i}: fog contrast ${(f.std / f.mean).toFixed(2)} vs day ${(d.std / d.mean).toFixed(2)}`);
+    assert.ok(
+      f.std / f.mean < (d.std / d.mean) * 0.8,
+      `seed ${i}: fog contrast ${(f.std / f.mean).toFixed(2)} vs day ${(d.std / d.mean).toFixed(2)}`,
+    );
     assert.ok(f.mean > d.mean, `seed ${i}: fog mean ${f.mean.toFixed(1)} vs day ${d.mean.toFixed(1)}`);
     assert.ok(meanChroma(r.data) < meanChroma(day[i]!.data) * 0.7);
   });
@@ -62,29 +66,49 @@ test('fog is depth dependent: far ground fades more than near ground', () => {
   const scene: SceneDescription = {
     width: W,
     height: H,
-    background: { kind: 'procedural', horizon: 20, skyTop: [80, 120, 200], skyHorizon: [80, 120, 200], groundNear: [40, 90, 40], groundFar: [40, 90, 40], textureSeed: 1 },
+    background: {
+      kind: 'procedural',
+      horizon: 20,
+      skyTop: [80, 120, 200],
+      skyHorizon: [80, 120, 200],
+      groundNear: [40, 90, 40],
+      groundFar: [40, 90, 40],
+      textureSeed: 1,
+    },
     objects: [],
   };
   const clear = renderScene(scene, DAY, { noise: false }).data;
   const fog = renderScene(scene, resolveDomain('fog@0.6'), { noise: false }).data;
   const change = (row: number) => {
     let s = 0;
-    for (let x = 0; x < W; x++) s += Math.abs((fog[(row * W + x) * 3 + 1] as number) - (clear[(row * W + x) * 3 + 1] as number));
+    for (let x = 0; x < W; x++)
+      s += Math.abs((fog[(row * W + x) * 3 + 1] as number) - (clear[(row * W + x) * 3 + 1] as number));
     return s / W;
   };
-  assert.ok(change(25) > change(H - 2) * 1.5, `near-horizon change ${change(25).toFixed(1)} vs bottom ${change(H - 2).toFixed(1)}`);
+  assert.ok(
+    change(25) > change(H - 2) * 1.5,
+    `near-horizon change ${change(25).toFixed(1)} vs bottom ${change(H - 2).toFixed(1)}`,
+  );
 });
 
 test('rain desaturates, dims and adds near-vertical streaks', () => {
   renderSeeds('rain').forEach((r, i) => {
     assert.ok(meanChroma(r.data) < meanChroma(day[i]!.data) * 0.8, `seed ${i} chroma`);
     assert.ok(lumaStats(r.data).mean < lumaStats(day[i]!.data).mean, `seed ${i} mean`);
-    assert.ok(gradientRatio(r.data) > gradientRatio(day[i]!.data) + 0.03, `seed ${i}: gradient ratio ${gradientRatio(r.data).toFixed(3)} vs ${gradientRatio(day[i]!.data).toFixed(3)}`);
+    assert.ok(
+      gradientRatio(r.data) > gradientRatio(day[i]!.data) + 0.03,
+      `seed ${i}: gradient ratio ${gradientRatio(r.data).toFixed(3)} vs ${gradientRatio(day[i]!.data).toFixed(3)}`,
+    );
   });
 });
 
 test('night adds sensor noise: a flat wall is grainy at night and clean by day', () => {
-  const wall: SceneDescription = { width: W, height: H, background: { kind: 'flat', color: [120, 120, 120] }, objects: [] };
+  const wall: SceneDescription = {
+    width: W,
+    height: H,
+    background: { kind: 'flat', color: [120, 120, 120] },
+    objects: [],
+  };
   const dayStd = lumaStats(renderScene(wall, DAY, { seed: 1 }).data).std;
   const nightStd = lumaStats(renderScene(wall, resolveDomain('night'), { seed: 1 }).data).std;
   assert.ok(dayStd < 2, `day std ${dayStd}`);
@@ -93,7 +117,12 @@ test('night adds sensor noise: a flat wall is grainy at night and clean by day',
 
 test('lamps glare at night and not by day', () => {
   const lamp = { ...sampleDistractor(new Rng(2), 'lamp', 80, 110, 80), size: 80 };
-  const scene = (objects: SceneDescription['objects']): SceneDescription => ({ width: W, height: H, background: { kind: 'flat', color: [90, 90, 90] }, objects });
+  const scene = (objects: SceneDescription['objects']): SceneDescription => ({
+    width: W,
+    height: H,
+    background: { kind: 'flat', color: [90, 90, 90] },
+    objects,
+  });
   const maxGlare = (params: DomainParams) => {
     const withLamp = renderScene(scene([lamp]), params, { noise: false }).data;
     const without = renderScene(scene([]), params, { noise: false }).data;
@@ -114,11 +143,20 @@ test('camera change rolls the horizon and zoom enlarges objects about the centre
   const scene: SceneDescription = {
     width: W,
     height: H,
-    background: { kind: 'procedural', horizon: 50, skyTop: [60, 90, 230], skyHorizon: [60, 90, 230], groundNear: [40, 160, 40], groundFar: [40, 160, 40], textureSeed: 1 },
+    background: {
+      kind: 'procedural',
+      horizon: 50,
+      skyTop: [60, 90, 230],
+      skyHorizon: [60, 90, 230],
+      groundNear: [40, 160, 40],
+      groundFar: [40, 160, 40],
+      textureSeed: 1,
+    },
     objects: [],
   };
   const horizonRow = (rgb: Uint8Array, x: number) => {
-    for (let y = 0; y < H; y++) if ((rgb[(y * W + x) * 3 + 1] as number) > (rgb[(y * W + x) * 3 + 2] as number)) return y;
+    for (let y = 0; y < H; y++)
+      if ((rgb[(y * W + x) * 3 + 1] as number) > (rgb[(y * W + x) * 3 + 2] as number)) return y;
     return H;
   };
   const flat = renderScene(scene, DAY, { noise: false }).data;
@@ -132,7 +170,7 @@ test('camera change rolls the horizon and zoom enlarges objects about the centre
   const one: SceneDescription = { width: W, height: H, background: { kind: 'flat', color: bg }, objects: [person] };
   const a = renderScene(one, DAY, { noise: false }).labels[0]!.box;
   const b = renderScene(one, { ...DAY, zoom: 2 }, { noise: false }).labels[0]!.box;
-  assert.ok(Math.abs((b[3] - b[1]) - 2 * (a[3] - a[1])) <= 2, `height ${a[3] - a[1]} -> ${b[3] - b[1]}`);
+  assert.ok(Math.abs(b[3] - b[1] - 2 * (a[3] - a[1])) <= 2, `height ${a[3] - a[1]} -> ${b[3] - b[1]}`);
   assert.deepEqual(b, boundsNotColor(renderScene(one, { ...DAY, zoom: 2 }, { noise: false }).data, W, H, bg));
 });
 
@@ -141,7 +179,12 @@ test('style changes palettes (more colourful) and proportions (stockier people)'
   const chroma = (rs: typeof day) => rs.reduce((s, r) => s + meanChroma(r.data), 0);
   assert.ok(chroma(styled) > chroma(day) * 1.05, `chroma ${chroma(styled)} vs ${chroma(day)}`);
   const bg = [7, 200, 9] as const;
-  const person = { ...samplePerson(new Rng(6), W / 2, H - 10, 90), view: 'front' as const, armLeft: 0.1, armRight: 0.1 };
+  const person = {
+    ...samplePerson(new Rng(6), W / 2, H - 10, 90),
+    view: 'front' as const,
+    armLeft: 0.1,
+    armRight: 0.1,
+  };
   const one: SceneDescription = { width: W, height: H, background: { kind: 'flat', color: bg }, objects: [person] };
   const aspect = (style: number) => {
     const [x1, y1, x2, y2] = renderScene(one, { ...DAY, style }, { noise: false }).labels[0]!.box;

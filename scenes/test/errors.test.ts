@@ -9,7 +9,7 @@ const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README
 
 test('every error code is documented in the README', () => {
   const text = readFileSync(README, 'utf8');
-  for (const code of Object.keys(SCENES_ERRORS)) assert.match(text, new RegExp('`' + code + '`'), code);
+  for (const code of Object.keys(SCENES_ERRORS)) assert.match(text, new RegExp(`\`${code}\``), code);
 });
 
 test('ScenesError carries its code, the catalogue message and the detail', () => {

@@ -30,7 +30,12 @@ export function meanChroma(rgb: Uint8Array): number {
 }
 
 /** Bounds [x1, y1, x2, y2] (pixel edges) of pixels that differ from `bg`, or null. */
-export function boundsNotColor(rgb: Uint8Array, width: number, height: number, bg: readonly [number, number, number]): [number, number, number, number] | null {
+export function boundsNotColor(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  bg: readonly [number, number, number],
+): [number, number, number, number] | null {
   let x1 = Infinity;
   let y1 = Infinity;
   let x2 = -1;

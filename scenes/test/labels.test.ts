@@ -72,7 +72,10 @@ test('labels stay exact under a camera change (zoom, roll, tilt)', () => {
  * The object rendered alone, then split by a rectangle of pixels (columns x0..x1-1, rows y0..y1-1):
  * how many of its pixels fall outside it, and their bounds.
  */
-function pixelsOutside(spec: ObjectSpec, rect: [number, number, number, number]): { outside: number; total: number; box: number[] | null } {
+function pixelsOutside(
+  spec: ObjectSpec,
+  rect: [number, number, number, number],
+): { outside: number; total: number; box: number[] | null } {
   const r = renderExact([spec]);
   let outside = 0;
   let box: number[] | null = null;
@@ -82,7 +85,9 @@ function pixelsOutside(spec: ObjectSpec, rect: [number, number, number, number])
       if (r.data[o] === BG[0] && r.data[o + 1] === BG[1] && r.data[o + 2] === BG[2]) continue;
       if (x >= rect[0] && x < rect[2] && y >= rect[1] && y < rect[3]) continue;
       outside++;
-      box = box ? [Math.min(box[0]!, x), Math.min(box[1]!, y), Math.max(box[2]!, x + 1), Math.max(box[3]!, y + 1)] : [x, y, x + 1, y + 1];
+      box = box
+        ? [Math.min(box[0]!, x), Math.min(box[1]!, y), Math.max(box[2]!, x + 1), Math.max(box[3]!, y + 1)]
+        : [x, y, x + 1, y + 1];
     }
   }
   return { outside, total: r.objects[0]!.totalPixels, box };
@@ -123,7 +128,10 @@ test('occlusion by another labelled object: the nearer car hides the person and 
   const r = renderExact([person, car]);
   const p = r.objects.find((o) => o.className === 'person')!;
   assert.ok(p.visiblePixels / p.totalPixels < 0.4, `person visible ${p.visiblePixels}/${p.totalPixels}`);
-  assert.deepEqual(r.labels.map((l) => l.className), ['car']);
+  assert.deepEqual(
+    r.labels.map((l) => l.className),
+    ['car'],
+  );
   assert.deepEqual(r.labels[0]?.box, boundsNotColor(r.data, W, H, BG));
 });
 
@@ -132,7 +140,10 @@ test('frame edges: an object is labelled while ≥ 40% of it is inside, with its
   const full = alone.labels[0]!.box;
   const total = alone.objects[0]!.totalPixels;
   const width = full[2] - full[0];
-  for (const [insideFraction, expectLabel] of [[0.7, true], [0.2, false]] as const) {
+  for (const [insideFraction, expectLabel] of [
+    [0.7, true],
+    [0.2, false],
+  ] as const) {
     // Shift left by whole pixels so that about `insideFraction` of the width stays in the frame.
     const shift = full[0] + Math.round(width * (1 - insideFraction));
     const spec = { ...carSide, x: carSide.x - shift };
@@ -158,7 +169,10 @@ test('objects smaller than 4 px in either side are not labelled', () => {
 
 test('a custom label rule is honoured', () => {
   const crate = { ...sampleDistractor(new Rng(5), 'crate', person.x, person.y + 1, 40), size: 40 };
-  const strict = renderScene(flatScene([person, crate]), DAY, { noise: false, labelRule: { minVisibleFraction: 0.95, minBoxPx: 4 } });
+  const strict = renderScene(flatScene([person, crate]), DAY, {
+    noise: false,
+    labelRule: { minVisibleFraction: 0.95, minBoxPx: 4 },
+  });
   assert.equal(strict.labels.length, 0);
 });
 

@@ -24,7 +24,11 @@ function randomImage(w: number, h: number, seed: number): Uint8Array {
 }
 
 /** Builds a PNG from raw chunks, for decoder cases our encoder never writes. */
-function pngOf(ihdr: { w: number; h: number; depth?: number; colorType: number; interlace?: number }, rows: Uint8Array, extra: [string, Uint8Array][] = []): Buffer {
+function pngOf(
+  ihdr: { w: number; h: number; depth?: number; colorType: number; interlace?: number },
+  rows: Uint8Array,
+  extra: [string, Uint8Array][] = [],
+): Buffer {
   const chunk = (type: string, data: Uint8Array) => {
     const b = Buffer.alloc(12 + data.length);
     b.writeUInt32BE(data.length, 0);
@@ -49,7 +53,12 @@ function pngOf(ihdr: { w: number; h: number; depth?: number; colorType: number; 
 }
 
 test('encode then decode returns the same pixels', () => {
-  for (const [w, h] of [[1, 1], [7, 5], [64, 48], [333, 17]] as const) {
+  for (const [w, h] of [
+    [1, 1],
+    [7, 5],
+    [64, 48],
+    [333, 17],
+  ] as const) {
     const img = randomImage(w, h, w * 31 + h);
     const png = encodePng(img, w, h);
     assert.ok(isPng(png));
@@ -71,7 +80,24 @@ test('GStreamer pngdec reads our PNGs to the same pixels', (t) => {
   // 64 px wide: RGB rows are 192 bytes, already 4-byte aligned, so raw output has no padding.
   const img = randomImage(64, 48, 9);
   writeFileSync(join(dir, 'a.png'), encodePng(img, 64, 48));
-  execFileSync('gst-launch-1.0', ['-q', 'filesrc', `location=${join(dir, 'a.png')}`, '!', 'pngdec', '!', 'videoconvert', '!', 'video/x-raw,format=RGB', '!', 'filesink', `location=${join(dir, 'a.raw')}`], { timeout: 30_000 });
+  execFileSync(
+    'gst-launch-1.0',
+    [
+      '-q',
+      'filesrc',
+      `location=${join(dir, 'a.png')}`,
+      '!',
+      'pngdec',
+      '!',
+      'videoconvert',
+      '!',
+      'video/x-raw,format=RGB',
+      '!',
+      'filesink',
+      `location=${join(dir, 'a.raw')}`,
+    ],
+    { timeout: 30_000 },
+  );
   assert.deepEqual(readFileSync(join(dir, 'a.raw')), Buffer.from(img));
 });
 
@@ -80,7 +106,9 @@ test('greyscale, palette and RGBA PNGs decode to RGB', () => {
   const grey = decodePng(pngOf({ w: 2, h: 1, colorType: 0 }, Uint8Array.from([0, 10, 200])));
   assert.deepEqual([...grey.data], [10, 10, 10, 200, 200, 200]);
   // 2x1 palette.
-  const pal = decodePng(pngOf({ w: 2, h: 1, colorType: 3 }, Uint8Array.from([0, 1, 0]), [['PLTE', Uint8Array.from([1, 2, 3, 4, 5, 6])]]));
+  const pal = decodePng(
+    pngOf({ w: 2, h: 1, colorType: 3 }, Uint8Array.from([0, 1, 0]), [['PLTE', Uint8Array.from([1, 2, 3, 4, 5, 6])]]),
+  );
   assert.deepEqual([...pal.data], [4, 5, 6, 1, 2, 3]);
   // 1x2 RGBA with the Up filter on row 2: alpha is dropped.
   const rgba = decodePng(pngOf({ w: 1, h: 2, colorType: 6 }, Uint8Array.from([0, 10, 20, 30, 255, 2, 1, 1, 1, 0])));
@@ -89,14 +117,23 @@ test('greyscale, palette and RGBA PNGs decode to RGB', () => {
 
 test('broken or unsupported PNGs fail with SCENES_ERR_PNG_DECODE and a reason', () => {
   const good = encodePng(randomImage(8, 8, 1), 8, 8);
-  assert.throws(() => decodePng(Buffer.from('not a png at all')), { code: 'SCENES_ERR_PNG_DECODE', message: /signature/ });
+  assert.throws(() => decodePng(Buffer.from('not a png at all')), {
+    code: 'SCENES_ERR_PNG_DECODE',
+    message: /signature/,
+  });
   const badCrc = Buffer.from(good);
   badCrc[40] = (badCrc[40] as number) ^ 0xff;
   assert.throws(() => decodePng(badCrc), { code: 'SCENES_ERR_PNG_DECODE', message: /CRC|zlib/ });
   assert.throws(() => decodePng(good.subarray(0, good.length - 20)), { code: 'SCENES_ERR_PNG_DECODE' });
-  assert.throws(() => decodePng(pngOf({ w: 1, h: 1, colorType: 2, depth: 16 }, new Uint8Array(7))), { message: /bit depth 16/ });
-  assert.throws(() => decodePng(pngOf({ w: 1, h: 1, colorType: 2, interlace: 1 }, new Uint8Array(4))), { message: /interlaced/ });
-  assert.throws(() => decodePng(pngOf({ w: 1, h: 1, colorType: 2 }, Uint8Array.from([9, 1, 2, 3]))), { message: /filter type 9/ });
+  assert.throws(() => decodePng(pngOf({ w: 1, h: 1, colorType: 2, depth: 16 }, new Uint8Array(7))), {
+    message: /bit depth 16/,
+  });
+  assert.throws(() => decodePng(pngOf({ w: 1, h: 1, colorType: 2, interlace: 1 }, new Uint8Array(4))), {
+    message: /interlaced/,
+  });
+  assert.throws(() => decodePng(pngOf({ w: 1, h: 1, colorType: 2 }, Uint8Array.from([9, 1, 2, 3]))), {
+    message: /filter type 9/,
+  });
   assert.throws(() => decodePng(pngOf({ w: 4, h: 4, colorType: 2 }, new Uint8Array(5))), { message: /too short/ });
 });
 

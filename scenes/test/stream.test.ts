@@ -9,8 +9,14 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 test('a stream yields successive frames with timestamps from its fps', () => {
   const s = createSceneStream({ domainSchedule: 'day:10', seed: 1, width: 96, height: 72, fps: 5 });
   const frames = [s.next(), s.next(), s.next()];
-  assert.deepEqual(frames.map((f) => f.index), [0, 1, 2]);
-  assert.deepEqual(frames.map((f) => f.timestampMs), [0, 200, 400]);
+  assert.deepEqual(
+    frames.map((f) => f.index),
+    [0, 1, 2],
+  );
+  assert.deepEqual(
+    frames.map((f) => f.timestampMs),
+    [0, 200, 400],
+  );
   for (const f of frames) {
     assert.equal(f.data.length, 96 * 72 * 3);
     assert.equal(f.format, 'RGB');
@@ -49,13 +55,22 @@ test('the domain follows the schedule with a gradual transition', () => {
   assert.equal(s.frameAt(12).domainLabel, 'day->night 50%');
   assert.equal(s.frameAt(15).domain.night, 1);
   const mean = (i: number) => lumaStats(s.frameAt(i).data).mean;
-  assert.ok(mean(9) > mean(12) && mean(12) > mean(15), `brightness falls through the transition: ${mean(9)}, ${mean(12)}, ${mean(15)}`);
+  assert.ok(
+    mean(9) > mean(12) && mean(12) > mean(15),
+    `brightness falls through the transition: ${mean(9)}, ${mean(12)}, ${mean(15)}`,
+  );
 });
 
 test('bad stream options are rejected with a reason', () => {
   assert.throws(() => createSceneStream({ domainSchedule: 'day' }), { code: 'SCENES_ERR_SCHEDULE' });
-  assert.throws(() => createSceneStream({ domainSchedule: 'day:10', fps: 0 }), { code: 'SCENES_ERR_ARGS', message: /fps/ });
-  assert.throws(() => createSceneStream({ domainSchedule: 'day:10', width: 3 }), { code: 'SCENES_ERR_ARGS', message: /width/ });
+  assert.throws(() => createSceneStream({ domainSchedule: 'day:10', fps: 0 }), {
+    code: 'SCENES_ERR_ARGS',
+    message: /fps/,
+  });
+  assert.throws(() => createSceneStream({ domainSchedule: 'day:10', width: 3 }), {
+    code: 'SCENES_ERR_ARGS',
+    message: /width/,
+  });
   assert.throws(() => createSceneStream({ domainSchedule: [] }), { code: 'SCENES_ERR_SCHEDULE' });
   const s = createSceneStream({ domainSchedule: 'day:10', width: 32, height: 32 });
   assert.throws(() => s.frameAt(-1), { code: 'SCENES_ERR_ARGS' });

@@ -34,8 +34,24 @@ export function imageSequence(dir: string, image: string, count: number): string
 export function encodeVideo(image: string, out: string, frames: number, fps = 10): string {
   execFileSync('gst-launch-1.0', [
     '-q',
-    'filesrc', `location=${image}`, '!', 'jpegdec', '!', 'imagefreeze', `num-buffers=${frames}`, '!',
-    'videoconvert', '!', `video/x-raw,framerate=${fps}/1`, '!', 'jpegenc', '!', 'avimux', '!', 'filesink', `location=${out}`,
+    'filesrc',
+    `location=${image}`,
+    '!',
+    'jpegdec',
+    '!',
+    'imagefreeze',
+    `num-buffers=${frames}`,
+    '!',
+    'videoconvert',
+    '!',
+    `video/x-raw,framerate=${fps}/1`,
+    '!',
+    'jpegenc',
+    '!',
+    'avimux',
+    '!',
+    'filesink',
+    `location=${out}`,
   ]);
   return out;
 }

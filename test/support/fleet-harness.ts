@@ -9,7 +9,14 @@ import { createServer, type Server, type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { ControlPlane, createPgliteStore, createPgStore, parseControlPlaneConfig, silentLogger, type Store } from '@edgefleet/control-plane';
+import {
+  ControlPlane,
+  createPgliteStore,
+  createPgStore,
+  parseControlPlaneConfig,
+  silentLogger,
+  type Store,
+} from '@edgefleet/control-plane';
 import { repoRoot } from './fixtures.js';
 
 export type StoreKind = 'postgres' | 'pglite';
@@ -26,7 +33,11 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -51,7 +62,10 @@ export class TestDatabase {
   }
 
   async open(): Promise<Store> {
-    const store = this.kind === 'pglite' ? await createPgliteStore({ dataDir: this.target }) : createPgStore({ connectionString: this.target });
+    const store =
+      this.kind === 'pglite'
+        ? await createPgliteStore({ dataDir: this.target })
+        : createPgStore({ connectionString: this.target });
     await store.migrate();
     return store;
   }
@@ -63,7 +77,8 @@ export class TestDatabase {
   }
 
   async drop(): Promise<void> {
-    if (this.kind === 'postgres') await admin(`DROP DATABASE IF EXISTS ${new URL(this.target).pathname.slice(1)} WITH (FORCE)`);
+    if (this.kind === 'postgres')
+      await admin(`DROP DATABASE IF EXISTS ${new URL(this.target).pathname.slice(1)} WITH (FORCE)`);
   }
 }
 
@@ -72,7 +87,9 @@ async function admin(sql: string): Promise<void> {
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL for tests is not reachable at ${ADMIN_URL} (set CP_TEST_POSTGRES_URL): ${(err as Error).message}`);
+    throw new Error(
+      `PostgreSQL for tests is not reachable at ${ADMIN_URL} (set CP_TEST_POSTGRES_URL): ${(err as Error).message}`,
+    );
   }
   try {
     await client.query(sql);
@@ -204,10 +221,14 @@ export class AgentProcess {
   private stderr = '';
 
   constructor(configPath: string) {
-    this.child = spawn(process.execPath, [join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js'), 'run', '--config', configPath], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NOTIFY_SOCKET: '' },
-    });
+    this.child = spawn(
+      process.execPath,
+      [join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js'), 'run', '--config', configPath],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, NOTIFY_SOCKET: '' },
+      },
+    );
     this.child.stderr!.on('data', (b: Buffer) => {
       this.stderr = (this.stderr + b.toString()).slice(-20_000);
     });
@@ -230,15 +251,25 @@ export class AgentProcess {
 }
 
 /** What the agent's outbox says it produced, and what is still waiting. */
-export function outboxAudit(path: string): { produced: Map<string, { frames: number; detections: number }>; pendingFrames: number; evicted: number } {
+export function outboxAudit(path: string): {
+  produced: Map<string, { frames: number; detections: number }>;
+  pendingFrames: number;
+  evicted: number;
+} {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const produced = new Map<string, { frames: number; detections: number }>();
-    for (const r of db.prepare('SELECT camera_id, last_frame_seq, last_seq FROM camera_seq').all() as { camera_id: string; last_frame_seq: number; last_seq: number }[]) {
+    for (const r of db.prepare('SELECT camera_id, last_frame_seq, last_seq FROM camera_seq').all() as {
+      camera_id: string;
+      last_frame_seq: number;
+      last_seq: number;
+    }[]) {
       produced.set(r.camera_id, { frames: r.last_frame_seq, detections: r.last_seq });
     }
     const pending = (db.prepare('SELECT count(*) AS n FROM frames').get() as { n: number }).n;
-    const evicted = (db.prepare("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE name LIKE 'evicted%'").get() as { n: number }).n;
+    const evicted = (
+      db.prepare("SELECT coalesce(sum(value), 0) AS n FROM counters WHERE name LIKE 'evicted%'").get() as { n: number }
+    ).n;
     return { produced, pendingFrames: pending, evicted };
   } finally {
     db.close();

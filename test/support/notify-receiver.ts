@@ -44,7 +44,8 @@ export class NotifyReceiver {
     for (;;) {
       const hits = this.messages.filter(predicate);
       if (hits.length >= count) return hits;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for notifications; got ${JSON.stringify(this.messages)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for notifications; got ${JSON.stringify(this.messages)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -51,8 +51,17 @@ export interface Enrolled {
 export function ballJpegs(dir: string, count: number): string {
   mkdirSync(dir, { recursive: true });
   execFileSync('gst-launch-1.0', [
-    '-q', 'videotestsrc', `num-buffers=${count}`, 'pattern=ball', '!', 'video/x-raw,width=160,height=120', '!',
-    'jpegenc', '!', 'multifilesink', `location=${join(dir, 'img-%05d.jpg')}`,
+    '-q',
+    'videotestsrc',
+    `num-buffers=${count}`,
+    'pattern=ball',
+    '!',
+    'video/x-raw,width=160,height=120',
+    '!',
+    'jpegenc',
+    '!',
+    'multifilesink',
+    `location=${join(dir, 'img-%05d.jpg')}`,
   ]);
   return dir;
 }
@@ -77,7 +86,10 @@ export class RolloutFleet {
     });
     fleet.cp = new ControlPlane(config, { store: fleet.store, logger: silentLogger });
     await fleet.cp.start();
-    fleet.api = new ApiClient({ url: `http://127.0.0.1:${fleet.cp.info.http.port}`, token: fleet.cp.adminToken as string });
+    fleet.api = new ApiClient({
+      url: `http://127.0.0.1:${fleet.cp.info.http.port}`,
+      token: fleet.cp.adminToken as string,
+    });
     return fleet;
   }
 
@@ -113,7 +125,10 @@ export class RolloutFleet {
   async upload(name: string, version: string, bytes: Uint8Array): Promise<ModelRecord> {
     const file = join(this.dir, `upload-${name}-${version}.onnx`);
     writeFileSync(file, bytes);
-    return this.api.uploadFile<ModelRecord>(`/api/v1/models?name=${encodeURIComponent(name)}&version=${encodeURIComponent(version)}`, file);
+    return this.api.uploadFile<ModelRecord>(
+      `/api/v1/models?name=${encodeURIComponent(name)}&version=${encodeURIComponent(version)}`,
+      file,
+    );
   }
 
   assign(deviceId: string, cameraId: string, body: Record<string, unknown>): Promise<AssignmentRecord> {
@@ -121,7 +136,11 @@ export class RolloutFleet {
   }
 
   rollback(deviceId: string, cameraId: string, body: Record<string, unknown> = {}): Promise<AssignmentRecord> {
-    return this.api.json<AssignmentRecord>('POST', `/api/v1/devices/${deviceId}/cameras/${cameraId}/assignment/rollback`, body);
+    return this.api.json<AssignmentRecord>(
+      'POST',
+      `/api/v1/devices/${deviceId}/cameras/${cameraId}/assignment/rollback`,
+      body,
+    );
   }
 
   assignment(deviceId: string, cameraId: string): Promise<AssignmentRecord> {
@@ -133,25 +152,44 @@ export class RolloutFleet {
   }
 
   async audit(target: string): Promise<Array<{ action: string; actor: string; details: Record<string, unknown> }>> {
-    const res = await this.api.json<{ entries: Array<{ action: string; actor: string; details: Record<string, unknown> }> }>('GET', `/api/v1/audit?target=${encodeURIComponent(target)}&limit=200`);
+    const res = await this.api.json<{
+      entries: Array<{ action: string; actor: string; details: Record<string, unknown> }>;
+    }>('GET', `/api/v1/audit?target=${encodeURIComponent(target)}&limit=200`);
     return res.entries;
   }
 
   /** Waits until the control plane knows the camera (the agent's watch request names it). */
   async waitForCamera(deviceId: string, cameraId: string): Promise<void> {
-    await waitFor(`camera ${deviceId}/${cameraId} known to the control plane`, async () => {
-      const { cameras } = await this.api.json<{ cameras: Array<{ cameraId: string }> }>('GET', `/api/v1/devices/${deviceId}/cameras`);
-      return cameras.some((c) => c.cameraId === cameraId);
-    }, 30_000);
+    await waitFor(
+      `camera ${deviceId}/${cameraId} known to the control plane`,
+      async () => {
+        const { cameras } = await this.api.json<{ cameras: Array<{ cameraId: string }> }>(
+          'GET',
+          `/api/v1/devices/${deviceId}/cameras`,
+        );
+        return cameras.some((c) => c.cameraId === cameraId);
+      },
+      30_000,
+    );
   }
 
   /** Waits for a status report stored by the control plane that matches. */
-  async waitForStatus(deviceId: string, cameraId: string, match: (s: StatusRow) => boolean, what: string, timeoutMs = 30_000): Promise<StatusRow> {
+  async waitForStatus(
+    deviceId: string,
+    cameraId: string,
+    match: (s: StatusRow) => boolean,
+    what: string,
+    timeoutMs = 30_000,
+  ): Promise<StatusRow> {
     let found: StatusRow | undefined;
-    await waitFor(what, async () => {
-      found = (await this.statuses(deviceId, cameraId)).history.find(match);
-      return found !== undefined;
-    }, timeoutMs);
+    await waitFor(
+      what,
+      async () => {
+        found = (await this.statuses(deviceId, cameraId)).history.find(match);
+        return found !== undefined;
+      },
+      timeoutMs,
+    );
     return found!;
   }
 
@@ -210,7 +248,11 @@ export class FleetAgent {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; reports: ${JSON.stringify(this.reports.map((r) => [r.cameraId, r.version, r.state, r.reason]))}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; reports: ${JSON.stringify(this.reports.map((r) => [r.cameraId, r.version, r.state, r.reason]))}`,
+          ),
+        );
       }, timeoutMs);
       const off = this.agent.models!.onReport((r) => {
         if (!match(r)) return;
@@ -233,10 +275,14 @@ export class AgentChild {
   private stderr = '';
 
   constructor(configPath: string) {
-    this.child = spawn(process.execPath, [join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js'), 'run', '--config', configPath], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NOTIFY_SOCKET: '', UV_THREADPOOL_SIZE: '16' },
-    });
+    this.child = spawn(
+      process.execPath,
+      [join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js'), 'run', '--config', configPath],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, NOTIFY_SOCKET: '', UV_THREADPOOL_SIZE: '16' },
+      },
+    );
     this.child.stderr!.on('data', (b: Buffer) => {
       this.stderr = (this.stderr + b.toString()).slice(-20_000);
     });
@@ -249,7 +295,11 @@ export class AgentChild {
 
   /** Waits until the agent logged a JSON line with this `msg`. */
   async waitForLog(msg: string, timeoutMs = 30_000): Promise<void> {
-    await waitFor(`agent log "${msg}"`, () => this.stderr.split('\n').some((l) => l.includes(`"msg":"${msg}"`)), timeoutMs);
+    await waitFor(
+      `agent log "${msg}"`,
+      () => this.stderr.split('\n').some((l) => l.includes(`"msg":"${msg}"`)),
+      timeoutMs,
+    );
   }
 
   kill9(): Promise<number | null> {

@@ -9,7 +9,10 @@ import { NotifyReceiver } from '../support/notify-receiver.js';
 const BIN = join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js');
 
 function runAgent(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -61,7 +64,10 @@ test('edge-agent run with a config of wrong types lists every bad path and does 
     JSON.stringify({
       deviceId: 42,
       model: { path: '/x.onnx', conf: 'high' },
-      cameras: [{ id: 'ok', uri: 'testsrc://' }, { id: 'bad id!', uri: 'testsrc://', fps: 'fast' }],
+      cameras: [
+        { id: 'ok', uri: 'testsrc://' },
+        { id: 'bad id!', uri: 'testsrc://', fps: 'fast' },
+      ],
     }),
   );
   const agent = runAgent(['run', '--config', config]);

@@ -12,15 +12,25 @@ interface Row {
 }
 
 function detectionSeqs(db: Database.Database, camera: string): number[] {
-  return (db.prepare('SELECT seq FROM detections WHERE camera_id = ? ORDER BY seq').all(camera) as Row[]).map((r) => r.seq);
+  return (db.prepare('SELECT seq FROM detections WHERE camera_id = ? ORDER BY seq').all(camera) as Row[]).map(
+    (r) => r.seq,
+  );
 }
 function frameSeqs(db: Database.Database, camera: string): number[] {
-  return (db.prepare('SELECT frame_seq AS seq FROM frames WHERE camera_id = ? ORDER BY frame_seq').all(camera) as Row[]).map((r) => r.seq);
+  return (
+    db.prepare('SELECT frame_seq AS seq FROM frames WHERE camera_id = ? ORDER BY frame_seq').all(camera) as Row[]
+  ).map((r) => r.seq);
 }
 /** Capture frame ids in storage order: strictly increasing when frames in flight are stored in capture order. */
 function assertCaptureOrder(db: Database.Database, camera: string): void {
-  const ids = (db.prepare('SELECT frame_id AS id FROM frames WHERE camera_id = ? ORDER BY frame_seq').all(camera) as { id: number }[]).map((r) => r.id);
-  ids.forEach((id, i) => i === 0 || assert.ok(id > ids[i - 1]!, `${camera}: frame ${id} stored after frame ${ids[i - 1]}`));
+  const ids = (
+    db.prepare('SELECT frame_id AS id FROM frames WHERE camera_id = ? ORDER BY frame_seq').all(camera) as {
+      id: number;
+    }[]
+  ).map((r) => r.id);
+  ids.forEach(
+    (id, i) => i === 0 || assert.ok(id > ids[i - 1]!, `${camera}: frame ${id} stored after frame ${ids[i - 1]}`),
+  );
 }
 function assertGapless(seqs: number[], from: number, what: string): void {
   seqs.forEach((s, i) => assert.equal(s, from + i, `${what}: expected seq ${from + i} at position ${i}, got ${s}`));
@@ -65,7 +75,11 @@ test('image-sequence and video-file cameras fill the outbox with gapless per-cam
     assert.ok(vid1.length >= 45, `expected ≥ 3 detections per dog.jpg frame, got ${vid1.length}`);
     assertGapless(seq1, 1, 'seq detections');
     assertGapless(vid1, 1, 'video detections');
-    const labels = new Set((db.prepare("SELECT DISTINCT label FROM detections WHERE camera_id = 'video'").all() as { label: string }[]).map((r) => r.label));
+    const labels = new Set(
+      (db.prepare("SELECT DISTINCT label FROM detections WHERE camera_id = 'video'").all() as { label: string }[]).map(
+        (r) => r.label,
+      ),
+    );
     for (const l of ['dog', 'bicycle']) assert.ok(labels.has(l), `video camera should detect ${l}, got ${[...labels]}`);
     assertCaptureOrder(db, 'seq');
     assertCaptureOrder(db, 'video');
@@ -114,21 +128,21 @@ test('a bad model, a corrupt model, a non-detector model and an unreachable RTSP
     let status = agent.status();
     while (Date.now() < deadline) {
       status = agent.status();
-      const rtsp = status.cameras['rtsp']!.capture;
-      if (status.cameras['good']!.framesProcessed >= 8 && rtsp.restarts >= 1) break;
+      const rtsp = status.cameras.rtsp!.capture;
+      if (status.cameras.good!.framesProcessed >= 8 && rtsp.restarts >= 1) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.equal(status.cameras['missing']!.state, 'failed');
-    assert.match(status.cameras['missing']!.error ?? '', /MODEL_NOT_FOUND/);
-    assert.equal(status.cameras['corrupt']!.state, 'failed');
-    assert.match(status.cameras['corrupt']!.error ?? '', /MODEL_CORRUPT/);
+    assert.equal(status.cameras.missing!.state, 'failed');
+    assert.match(status.cameras.missing!.error ?? '', /MODEL_NOT_FOUND/);
+    assert.equal(status.cameras.corrupt!.state, 'failed');
+    assert.match(status.cameras.corrupt!.error ?? '', /MODEL_CORRUPT/);
     assert.equal(status.cameras['not-detector']!.state, 'failed');
     assert.match(status.cameras['not-detector']!.error ?? '', /NOT_DETECTOR/);
-    const rtsp = status.cameras['rtsp']!.capture;
+    const rtsp = status.cameras.rtsp!.capture;
     assert.ok(['reconnecting', 'starting'].includes(rtsp.state), `rtsp state ${rtsp.state}`);
     assert.match(rtsp.lastError ?? '', /EDGE_ERR_(PIPELINE|SOURCE_STALLED|SOURCE_UNAVAILABLE)/);
-    assert.ok(status.cameras['good']!.framesProcessed >= 8, 'good camera kept processing frames');
-    assert.equal(status.cameras['good']!.state, 'running');
+    assert.ok(status.cameras.good!.framesProcessed >= 8, 'good camera kept processing frames');
+    assert.equal(status.cameras.good!.state, 'running');
   } finally {
     await agent.stop();
   }

@@ -10,7 +10,9 @@ import { repoRoot } from '../support/fixtures.js';
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
 test('every edge agent and vision error code is documented in the README', () => {
-  const missing = [...Object.keys(EDGE_ERRORS), ...Object.keys(VISION_ERRORS)].filter((code) => !readme.includes(`\`${code}\``));
+  const missing = [...Object.keys(EDGE_ERRORS), ...Object.keys(VISION_ERRORS)].filter(
+    (code) => !readme.includes(`\`${code}\``),
+  );
   assert.deepEqual(missing, [], `README "Error codes" lacks: ${missing.join(', ')}`);
 });
 
@@ -23,7 +25,9 @@ test('docs/edge-agent-config.md matches the configuration schema', () => {
 });
 
 test('the shipped control-plane example configuration is valid', () => {
-  const config = parseControlPlaneConfig(JSON.parse(readFileSync(join(repoRoot, 'fleet-config', 'control-plane.example.json'), 'utf8')));
+  const config = parseControlPlaneConfig(
+    JSON.parse(readFileSync(join(repoRoot, 'fleet-config', 'control-plane.example.json'), 'utf8')),
+  );
   assert.equal(config.grpc.tlsClientCaFile, '/etc/control-plane/tls/devices-ca.pem');
   assert.equal(config.auth.tokens.length, 2);
 });

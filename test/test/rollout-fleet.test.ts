@@ -16,14 +16,25 @@ import { constantDetector, identityImageModel, runtimeFailingDetector } from '@e
 import { isCpError } from '@edgefleet/control-plane';
 import { tempDir } from '../support/fixtures.js';
 import { sleep, waitFor } from '../support/fleet-harness.js';
-import { AgentChild, ballJpegs, FleetAgent, RolloutFleet, type Enrolled, type ModelRecord } from '../support/rollout-fleet.js';
+import {
+  AgentChild,
+  ballJpegs,
+  FleetAgent,
+  RolloutFleet,
+  type Enrolled,
+  type ModelRecord,
+} from '../support/rollout-fleet.js';
 
 // The run-time-failing model makes ONNX Runtime log every failed frame; the reports say it once.
 setOnnxRuntimeLogLevel('fatal');
 
 /** A tiny real detector (64×64 input, one constant box); `tag` makes its bytes and sha256 unique. */
 function tiny(tag: string, score = 0.9): Uint8Array {
-  return constantDetector({ classNames: ['person', 'car'], anchors: [{ cx: 32, cy: 32, w: 16, h: 16, scores: [score, 0] }], metadata: [['tag', tag]] });
+  return constantDetector({
+    classNames: ['person', 'car'],
+    anchors: [{ cx: 32, cy: 32, w: 16, h: 16, scores: [score, 0] }],
+    metadata: [['tag', tag]],
+  });
 }
 
 interface ArmRow {
@@ -34,12 +45,18 @@ interface ArmRow {
 
 /** One camera's frames in the database, in sequence order. */
 async function dbFrames(fleet: RolloutFleet, device: string, camera: string): Promise<ArmRow[]> {
-  const rows = await fleet.rows<ArmRow>('SELECT frame_seq::float8 AS frame_seq, arm, model_version FROM frames WHERE device_id = $1 AND camera_id = $2 ORDER BY frame_seq', [device, camera]);
+  const rows = await fleet.rows<ArmRow>(
+    'SELECT frame_seq::float8 AS frame_seq, arm, model_version FROM frames WHERE device_id = $1 AND camera_id = $2 ORDER BY frame_seq',
+    [device, camera],
+  );
   return rows.map((r) => ({ ...r, frame_seq: Number(r.frame_seq) }));
 }
 
 async function dbDetections(fleet: RolloutFleet, device: string, camera: string): Promise<ArmRow[]> {
-  const rows = await fleet.rows<ArmRow>('SELECT frame_seq::float8 AS frame_seq, arm, model_version FROM detections WHERE device_id = $1 AND camera_id = $2 ORDER BY seq', [device, camera]);
+  const rows = await fleet.rows<ArmRow>(
+    'SELECT frame_seq::float8 AS frame_seq, arm, model_version FROM detections WHERE device_id = $1 AND camera_id = $2 ORDER BY seq',
+    [device, camera],
+  );
   return rows.map((r) => ({ ...r, frame_seq: Number(r.frame_seq) }));
 }
 
@@ -49,7 +66,11 @@ function assertGapless(seqs: readonly number[], what: string): void {
 
 /** Every frame the agent processed is in the database, once (the outbox drained over MQTT). */
 async function waitForSync(fleet: RolloutFleet, device: string, camera: string, processed: number): Promise<void> {
-  await waitFor(`${processed} frames of ${device}/${camera} in the database`, async () => (await fleet.store.countFrames({ deviceId: device, cameraId: camera })) >= processed, 60_000);
+  await waitFor(
+    `${processed} frames of ${device}/${camera} in the database`,
+    async () => (await fleet.store.countFrames({ deviceId: device, cameraId: camera })) >= processed,
+    60_000,
+  );
 }
 
 describe('model rollout through the control plane (PostgreSQL)', () => {
@@ -77,23 +98,42 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
 
   it('an uploaded model assigned over REST goes active on the agent within seconds, and its detections reach the database tagged with its version', async (t) => {
     const agent = await FleetAgent.start(
-      fleet.agentConfig({ device: box, dataDir: join(tmp.path, 'agent-a'), baselineModel: baseline, cameras: [{ id: 'gate', uri: `dir://${images}`, loop: true, realtime: true, fps: 20 }] }),
+      fleet.agentConfig({
+        device: box,
+        dataDir: join(tmp.path, 'agent-a'),
+        baselineModel: baseline,
+        cameras: [{ id: 'gate', uri: `dir://${images}`, loop: true, realtime: true, fps: 20 }],
+      }),
     );
     try {
       await fleet.waitForCamera(box.deviceId, 'gate');
-      const active = agent.nextReport((r) => r.cameraId === 'gate' && r.sha256 === m1.sha256 && r.state === 'active', 'det:1 active');
+      const active = agent.nextReport(
+        (r) => r.cameraId === 'gate' && r.sha256 === m1.sha256 && r.state === 'active',
+        'det:1 active',
+      );
       const t0 = performance.now();
       const assigned = await fleet.assign(box.deviceId, 'gate', { model: 'det:1' });
       assert.equal(assigned.primary.serial, m1.serial);
       await active;
       const seconds = (performance.now() - t0) / 1000;
       // The states the agent walked through, as the control plane stored them.
-      await fleet.waitForStatus(box.deviceId, 'gate', (s) => s.sha256 === m1.sha256 && s.state === 'active', 'active stored by the control plane');
-      const states = (await fleet.statuses(box.deviceId, 'gate')).history.filter((s) => s.sha256 === m1.sha256).map((s) => s.state).reverse();
-      for (const s of ['received', 'downloading', 'verifying', 'warming', 'active']) assert.ok(states.includes(s), `state ${s} reported (got ${states.join(' → ')})`);
+      await fleet.waitForStatus(
+        box.deviceId,
+        'gate',
+        (s) => s.sha256 === m1.sha256 && s.state === 'active',
+        'active stored by the control plane',
+      );
+      const states = (await fleet.statuses(box.deviceId, 'gate')).history
+        .filter((s) => s.sha256 === m1.sha256)
+        .map((s) => s.state)
+        .reverse();
+      for (const s of ['received', 'downloading', 'verifying', 'warming', 'active'])
+        assert.ok(states.includes(s), `state ${s} reported (got ${states.join(' → ')})`);
       await waitFor('detections of det:1 in the database', async () => {
         const recent = await fleet.store.recentDetections(box.deviceId, 'gate', 5);
-        return recent.length > 0 && recent.every((d) => d.modelId === 'det' && d.modelVersion === '1' && d.arm === 'primary');
+        return (
+          recent.length > 0 && recent.every((d) => d.modelId === 'det' && d.modelVersion === '1' && d.arm === 'primary')
+        );
       });
       t.diagnostic(`assign → active: ${seconds.toFixed(2)} s`);
       assert.ok(seconds < 30, `active after ${seconds.toFixed(2)} s`);
@@ -106,7 +146,12 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
     const dataDir = join(tmp.path, 'agent-b');
     const agent = await FleetAgent.start(
       // Non-realtime loop: the source is pulled on demand, so nothing is dropped and every captured frame is accounted for.
-      fleet.agentConfig({ device: box, dataDir, baselineModel: baseline, cameras: [{ id: 'dock', uri: `dir://${images}`, loop: true, realtime: false }] }),
+      fleet.agentConfig({
+        device: box,
+        dataDir,
+        baselineModel: baseline,
+        cameras: [{ id: 'dock', uri: `dir://${images}`, loop: true, realtime: false }],
+      }),
     );
     try {
       await fleet.waitForCamera(box.deviceId, 'dock');
@@ -122,8 +167,14 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
       writeFileSync(artifact(tampered.sha256), bytes);
       truncateSync(artifact(truncated.sha256), Math.floor(statSync(artifact(truncated.sha256)).size / 2));
 
-      for (const [model, kind] of [[tampered, 'tampered:'], [truncated, 'truncated:']] as const) {
-        const refused = agent.nextReport((r) => r.cameraId === 'dock' && r.sha256 === model.sha256 && r.state === 'failed', `${model.version} refused`);
+      for (const [model, kind] of [
+        [tampered, 'tampered:'],
+        [truncated, 'truncated:'],
+      ] as const) {
+        const refused = agent.nextReport(
+          (r) => r.cameraId === 'dock' && r.sha256 === model.sha256 && r.state === 'failed',
+          `${model.version} refused`,
+        );
         await fleet.assign(box.deviceId, 'dock', { model: model.serial });
         const report = await refused;
         assert.ok(report.reason.startsWith(kind), `reason "${report.reason}" starts with ${kind}`);
@@ -138,22 +189,36 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
       }
 
       // Wrong shape and corrupt files: the registry refuses them at upload; no agent ever sees them.
-      await assert.rejects(fleet.upload('junk', 'shape', identityImageModel()), (err) => isCpError(err, 'CP_ERR_MODEL_NOT_DETECTOR'));
-      await assert.rejects(fleet.upload('junk', 'bytes', new Uint8Array(Buffer.from('not an onnx model at all'))), (err) => isCpError(err, 'CP_ERR_MODEL_CORRUPT'));
+      await assert.rejects(fleet.upload('junk', 'shape', identityImageModel()), (err) =>
+        isCpError(err, 'CP_ERR_MODEL_NOT_DETECTOR'),
+      );
+      await assert.rejects(
+        fleet.upload('junk', 'bytes', new Uint8Array(Buffer.from('not an onnx model at all'))),
+        (err) => isCpError(err, 'CP_ERR_MODEL_CORRUPT'),
+      );
 
       // The camera kept running on its baseline throughout: every processed frame is in the database, gapless.
       await sleep(300);
-      const status = agent.agent.status().cameras['dock']!;
+      const status = agent.agent.status().cameras.dock!;
       assert.equal(status.capture.framesDropped, 0, 'a pulled source drops nothing');
       assert.equal(status.modelVersion, 'local', 'still on the baseline');
       await agent.stop();
-      const processed = agent.agent.status().cameras['dock']!.framesProcessed;
-      assert.equal(processed, agent.agent.status().cameras['dock']!.capture.framesCaptured, 'every captured frame was processed');
+      const processed = agent.agent.status().cameras.dock!.framesProcessed;
+      assert.equal(
+        processed,
+        agent.agent.status().cameras.dock!.capture.framesCaptured,
+        'every captured frame was processed',
+      );
       // A stop drains only the batches in flight; what the pulled source produced faster than sync sent
       // waits in the outbox. The same agent, started again on its data directory (and a slow camera),
       // sends it: store and forward, so every frame of the first run reaches the database.
       const again = await FleetAgent.start(
-        fleet.agentConfig({ device: box, dataDir, baselineModel: baseline, cameras: [{ id: 'dock', uri: `dir://${images}`, loop: true, realtime: true, fps: 1 }] }),
+        fleet.agentConfig({
+          device: box,
+          dataDir,
+          baselineModel: baseline,
+          cameras: [{ id: 'dock', uri: `dir://${images}`, loop: true, realtime: true, fps: 1 }],
+        }),
       );
       try {
         await waitForSync(fleet, box.deviceId, 'dock', processed);
@@ -162,23 +227,43 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
       }
       const frames = (await dbFrames(fleet, box.deviceId, 'dock')).slice(0, processed);
       assert.equal(frames.length, processed);
-      assertGapless(frames.map((f) => f.frame_seq), 'dock frames');
+      assertGapless(
+        frames.map((f) => f.frame_seq),
+        'dock frames',
+      );
     } finally {
       await agent.stop();
     }
 
     // A device whose pinned key is not the control plane's refuses everything the registry signed.
     const other = await fleet.enrol('other-box');
-    const strangerKey = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+    const strangerKey = generateKeyPairSync('ed25519')
+      .publicKey.export({ format: 'der', type: 'spki' })
+      .subarray(-32)
+      .toString('base64');
     const stranger = await FleetAgent.start(
-      fleet.agentConfig({ device: other, dataDir: join(tmp.path, 'agent-other'), baselineModel: baseline, publicKey: strangerKey, cameras: [{ id: 'cam', uri: `dir://${images}`, loop: true, realtime: true, fps: 10 }] }),
+      fleet.agentConfig({
+        device: other,
+        dataDir: join(tmp.path, 'agent-other'),
+        baselineModel: baseline,
+        publicKey: strangerKey,
+        cameras: [{ id: 'cam', uri: `dir://${images}`, loop: true, realtime: true, fps: 10 }],
+      }),
     );
     try {
       await fleet.waitForCamera(other.deviceId, 'cam');
-      const refused = stranger.nextReport((r) => r.sha256 === m1.sha256 && r.state === 'failed', 'det:1 refused by the stranger');
+      const refused = stranger.nextReport(
+        (r) => r.sha256 === m1.sha256 && r.state === 'failed',
+        'det:1 refused by the stranger',
+      );
       await fleet.assign(other.deviceId, 'cam', { model: 'det:1' });
       assert.match((await refused).reason, /^wrong key:/);
-      const stored = await fleet.waitForStatus(other.deviceId, 'cam', (s) => s.sha256 === m1.sha256 && s.state === 'failed', 'failure stored');
+      const stored = await fleet.waitForStatus(
+        other.deviceId,
+        'cam',
+        (s) => s.sha256 === m1.sha256 && s.state === 'failed',
+        'failure stored',
+      );
       assert.match(stored.reason, /^wrong key:/);
     } finally {
       await stranger.stop();
@@ -202,8 +287,14 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
     try {
       await fleet.waitForCamera(box.deviceId, 'split');
       await fleet.waitForCamera(box.deviceId, 'shadow');
-      const splitActive = warm.nextReport((r) => r.cameraId === 'split' && r.arm === 'candidate' && r.state === 'active', 'split candidate active');
-      const shadowActive = warm.nextReport((r) => r.cameraId === 'shadow' && r.arm === 'shadow' && r.state === 'active', 'shadow candidate active');
+      const splitActive = warm.nextReport(
+        (r) => r.cameraId === 'split' && r.arm === 'candidate' && r.state === 'active',
+        'split candidate active',
+      );
+      const shadowActive = warm.nextReport(
+        (r) => r.cameraId === 'shadow' && r.arm === 'shadow' && r.state === 'active',
+        'shadow candidate active',
+      );
       await fleet.assign(box.deviceId, 'split', { model: 'det:1', candidate: 'det:2', splitPercent: 10 });
       await fleet.assign(box.deviceId, 'shadow', { model: 'det:1', candidate: 'det:2', mode: 'shadow' });
       await Promise.all([splitActive, shadowActive]);
@@ -211,7 +302,10 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
       await warm.stop();
     }
     // Frames of phase 1 (some may still sit in the outbox: phase 2's sync sends them).
-    const phase1 = { split: warm.agent.status().cameras['split']!.framesProcessed, shadow: warm.agent.status().cameras['shadow']!.framesProcessed };
+    const phase1 = {
+      split: warm.agent.status().cameras.split!.framesProcessed,
+      shadow: warm.agent.status().cameras.shadow!.framesProcessed,
+    };
 
     // Phase 2: the agent boots on its persisted models and runs finite, pulled sequences (nothing dropped).
     const splitFrames = 2400;
@@ -232,7 +326,7 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
     let shadowArms: { primary: number; candidate: number; shadow: number };
     try {
       await run.agent.idle();
-      shadowArms = run.agent.status().cameras['shadow']!.arms as typeof shadowArms;
+      shadowArms = run.agent.status().cameras.shadow!.arms as typeof shadowArms;
     } finally {
       await run.stop();
     }
@@ -241,22 +335,45 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
 
     const split = (await dbFrames(fleet, box.deviceId, 'split')).filter((f) => f.frame_seq > phase1.split);
     assert.equal(split.length, splitFrames, 'every frame of the sequence, once');
-    assertGapless(split.map((f) => f.frame_seq), 'split frames');
+    assertGapless(
+      split.map((f) => f.frame_seq),
+      'split frames',
+    );
     const onCandidate = split.filter((f) => f.arm === 'candidate');
     const share = onCandidate.length / split.length;
     t.diagnostic(`candidate share ${(share * 100).toFixed(2)} % of ${split.length} frames`);
-    assert.ok(Math.abs(share - 0.1) <= 0.02, `candidate share in the database ${(share * 100).toFixed(2)} % (target 10 ± 2)`);
-    assert.ok(onCandidate.every((f) => f.model_version === '2'), 'candidate frames carry the candidate version');
-    assert.ok(split.filter((f) => f.arm === 'primary').every((f) => f.model_version === '1'), 'primary frames carry the primary version');
+    assert.ok(
+      Math.abs(share - 0.1) <= 0.02,
+      `candidate share in the database ${(share * 100).toFixed(2)} % (target 10 ± 2)`,
+    );
+    assert.ok(
+      onCandidate.every((f) => f.model_version === '2'),
+      'candidate frames carry the candidate version',
+    );
+    assert.ok(
+      split.filter((f) => f.arm === 'primary').every((f) => f.model_version === '1'),
+      'primary frames carry the primary version',
+    );
 
     const shadowDb = (await dbFrames(fleet, box.deviceId, 'shadow')).filter((f) => f.frame_seq > phase1.shadow);
     assert.equal(shadowDb.length, shadowFrames, 'one frame per source frame');
-    assert.ok(shadowDb.every((f) => f.arm === 'primary' && f.model_version === '1'), 'shadow frames are the primary\'s');
+    assert.ok(
+      shadowDb.every((f) => f.arm === 'primary' && f.model_version === '1'),
+      "shadow frames are the primary's",
+    );
     const firstShadowSeq = shadowDb[0]!.frame_seq;
     const detections = (await dbDetections(fleet, box.deviceId, 'shadow')).filter((d) => d.frame_seq >= firstShadowSeq);
-    assert.equal(detections.filter((d) => d.arm === 'shadow' && d.model_version === '2').length, shadowFrames, 'the shadow model\'s detections are stored on the same frames');
+    assert.equal(
+      detections.filter((d) => d.arm === 'shadow' && d.model_version === '2').length,
+      shadowFrames,
+      "the shadow model's detections are stored on the same frames",
+    );
     assert.equal(detections.filter((d) => d.arm === 'primary' && d.model_version === '1').length, shadowFrames);
-    assert.deepEqual(shadowArms!, { primary: shadowFrames, candidate: 0, shadow: shadowFrames }, 'two inferences per frame');
+    assert.deepEqual(
+      shadowArms!,
+      { primary: shadowFrames, candidate: 0, shadow: shadowFrames },
+      'two inferences per frame',
+    );
   });
 
   it('a model failing at run time rolls back by itself and the control plane records it; a commanded rollback takes effect within a second', async (t) => {
@@ -271,13 +388,23 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
     );
     try {
       await fleet.waitForCamera(box.deviceId, 'yard');
-      let active = agent.nextReport((r) => r.cameraId === 'yard' && r.sha256 === m1.sha256 && r.state === 'active', 'det:1 active');
+      let active = agent.nextReport(
+        (r) => r.cameraId === 'yard' && r.sha256 === m1.sha256 && r.state === 'active',
+        'det:1 active',
+      );
       await fleet.assign(box.deviceId, 'yard', { model: 'det:1' });
       await active;
 
       // Runs on the grey warm-up frame, fails on the ball's bright pixels.
-      const failing = await fleet.upload('det', 'fails-at-run-time', runtimeFailingDetector({ classNames: ['person', 'car'], metadata: [['tag', 'failing']] }));
-      const rolledBack = agent.nextReport((r) => r.cameraId === 'yard' && r.sha256 === failing.sha256 && r.state === 'rolled_back', 'failing model rolled back');
+      const failing = await fleet.upload(
+        'det',
+        'fails-at-run-time',
+        runtimeFailingDetector({ classNames: ['person', 'car'], metadata: [['tag', 'failing']] }),
+      );
+      const rolledBack = agent.nextReport(
+        (r) => r.cameraId === 'yard' && r.sha256 === failing.sha256 && r.state === 'rolled_back',
+        'failing model rolled back',
+      );
       await fleet.assign(box.deviceId, 'yard', { model: failing.serial });
       const report = await rolledBack;
       assert.match(report.reason, /inference errors/);
@@ -286,14 +413,23 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
         const a = await fleet.assignment(box.deviceId, 'yard');
         return a.primary.sha256 === m1.sha256 && a.rollback && /auto-rollback/.test(a.reason);
       });
-      assert.ok((await fleet.audit(`camera:${box.deviceId}/yard`)).some((e) => e.action === 'assignment.auto-rollback'), 'the rollback is in the audit log');
-      assert.equal(agent.agent.status().cameras['yard']!.modelVersion, '1');
+      assert.ok(
+        (await fleet.audit(`camera:${box.deviceId}/yard`)).some((e) => e.action === 'assignment.auto-rollback'),
+        'the rollback is in the audit log',
+      );
+      assert.equal(agent.agent.status().cameras.yard!.modelVersion, '1');
 
       // Commanded: det:2, then back to det:1 (kept on disk) on the admin's word.
-      active = agent.nextReport((r) => r.cameraId === 'yard' && r.sha256 === m2.sha256 && r.state === 'active', 'det:2 active');
+      active = agent.nextReport(
+        (r) => r.cameraId === 'yard' && r.sha256 === m2.sha256 && r.state === 'active',
+        'det:2 active',
+      );
       await fleet.assign(box.deviceId, 'yard', { model: 'det:2' });
       await active;
-      const back = agent.nextReport((r) => r.cameraId === 'yard' && r.sha256 === m1.sha256 && r.state === 'active', 'det:1 active again');
+      const back = agent.nextReport(
+        (r) => r.cameraId === 'yard' && r.sha256 === m1.sha256 && r.state === 'active',
+        'det:1 active again',
+      );
       const t0 = performance.now();
       const rolled = await fleet.rollback(box.deviceId, 'yard');
       await back;
@@ -326,18 +462,37 @@ describe('model rollout through the control plane (PostgreSQL)', () => {
     try {
       await fleet.waitForCamera(box.deviceId, 'lobby');
       await fleet.assign(box.deviceId, 'lobby', { model: 'det:1' });
-      await fleet.waitForStatus(box.deviceId, 'lobby', (s) => s.sha256 === m1.sha256 && s.state === 'active', 'det:1 active on lobby');
+      await fleet.waitForStatus(
+        box.deviceId,
+        'lobby',
+        (s) => s.sha256 === m1.sha256 && s.state === 'active',
+        'det:1 active on lobby',
+      );
       await fleet.assign(box.deviceId, 'lobby', { model: 'det:2' });
-      await fleet.waitForStatus(box.deviceId, 'lobby', (s) => s.sha256 === m2.sha256 && s.state === 'active', 'det:2 active on lobby');
+      await fleet.waitForStatus(
+        box.deviceId,
+        'lobby',
+        (s) => s.sha256 === m2.sha256 && s.state === 'active',
+        'det:2 active on lobby',
+      );
       // Two crashes within the window after det:2's activation: restart 1 counts, restart 2 rolls back at boot.
       await child.kill9();
       child = new AgentChild(configPath);
       await child.waitForLog('restart soon after a model activation');
       await child.kill9();
       child = new AgentChild(configPath);
-      const report = await fleet.waitForStatus(box.deviceId, 'lobby', (s) => s.sha256 === m2.sha256 && s.state === 'rolled_back', 'crash-loop rollback reported', 60_000);
+      const report = await fleet.waitForStatus(
+        box.deviceId,
+        'lobby',
+        (s) => s.sha256 === m2.sha256 && s.state === 'rolled_back',
+        'crash-loop rollback reported',
+        60_000,
+      );
       assert.match(report.reason, /crash loop/);
-      await waitFor('assignment back on det:1', async () => (await fleet.assignment(box.deviceId, 'lobby')).primary.sha256 === m1.sha256);
+      await waitFor(
+        'assignment back on det:1',
+        async () => (await fleet.assignment(box.deviceId, 'lobby')).primary.sha256 === m1.sha256,
+      );
     } finally {
       await child.term();
     }

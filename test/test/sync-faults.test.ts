@@ -32,7 +32,11 @@ interface Fleet {
   cleanup: () => Promise<void>;
 }
 
-async function fleet(kind: (typeof STORE_KINDS)[number], name: string, viaPort?: (brokerPort: number) => Promise<number>): Promise<Fleet> {
+async function fleet(
+  kind: (typeof STORE_KINDS)[number],
+  name: string,
+  viaPort?: (brokerPort: number) => Promise<number>,
+): Promise<Fleet> {
   const tmp = tempDir(`fault-${name}-${kind}`);
   const db = await TestDatabase.create(kind, tmp.path);
   const cp = new FleetControlPlane(db, join(tmp.path, 'cp'), await freePort());
@@ -84,10 +88,24 @@ async function assertExactlyOnce(f: Fleet): Promise<{ frames: number; detections
   for (const [camera, produced] of audit.produced) {
     const fs = await f.cp.store!.sequenceSummary('frames', f.spec.deviceId, camera);
     const ds = await f.cp.store!.sequenceSummary('detections', f.spec.deviceId, camera);
-    assert.deepEqual(fs, { rows: produced.frames, distinct: produced.frames, min: produced.frames ? 1 : null, max: produced.frames || null }, `${camera} frames`);
+    assert.deepEqual(
+      fs,
+      {
+        rows: produced.frames,
+        distinct: produced.frames,
+        min: produced.frames ? 1 : null,
+        max: produced.frames || null,
+      },
+      `${camera} frames`,
+    );
     assert.deepEqual(
       ds,
-      { rows: produced.detections, distinct: produced.detections, min: produced.detections ? 1 : null, max: produced.detections || null },
+      {
+        rows: produced.detections,
+        distinct: produced.detections,
+        min: produced.detections ? 1 : null,
+        max: produced.detections || null,
+      },
       `${camera} detections`,
     );
     frames += produced.frames;
@@ -105,7 +123,11 @@ for (const kind of STORE_KINDS) {
       const config = writeAgentConfig(f.spec, 'agent');
       for (let i = 0; i < KILLS; i++) {
         const agent = new AgentProcess(config);
-        await waitFor('agent ready', () => agent.log().includes('"agent ready"') || agent.child.exitCode !== null, 60_000).catch(() => undefined);
+        await waitFor(
+          'agent ready',
+          () => agent.log().includes('"agent ready"') || agent.child.exitCode !== null,
+          60_000,
+        ).catch(() => undefined);
         // Random point: anywhere from right after start-up to a few batches into the run.
         await sleep(200 + Math.floor(Math.random() * 1800));
         await agent.kill9();
@@ -161,9 +183,16 @@ for (const kind of STORE_KINDS) {
       }
       await sleep(3000);
       assert.ok(outboxAudit(f.outbox).pendingFrames > 0, 'frames wait in the outbox while the link is down');
-      assert.equal(await f.cp.store!.countFrames({ deviceId: f.spec.deviceId }), stored, 'nothing arrives through a cut link');
+      assert.equal(
+        await f.cp.store!.countFrames({ deviceId: f.spec.deviceId }),
+        stored,
+        'nothing arrives through a cut link',
+      );
       link!.setCut(false);
-      await waitFor('rows flow again', async () => (await f.cp.store!.countFrames({ deviceId: f.spec.deviceId })) > stored);
+      await waitFor(
+        'rows flow again',
+        async () => (await f.cp.store!.countFrames({ deviceId: f.spec.deviceId })) > stored,
+      );
       assert.equal(await agent.term(), 0, agent.log());
       await drain(f);
       const totals = await assertExactlyOnce(f);

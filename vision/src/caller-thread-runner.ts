@@ -35,7 +35,8 @@ export class CallerThreadRunner implements InferenceRunner {
     const outputs = await this.session.run({ [request.inputName]: tensor }, [request.outputName]);
     const runMs = performance.now() - t0;
     const output = outputs[request.outputName];
-    if (!(output instanceof Tensor)) return { input: request.input, output: { type: 'non-tensor', data: null, dims: [] }, runMs };
+    if (!(output instanceof Tensor))
+      return { input: request.input, output: { type: 'non-tensor', data: null, dims: [] }, runMs };
     return { input: request.input, output: { type: output.type, data: output.data, dims: output.dims }, runMs };
   }
 

@@ -20,7 +20,10 @@ export function resolveDetectOptions(options: DetectOptions = {}): ResolvedDetec
   const iou = unitInterval('iou', options.iou ?? DEFAULT_DETECT_OPTIONS.iou);
   const maxDetections = options.maxDetections ?? DEFAULT_DETECT_OPTIONS.maxDetections;
   if (!Number.isInteger(maxDetections) || maxDetections < 1) {
-    throw new VisionError('VISION_ERR_BAD_OPTION', `maxDetections must be an integer >= 1, got ${String(maxDetections)}`);
+    throw new VisionError(
+      'VISION_ERR_BAD_OPTION',
+      `maxDetections must be an integer >= 1, got ${String(maxDetections)}`,
+    );
   }
   return { conf, iou, maxDetections };
 }

@@ -41,7 +41,10 @@ export function parseProviderList(text: string): ExecutionProviderName[] {
   const names = text.split(',').map((s) => s.trim().toLowerCase());
   for (const name of names) {
     if (!isProviderName(name)) {
-      throw new VisionError('VISION_ERR_BAD_OPTION', `unknown execution provider '${name}' (known: ${KNOWN_PROVIDERS.join(', ')})`);
+      throw new VisionError(
+        'VISION_ERR_BAD_OPTION',
+        `unknown execution provider '${name}' (known: ${KNOWN_PROVIDERS.join(', ')})`,
+      );
     }
   }
   return validateProviderChain(names as ExecutionProviderName[]);
@@ -52,7 +55,10 @@ function validateProviderChain(chain: readonly string[]): ExecutionProviderName[
   const seen = new Set<string>();
   for (const name of chain) {
     if (!isProviderName(name)) {
-      throw new VisionError('VISION_ERR_BAD_OPTION', `unknown execution provider '${name}' (known: ${KNOWN_PROVIDERS.join(', ')})`);
+      throw new VisionError(
+        'VISION_ERR_BAD_OPTION',
+        `unknown execution provider '${name}' (known: ${KNOWN_PROVIDERS.join(', ')})`,
+      );
     }
     if (seen.has(name)) throw new VisionError('VISION_ERR_BAD_OPTION', `execution provider '${name}' listed twice`);
     seen.add(name);

@@ -16,7 +16,13 @@ export type {
 export { VISION_ERRORS, VisionError, isVisionError, type VisionErrorCode } from './errors.js';
 export { OnnxDetector, type OnnxDetectorOptions } from './onnx-detector.js';
 export { MAX_AUTO_REPLICAS, type ReplicaCount } from './replicated-runner.js';
-export { INFERENCE_THREADS, type InferenceThread, type InferenceRunner, type RunRequest, type RunResult } from './inference-runner.js';
+export {
+  INFERENCE_THREADS,
+  type InferenceThread,
+  type InferenceRunner,
+  type RunRequest,
+  type RunResult,
+} from './inference-runner.js';
 export {
   createOnnxSession,
   setOnnxRuntimeLogLevel,
@@ -42,11 +48,22 @@ export {
 } from './letterbox.js';
 export { nmsClasswise, iou, type CandidateSet } from './nms.js';
 export { readOnnxMetadata, readOnnxMetadataFile } from './onnx-metadata.js';
-export { parsePythonLiteral, parsePythonDict, PythonLiteralError, type PyValue, type PyDict } from './python-dict-literal.js';
+export {
+  parsePythonLiteral,
+  parsePythonDict,
+  PythonLiteralError,
+  type PyValue,
+  type PyDict,
+} from './python-dict-literal.js';
 export { parseClassNames, parseImgsz } from './ultralytics-metadata.js';
 export { COCO_80_NAMES } from './coco-names.js';
 export { ADAPTER_NAMES, selectAdapter } from './adapters/select-adapter.js';
 export type { DetectorAdapter, OutputTensor } from './adapters/detector-adapter.js';
-export { signatureOf, describeSignature, type ModelSignature, type TensorSignature } from './adapters/model-signature.js';
+export {
+  signatureOf,
+  describeSignature,
+  type ModelSignature,
+  type TensorSignature,
+} from './adapters/model-signature.js';
 export { Yolov8Adapter } from './adapters/yolov8-adapter.js';
 export { YoloxAdapter } from './adapters/yolox-adapter.js';

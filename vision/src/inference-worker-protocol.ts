@@ -37,7 +37,12 @@ export type ToWorker =
   | { readonly type: 'release' };
 
 export type FromWorker =
-  | { readonly type: 'loaded'; readonly provider: ExecutionProviderName; readonly sha256: string; readonly signature: ModelSignature }
+  | {
+      readonly type: 'loaded';
+      readonly provider: ExecutionProviderName;
+      readonly sha256: string;
+      readonly signature: ModelSignature;
+    }
   | { readonly type: 'load-failed'; readonly error: WireError }
   | { readonly type: 'warn'; readonly msg: string; readonly fields: Record<string, unknown> | undefined }
   | {

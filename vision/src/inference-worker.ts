@@ -20,7 +20,8 @@ function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 function toWire(err: unknown): WireError {
-  if (err instanceof VisionError) return { message: err.message, code: err.code, ...(err.detail === undefined ? {} : { detail: err.detail }) };
+  if (err instanceof VisionError)
+    return { message: err.message, code: err.code, ...(err.detail === undefined ? {} : { detail: err.detail }) };
   return { message: err instanceof Error ? err.message : String(err) };
 }
 
@@ -32,7 +33,11 @@ function outputBuffer(length: number): Float32Array {
   return i >= 0 ? spareOutputs.splice(i, 1)[0]! : new Float32Array(length);
 }
 
-async function runOne(session: InferenceSession, staticOutputDims: Map<string, number[]>, m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+async function runOne(
+  session: InferenceSession,
+  staticOutputDims: Map<string, number[]>,
+  m: Extract<ToWorker, { type: 'run' }>,
+): Promise<void> {
   if (m.recycle && spareOutputs.length < 4) spareOutputs.push(m.recycle);
   const dims = staticOutputDims.get(m.outputName);
   // ONNX Runtime writes straight into a buffer this thread's JavaScript owns, so it can be moved to the
@@ -47,10 +52,16 @@ async function runOne(session: InferenceSession, staticOutputDims: Map<string, n
     const runMs = performance.now() - t0;
     const out = outputs[m.outputName];
     if (!(out instanceof Tensor)) {
-      send({ type: 'ran', id: m.id, input: m.input, output: { type: 'non-tensor', data: null, dims: [] }, runMs }, [m.input.buffer as ArrayBuffer]);
+      send({ type: 'ran', id: m.id, input: m.input, output: { type: 'non-tensor', data: null, dims: [] }, runMs }, [
+        m.input.buffer as ArrayBuffer,
+      ]);
       return;
     }
-    const data = preallocated ? (preallocated.data as Float32Array) : ArrayBuffer.isView(out.data) ? (out.data as Float32Array).slice() : out.data;
+    const data = preallocated
+      ? (preallocated.data as Float32Array)
+      : ArrayBuffer.isView(out.data)
+        ? (out.data as Float32Array).slice()
+        : out.data;
     const transfer = [m.input.buffer as ArrayBuffer];
     if (ArrayBuffer.isView(data)) transfer.push(data.buffer as ArrayBuffer);
     send({ type: 'ran', id: m.id, input: m.input, output: { type: out.type, data, dims: out.dims }, runMs }, transfer);
@@ -73,7 +84,8 @@ async function main(): Promise<void> {
     try {
       const signature = signatureOf(session, readOnnxMetadata(loaded.bytes));
       for (const o of signature.outputs) {
-        if (o.type === 'float32' && o.dims.length > 0 && o.dims.every((d) => d !== null)) staticOutputDims.set(o.name, o.dims as number[]);
+        if (o.type === 'float32' && o.dims.length > 0 && o.dims.every((d) => d !== null))
+          staticOutputDims.set(o.name, o.dims as number[]);
       }
       send({ type: 'loaded', provider: loaded.provider, sha256: loaded.sha256, signature });
     } catch (err) {

@@ -34,7 +34,8 @@ export interface TensorLayout {
 }
 
 function positiveInt(name: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new VisionError('VISION_ERR_BAD_OPTION', `${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v <= 0)
+    throw new VisionError('VISION_ERR_BAD_OPTION', `${name} must be a positive integer, got ${v}`);
 }
 
 export function computeLetterbox(
@@ -74,14 +75,25 @@ export function checkFrame(frame: RgbFrame): void {
   if (!Number.isInteger(width) || width <= 0 || !Number.isInteger(height) || height <= 0) {
     throw new VisionError('VISION_ERR_BAD_FRAME', `frame size ${width}x${height} is not positive`);
   }
-  if (!Number.isInteger(frame.sourceWidth) || frame.sourceWidth <= 0 || !Number.isInteger(frame.sourceHeight) || frame.sourceHeight <= 0) {
-    throw new VisionError('VISION_ERR_BAD_FRAME', `source size ${frame.sourceWidth}x${frame.sourceHeight} is not positive`);
+  if (
+    !Number.isInteger(frame.sourceWidth) ||
+    frame.sourceWidth <= 0 ||
+    !Number.isInteger(frame.sourceHeight) ||
+    frame.sourceHeight <= 0
+  ) {
+    throw new VisionError(
+      'VISION_ERR_BAD_FRAME',
+      `source size ${frame.sourceWidth}x${frame.sourceHeight} is not positive`,
+    );
   }
   if (frame.format !== 'RGB' && frame.format !== 'BGR') {
     throw new VisionError('VISION_ERR_BAD_FRAME', `pixel format '${String(frame.format)}' is not RGB or BGR`);
   }
   if (data.length < width * height * 3) {
-    throw new VisionError('VISION_ERR_BAD_FRAME', `frame ${width}x${height} needs ${width * height * 3} bytes, got ${data.length}`);
+    throw new VisionError(
+      'VISION_ERR_BAD_FRAME',
+      `frame ${width}x${height} needs ${width * height * 3} bytes, got ${data.length}`,
+    );
   }
 }
 
@@ -171,7 +183,12 @@ function resizeContent(frame: RgbFrame, dst: Float32Array, g: LetterboxGeometry,
  * Frames already scaled to the content size (`g.width` × `g.height`, what capture asks GStreamer for)
  * take the fast path; other sizes are resized here.
  */
-export function writeLetterboxTensor(frame: RgbFrame, g: LetterboxGeometry, layout: TensorLayout, dst: Float32Array): void {
+export function writeLetterboxTensor(
+  frame: RgbFrame,
+  g: LetterboxGeometry,
+  layout: TensorLayout,
+  dst: Float32Array,
+): void {
   checkFrame(frame);
   const needed = 3 * g.inputWidth * g.inputHeight;
   if (dst.length !== needed) {

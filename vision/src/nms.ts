@@ -14,8 +14,14 @@ export interface CandidateSet {
 }
 
 export function iou(boxes: Float32Array, a: number, b: number): number {
-  const ax1 = boxes[a * 4]!, ay1 = boxes[a * 4 + 1]!, ax2 = boxes[a * 4 + 2]!, ay2 = boxes[a * 4 + 3]!;
-  const bx1 = boxes[b * 4]!, by1 = boxes[b * 4 + 1]!, bx2 = boxes[b * 4 + 2]!, by2 = boxes[b * 4 + 3]!;
+  const ax1 = boxes[a * 4]!,
+    ay1 = boxes[a * 4 + 1]!,
+    ax2 = boxes[a * 4 + 2]!,
+    ay2 = boxes[a * 4 + 3]!;
+  const bx1 = boxes[b * 4]!,
+    by1 = boxes[b * 4 + 1]!,
+    bx2 = boxes[b * 4 + 2]!,
+    by2 = boxes[b * 4 + 3]!;
   const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
   const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
   if (iw <= 0 || ih <= 0) return 0;

@@ -9,7 +9,13 @@ import { CallerThreadRunner } from './caller-thread-runner.js';
 import { resolveDetectOptions } from './detect-options.js';
 import { VisionError } from './errors.js';
 import { INFERENCE_THREADS, type InferenceRunner, type InferenceThread } from './inference-runner.js';
-import { checkFrame, computeLetterbox, writeLetterboxTensor, type LetterboxAlign, type LetterboxGeometry } from './letterbox.js';
+import {
+  checkFrame,
+  computeLetterbox,
+  writeLetterboxTensor,
+  type LetterboxAlign,
+  type LetterboxGeometry,
+} from './letterbox.js';
 import { nmsClasswise } from './nms.js';
 import { ReplicatedRunner, type ReplicaCount } from './replicated-runner.js';
 import type { OnnxSessionOptions } from './onnx-session.js';
@@ -60,18 +66,33 @@ export class OnnxDetector implements Detector {
 
   static async load(path: string, options: OnnxDetectorOptions = {}): Promise<OnnxDetector> {
     if (options.adapter !== undefined && !ADAPTER_NAMES.includes(options.adapter)) {
-      throw new VisionError('VISION_ERR_BAD_OPTION', `unknown adapter '${options.adapter}' (known: ${ADAPTER_NAMES.join(', ')})`);
+      throw new VisionError(
+        'VISION_ERR_BAD_OPTION',
+        `unknown adapter '${options.adapter}' (known: ${ADAPTER_NAMES.join(', ')})`,
+      );
     }
     if (options.letterbox !== undefined && options.letterbox !== 'center' && options.letterbox !== 'top-left') {
-      throw new VisionError('VISION_ERR_BAD_OPTION', `letterbox must be 'center' or 'top-left', got '${String(options.letterbox)}'`);
+      throw new VisionError(
+        'VISION_ERR_BAD_OPTION',
+        `letterbox must be 'center' or 'top-left', got '${String(options.letterbox)}'`,
+      );
     }
     if (options.thread !== undefined && !INFERENCE_THREADS.includes(options.thread)) {
-      throw new VisionError('VISION_ERR_BAD_OPTION', `thread must be one of ${INFERENCE_THREADS.join(', ')}, got '${String(options.thread)}'`);
+      throw new VisionError(
+        'VISION_ERR_BAD_OPTION',
+        `thread must be one of ${INFERENCE_THREADS.join(', ')}, got '${String(options.thread)}'`,
+      );
     }
     if (options.replicas !== undefined && options.replicas !== 1 && options.thread !== 'worker') {
-      throw new VisionError('VISION_ERR_BAD_OPTION', `replicas need thread 'worker' (got replicas ${String(options.replicas)} with thread '${options.thread ?? 'caller'}')`);
+      throw new VisionError(
+        'VISION_ERR_BAD_OPTION',
+        `replicas need thread 'worker' (got replicas ${String(options.replicas)} with thread '${options.thread ?? 'caller'}')`,
+      );
     }
-    const runner = options.thread === 'worker' ? await ReplicatedRunner.load(path, options, options.replicas ?? 1) : await CallerThreadRunner.load(path, options);
+    const runner =
+      options.thread === 'worker'
+        ? await ReplicatedRunner.load(path, options, options.replicas ?? 1)
+        : await CallerThreadRunner.load(path, options);
     try {
       const metadata = runner.signature.metadata;
       const adapter = selectAdapter(runner.signature, options.adapter);
@@ -110,14 +131,23 @@ export class OnnxDetector implements Detector {
     const input = this.freeInputs.pop() ?? new Float32Array(3 * w * h);
     writeLetterboxTensor(frame, g, this.adapter.layout, input);
     const t1 = performance.now();
-    const run = this.runner.run({ inputName: this.adapter.inputName, outputName: this.adapter.outputName, input, dims: [1, 3, h, w] });
+    const run = this.runner.run({
+      inputName: this.adapter.inputName,
+      outputName: this.adapter.outputName,
+      input,
+      dims: [1, 3, h, w],
+    });
     this.running.add(run);
     let result;
     try {
       result = await run;
     } catch (err) {
       if (err instanceof VisionError && err.code === 'VISION_ERR_WORKER') throw err;
-      throw new VisionError('VISION_ERR_INFERENCE', `${this.info.path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new VisionError(
+        'VISION_ERR_INFERENCE',
+        `${this.info.path}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     } finally {
       this.running.delete(run);
     }
@@ -129,7 +159,9 @@ export class OnnxDetector implements Detector {
     }
     const candidates = this.adapter.decode({ data: output.data, dims: output.dims }, conf);
     const kept = nmsClasswise(candidates, iou, maxDetections);
-    const detections = kept.map((i) => this.toDetection(g, candidates.boxes, i, candidates.scores[i]!, candidates.classIds[i]!));
+    const detections = kept.map((i) =>
+      this.toDetection(g, candidates.boxes, i, candidates.scores[i]!, candidates.classIds[i]!),
+    );
     this.runner.recycleOutput?.(output.data);
     const t3 = performance.now();
     // inferMs is the time inside session.run; time queued behind another frame is not the model's.
@@ -155,7 +187,12 @@ export class OnnxDetector implements Detector {
       clip((boxes[i * 4 + 2]! - g.padX) * sx, g.sourceWidth),
       clip((boxes[i * 4 + 3]! - g.padY) * sy, g.sourceHeight),
     ];
-    const boxNorm: Box = [box[0] / g.sourceWidth, box[1] / g.sourceHeight, box[2] / g.sourceWidth, box[3] / g.sourceHeight];
+    const boxNorm: Box = [
+      box[0] / g.sourceWidth,
+      box[1] / g.sourceHeight,
+      box[2] / g.sourceWidth,
+      box[3] / g.sourceHeight,
+    ];
     return { classId, label: this.info.classNames[classId] ?? `class${classId}`, score, box, boxNorm };
   }
 }

@@ -63,7 +63,9 @@ export async function readOnnxMetadataFile(path: string): Promise<Record<string,
     bytes = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new VisionError(code === 'ENOENT' ? 'VISION_ERR_MODEL_NOT_FOUND' : 'VISION_ERR_MODEL_READ', path, { cause: err });
+    throw new VisionError(code === 'ENOENT' ? 'VISION_ERR_MODEL_NOT_FOUND' : 'VISION_ERR_MODEL_READ', path, {
+      cause: err,
+    });
   }
   return readOnnxMetadata(bytes);
 }

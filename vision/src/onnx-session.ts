@@ -88,7 +88,9 @@ export async function createOnnxSession(path: string, options: OnnxSessionOption
       if (provider === 'tensorrt') {
         const ignored = unsupportedTensorrtSettings(options);
         if (ignored.length > 0) {
-          logger.warn('TensorRT settings not applied: onnxruntime-node forwards only deviceId to TensorRT', { ignored });
+          logger.warn('TensorRT settings not applied: onnxruntime-node forwards only deviceId to TensorRT', {
+            ignored,
+          });
         }
       }
       return { session, provider, sha256, bytes };
@@ -97,7 +99,12 @@ export async function createOnnxSession(path: string, options: OnnxSessionOption
       if (PROVIDER_UNAVAILABLE.test(reason)) unavailable.push(`${provider}: ${reason}`);
       else modelError = err;
       if (next !== undefined) {
-        logger.warn(`execution provider '${provider}' could not be used, falling back to '${next}'`, { model: path, provider, next, error: reason });
+        logger.warn(`execution provider '${provider}' could not be used, falling back to '${next}'`, {
+          model: path,
+          provider,
+          next,
+          error: reason,
+        });
       }
     }
   }

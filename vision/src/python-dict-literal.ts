@@ -20,7 +20,16 @@ export class PythonLiteralError extends Error {
 
 // Python's single-character escapes (str literal grammar, "Escape sequences").
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
 };
 
 class Parser {
@@ -88,7 +97,8 @@ class Parser {
       this.expect(':');
       dict.set(key, this.parseValue());
       if (this.peek() === ',') this.pos++;
-      else if (this.peek() !== '}') this.fail(`expected ',' or '}' in dict opened at offset ${start} but found ${this.describeHere()}`);
+      else if (this.peek() !== '}')
+        this.fail(`expected ',' or '}' in dict opened at offset ${start} but found ${this.describeHere()}`);
     }
     this.pos++;
     return dict;
@@ -165,7 +175,7 @@ class Parser {
     }
     if (ch === 'N') this.fail('named unicode escapes (\\N{...}) are not supported', escAt);
     // Python keeps unrecognised escapes verbatim (backslash included).
-    return '\\' + ch;
+    return `\\${ch}`;
   }
 }
 

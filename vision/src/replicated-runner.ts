@@ -32,13 +32,18 @@ export class ReplicatedRunner implements InferenceRunner {
   /** Loads the replicas in worker threads; a single one is returned as is. */
   static async load(path: string, options: OnnxSessionOptions, count: ReplicaCount): Promise<InferenceRunner> {
     if (count !== 'auto' && (!Number.isInteger(count) || count < 1)) {
-      throw new VisionError('VISION_ERR_BAD_OPTION', `replicas must be a positive integer or 'auto', got ${String(count)}`);
+      throw new VisionError(
+        'VISION_ERR_BAD_OPTION',
+        `replicas must be a positive integer or 'auto', got ${String(count)}`,
+      );
     }
     // More than one session: each gets one intra-op thread unless told otherwise (the sessions are the parallelism).
     const single = count === 'auto' || count > 1;
-    const each: OnnxSessionOptions = single && options.intraOpNumThreads === undefined ? { ...options, intraOpNumThreads: 1 } : options;
+    const each: OnnxSessionOptions =
+      single && options.intraOpNumThreads === undefined ? { ...options, intraOpNumThreads: 1 } : options;
     const first = await WorkerThreadRunner.load(path, each);
-    const total = count === 'auto' ? (first.provider === 'cpu' ? Math.min(MAX_AUTO_REPLICAS, availableParallelism()) : 1) : count;
+    const total =
+      count === 'auto' ? (first.provider === 'cpu' ? Math.min(MAX_AUTO_REPLICAS, availableParallelism()) : 1) : count;
     if (total === 1) return first;
     const rest = await Promise.allSettled(
       Array.from({ length: total - 1 }, () => WorkerThreadRunner.load(path, { ...each, providers: [first.provider] })),

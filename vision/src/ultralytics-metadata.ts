@@ -14,7 +14,8 @@ function parseOrThrow<T>(key: string, text: string, parse: (t: string) => T): T 
   try {
     return parse(text);
   } catch (err) {
-    if (err instanceof PythonLiteralError) throw metadataError(key, text, `is not a valid Python literal: ${err.message}`, err);
+    if (err instanceof PythonLiteralError)
+      throw metadataError(key, text, `is not a valid Python literal: ${err.message}`, err);
     throw err;
   }
 }

@@ -44,7 +44,9 @@ export class WorkerThreadRunner implements InferenceRunner {
   ) {
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (err) => this.fail(new VisionError('VISION_ERR_WORKER', err.message, { cause: err })));
-    worker.on('exit', (code) => this.fail(new VisionError('VISION_ERR_WORKER', `inference thread exited (code ${code})`)));
+    worker.on('exit', (code) =>
+      this.fail(new VisionError('VISION_ERR_WORKER', `inference thread exited (code ${code})`)),
+    );
     worker.unref();
   }
 
@@ -92,7 +94,15 @@ export class WorkerThreadRunner implements InferenceRunner {
     const id = this.nextId++;
     const recycle = this.recycle;
     this.recycle = null;
-    const message: ToWorker = { type: 'run', id, inputName: request.inputName, outputName: request.outputName, input: request.input, dims: request.dims, recycle };
+    const message: ToWorker = {
+      type: 'run',
+      id,
+      inputName: request.inputName,
+      outputName: request.outputName,
+      input: request.input,
+      dims: request.dims,
+      recycle,
+    };
     const transfer = [request.input.buffer as ArrayBuffer];
     if (recycle) transfer.push(recycle.buffer as ArrayBuffer);
     return new Promise<RunResult>((resolve, reject) => {

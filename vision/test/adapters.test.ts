@@ -6,9 +6,17 @@ import { Yolov8Adapter } from '../src/adapters/yolov8-adapter.js';
 import { YoloxAdapter, yoloxAnchorCount } from '../src/adapters/yolox-adapter.js';
 import { COCO_80_NAMES } from '../src/coco-names.js';
 
-const image = (dims: Array<number | null> = [1, 3, 640, 640]): TensorSignature => ({ name: 'images', type: 'float32', dims });
+const image = (dims: Array<number | null> = [1, 3, 640, 640]): TensorSignature => ({
+  name: 'images',
+  type: 'float32',
+  dims,
+});
 const out = (dims: Array<number | null>, name = 'output0'): TensorSignature => ({ name, type: 'float32', dims });
-const sig = (inputs: TensorSignature[], outputs: TensorSignature[], metadata: Record<string, string> = {}): ModelSignature => ({
+const sig = (
+  inputs: TensorSignature[],
+  outputs: TensorSignature[],
+  metadata: Record<string, string> = {},
+): ModelSignature => ({
   inputs,
   outputs,
   metadata,
@@ -16,7 +24,9 @@ const sig = (inputs: TensorSignature[], outputs: TensorSignature[], metadata: Re
 
 describe('Yolov8Adapter.fromSignature', () => {
   it('takes class names from metadata and the input size from the input shape', () => {
-    const a = Yolov8Adapter.fromSignature(sig([image([1, 3, 480, 640])], [out([1, 6, 6300])], { names: "{0: 'cat', 1: 'dog'}" }));
+    const a = Yolov8Adapter.fromSignature(
+      sig([image([1, 3, 480, 640])], [out([1, 6, 6300])], { names: "{0: 'cat', 1: 'dog'}" }),
+    );
     assert.ok(a instanceof Yolov8Adapter);
     assert.deepEqual(a.classNames, ['cat', 'dog']);
     assert.deepEqual([a.inputWidth, a.inputHeight], [640, 480]);
@@ -24,7 +34,10 @@ describe('Yolov8Adapter.fromSignature', () => {
 
   it('uses imgsz from metadata when the input size is dynamic', () => {
     const a = Yolov8Adapter.fromSignature(
-      sig([image([null, 3, null, null])], [out([null, 6, null])], { names: "{0: 'cat', 1: 'dog'}", imgsz: '[320, 416]' }),
+      sig([image([null, 3, null, null])], [out([null, 6, null])], {
+        names: "{0: 'cat', 1: 'dog'}",
+        imgsz: '[320, 416]',
+      }),
     );
     assert.ok(a instanceof Yolov8Adapter);
     assert.deepEqual([a.inputWidth, a.inputHeight], [416, 320]);
@@ -38,7 +51,10 @@ describe('Yolov8Adapter.fromSignature', () => {
 
   it('explains why a model does not fit', () => {
     const reasons: Array<[ModelSignature, RegExp]> = [
-      [sig([image()], [out([1, 116, 8400]), out([1, 32, 160, 160], 'output1')], { task: 'segment' }), /task is 'segment'/],
+      [
+        sig([image()], [out([1, 116, 8400]), out([1, 32, 160, 160], 'output1')], { task: 'segment' }),
+        /task is 'segment'/,
+      ],
       [sig([image()], [out([1, 84, 8400])], { names: "{0: 'cat'}" }), /84 channels but metadata names lists 1 classes/],
       [sig([image()], [out([1, 84, 8400]), out([1, 84, 8400], 'extra')]), /exactly 1 output, found 2/],
       [sig([image([1, 1, 640, 640])], [out([1, 84, 8400])]), /1 channels, expected 3/],
@@ -90,13 +106,18 @@ describe('Yolov8Adapter.fromSignature', () => {
     }
     const got = a.decode({ data, dims: [1, 4 + nc, n] }, 0.25);
     assert.equal(got.count, expected.length);
-    assert.deepEqual(Array.from({ length: got.count }, (_, i) => [got.classIds[i], got.scores[i]]), expected);
+    assert.deepEqual(
+      Array.from({ length: got.count }, (_, i) => [got.classIds[i], got.scores[i]]),
+      expected,
+    );
     assert.ok(expected.some(([c]) => c >= 4) && expected.some(([c]) => c < 4), 'winners in the pass and in the tail');
   });
 
   it('refuses an output whose shape changed from what the model declared', () => {
     const a = new Yolov8Adapter('images', 'output0', 64, 64, ['cat', 'dog']);
-    assert.throws(() => a.decode({ data: new Float32Array(21), dims: [1, 7, 3] }, 0.25), { code: 'VISION_ERR_INFERENCE' });
+    assert.throws(() => a.decode({ data: new Float32Array(21), dims: [1, 7, 3] }, 0.25), {
+      code: 'VISION_ERR_INFERENCE',
+    });
   });
 });
 

@@ -8,7 +8,8 @@ import { VISION_ERRORS, VisionError } from '../src/errors.js';
 describe('vision error catalogue', () => {
   it('documents every code in vision/README.md', async () => {
     const readme = await readFile(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md'), 'utf8');
-    for (const code of Object.keys(VISION_ERRORS)) assert.ok(readme.includes(`\`${code}\``), `${code} is not documented`);
+    for (const code of Object.keys(VISION_ERRORS))
+      assert.ok(readme.includes(`\`${code}\``), `${code} is not documented`);
   });
 
   it('carries code, catalogue message, detail and cause', () => {

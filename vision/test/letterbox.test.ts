@@ -90,7 +90,10 @@ describe('writeLetterboxTensor', () => {
     const g = computeLetterbox(4, 8, 8, 8, 'center'); // content 4x8 at padX 2
     const t = new Float32Array(3 * 64);
     writeLetterboxTensor(gradientFrame(4, 8, 'RGB'), g, { ...rgb01, valueScale: 1 }, t);
-    assert.deepEqual([at(t, 0, 0, 0), at(t, 0, 0, 1), at(t, 0, 0, 2), at(t, 0, 0, 5), at(t, 0, 0, 6)], [114, 114, 10, 13, 114]);
+    assert.deepEqual(
+      [at(t, 0, 0, 0), at(t, 0, 0, 1), at(t, 0, 0, 2), at(t, 0, 0, 5), at(t, 0, 0, 6)],
+      [114, 114, 10, 13, 114],
+    );
   });
 
   it('resizes frames of another size in JS (bilinear): 2x2 blocks halve to their own values', () => {

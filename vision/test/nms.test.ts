@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { iou, nmsClasswise, type CandidateSet } from '../src/nms.js';
 
-function candidates(rows: Array<[x1: number, y1: number, x2: number, y2: number, score: number, classId: number]>): CandidateSet {
+function candidates(
+  rows: Array<[x1: number, y1: number, x2: number, y2: number, score: number, classId: number]>,
+): CandidateSet {
   return {
     boxes: Float32Array.from(rows.flatMap((r) => r.slice(0, 4))),
     scores: Float32Array.from(rows.map((r) => r[4])),
@@ -13,12 +15,19 @@ function candidates(rows: Array<[x1: number, y1: number, x2: number, y2: number,
 
 describe('iou', () => {
   it('is intersection over union: 9x9 overlap of two 10x10 boxes gives 81/119', () => {
-    const c = candidates([[0, 0, 10, 10, 1, 0], [1, 1, 11, 11, 1, 0]]);
+    const c = candidates([
+      [0, 0, 10, 10, 1, 0],
+      [1, 1, 11, 11, 1, 0],
+    ]);
     assert.ok(Math.abs(iou(c.boxes, 0, 1) - 81 / 119) < 1e-6);
   });
 
   it('is 0 for boxes that only touch and 1 for identical boxes', () => {
-    const c = candidates([[0, 0, 10, 10, 1, 0], [10, 0, 20, 10, 1, 0], [0, 0, 10, 10, 1, 0]]);
+    const c = candidates([
+      [0, 0, 10, 10, 1, 0],
+      [10, 0, 20, 10, 1, 0],
+      [0, 0, 10, 10, 1, 0],
+    ]);
     assert.equal(iou(c.boxes, 0, 1), 0);
     assert.equal(iou(c.boxes, 0, 2), 1);
   });
@@ -48,7 +57,11 @@ describe('nmsClasswise', () => {
 
   it('a suppressed box does not suppress others (greedy against kept boxes only)', () => {
     // #1 overlaps #0 (suppressed); #2 overlaps #1 but not #0, so #2 survives.
-    const chain = candidates([[0, 0, 10, 10, 0.9, 0], [5, 0, 15, 10, 0.8, 0], [10, 0, 20, 10, 0.7, 0]]);
+    const chain = candidates([
+      [0, 0, 10, 10, 0.9, 0],
+      [5, 0, 15, 10, 0.8, 0],
+      [10, 0, 20, 10, 0.7, 0],
+    ]);
     assert.deepEqual(nmsClasswise(chain, 0.3, 300), [0, 2]);
   });
 

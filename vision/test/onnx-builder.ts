@@ -68,7 +68,8 @@ function valueInfo(w: protobuf.Writer, field: number, t: BuiltTensor): void {
   w.uint32(tag(2, 2)).fork(); // shape: TensorShapeProto
   for (const d of t.dims) {
     w.uint32(tag(1, 2)).fork(); // dim
-    if (typeof d === 'number') w.uint32(tag(1, 0)).int64(d); // dim_value
+    if (typeof d === 'number')
+      w.uint32(tag(1, 0)).int64(d); // dim_value
     else w.uint32(tag(2, 2)).string(d); // dim_param
     w.ldelim();
   }
@@ -127,7 +128,16 @@ function constantNode(w: protobuf.Writer, out: BuiltTensor, values: ArrayLike<nu
     if (typeof d !== 'number') throw new Error('constant outputs need fixed dims');
     return d;
   });
-  node(w, { op: 'Constant', inputs: [], outputs: [out.name], attributes: [{ name: 'value', tensor: { type: 'float', dims, values } }] }, `const_${out.name}`);
+  node(
+    w,
+    {
+      op: 'Constant',
+      inputs: [],
+      outputs: [out.name],
+      attributes: [{ name: 'value', tensor: { type: 'float', dims, values } }],
+    },
+    `const_${out.name}`,
+  );
 }
 
 function identityNode(w: protobuf.Writer, from: string, to: string): void {
@@ -197,17 +207,25 @@ export interface DetectorModelSpec {
 function detectorParts(spec: DetectorModelSpec) {
   const classNames = spec.classNames ?? ['person', 'car'];
   const size = spec.size ?? 64;
-  const anchors = spec.anchors ?? [{ cx: size / 2, cy: size / 2, w: size / 4, h: size / 2, scores: [0.9, ...classNames.slice(1).map(() => 0)] }];
+  const anchors = spec.anchors ?? [
+    { cx: size / 2, cy: size / 2, w: size / 4, h: size / 2, scores: [0.9, ...classNames.slice(1).map(() => 0)] },
+  ];
   const channels = 4 + classNames.length;
   const values: number[] = [];
   for (let row = 0; row < channels; row++) {
     for (const a of anchors) {
-      if (a.scores.length !== classNames.length) throw new Error(`anchor needs ${classNames.length} scores, got ${a.scores.length}`);
+      if (a.scores.length !== classNames.length)
+        throw new Error(`anchor needs ${classNames.length} scores, got ${a.scores.length}`);
       values.push(row === 0 ? a.cx : row === 1 ? a.cy : row === 2 ? a.w : row === 3 ? a.h : a.scores[row - 4]!);
     }
   }
   const names = `{${classNames.map((n, i) => `${i}: '${n.replace(/'/g, "\\'")}'`).join(', ')}}`;
-  const metadata: Array<readonly [string, string]> = [['names', names], ['task', 'detect'], ['imgsz', `[${size}, ${size}]`], ...(spec.metadata ?? [])];
+  const metadata: Array<readonly [string, string]> = [
+    ['names', names],
+    ['task', 'detect'],
+    ['imgsz', `[${size}, ${size}]`],
+    ...(spec.metadata ?? []),
+  ];
   return { size, channels, anchorCount: anchors.length, values, metadata };
 }
 
@@ -239,13 +257,28 @@ export function runtimeFailingDetector(spec: DetectorModelSpec & { readonly tabl
     inputs: [{ name: 'images', dims: [1, 3, p.size, p.size] }],
     nodes: [
       { op: 'ReduceMax', inputs: ['images'], outputs: ['max'], attributes: [{ name: 'keepdims', int: 1 }] },
-      { op: 'Constant', inputs: [], outputs: ['ten'], attributes: [{ name: 'value', tensor: { type: 'float', dims: [], values: [10] } }] },
+      {
+        op: 'Constant',
+        inputs: [],
+        outputs: ['ten'],
+        attributes: [{ name: 'value', tensor: { type: 'float', dims: [], values: [10] } }],
+      },
       { op: 'Mul', inputs: ['max', 'ten'], outputs: ['scaled'] },
       { op: 'Floor', inputs: ['scaled'], outputs: ['floored'] },
       { op: 'Cast', inputs: ['floored'], outputs: ['index4d'], attributes: [{ name: 'to', int: INT64 }] },
-      { op: 'Constant', inputs: [], outputs: ['shape1'], attributes: [{ name: 'value', tensor: { type: 'int64', dims: [1], values: [1] } }] },
+      {
+        op: 'Constant',
+        inputs: [],
+        outputs: ['shape1'],
+        attributes: [{ name: 'value', tensor: { type: 'int64', dims: [1], values: [1] } }],
+      },
       { op: 'Reshape', inputs: ['index4d', 'shape1'], outputs: ['index'] },
-      { op: 'Constant', inputs: [], outputs: ['table'], attributes: [{ name: 'value', tensor: { type: 'float', dims: [table, p.channels, p.anchorCount], values } }] },
+      {
+        op: 'Constant',
+        inputs: [],
+        outputs: ['table'],
+        attributes: [{ name: 'value', tensor: { type: 'float', dims: [table, p.channels, p.anchorCount], values } }],
+      },
       { op: 'Gather', inputs: ['table', 'index'], outputs: ['output0'], attributes: [{ name: 'axis', int: 0 }] },
     ],
     outputs: [{ name: 'output0', dims: [1, p.channels, p.anchorCount], computed: true }],

@@ -25,11 +25,25 @@ function noiseFrame(detector: OnnxDetector, seed: number): RgbFrame {
     s = (s * 1103515245 + 12345) & 0x7fffffff;
     return s >> 23;
   });
-  return { data, width: g.width, height: g.height, format: detector.info.pixelFormat, sourceWidth: 640, sourceHeight: 480 };
+  return {
+    data,
+    width: g.width,
+    height: g.height,
+    format: detector.info.pixelFormat,
+    sourceWidth: 640,
+    sourceHeight: 480,
+  };
 }
 
 function greyFrame(size: number, value: number): RgbFrame {
-  return { data: new Uint8Array(size * size * 3).fill(value), width: size, height: size, format: 'RGB', sourceWidth: size, sourceHeight: size };
+  return {
+    data: new Uint8Array(size * size * 3).fill(value),
+    width: size,
+    height: size,
+    format: 'RGB',
+    sourceWidth: size,
+    sourceHeight: size,
+  };
 }
 
 async function writeModel(t: Parameters<typeof tempDir>[0], bytes: Uint8Array, name = 'model.onnx'): Promise<string> {
@@ -39,7 +53,10 @@ async function writeModel(t: Parameters<typeof tempDir>[0], bytes: Uint8Array, n
 }
 
 describe('OnnxDetector with inference in worker threads', () => {
-  for (const [name, model] of [['yolov8', YOLOV8_MODEL], ['yolox', YOLOX_MODEL]] as const) {
+  for (const [name, model] of [
+    ['yolov8', YOLOV8_MODEL],
+    ['yolox', YOLOX_MODEL],
+  ] as const) {
     it(`finds exactly what the caller-thread detector finds (${name}), frames in flight at once`, async (t) => {
       const caller = await OnnxDetector.load(model(), cpu);
       t.after(() => caller.close());
@@ -53,7 +70,10 @@ describe('OnnxDetector with inference in worker threads', () => {
       for (const f of frames) expected.push((await caller.detect(f, { conf: 0.001 })).detections);
       assert.notDeepEqual(expected[0], expected[1]);
       const got = await Promise.all(frames.map((f) => worker.detect(f, { conf: 0.001 })));
-      assert.deepEqual(got.map((r) => r.detections), expected);
+      assert.deepEqual(
+        got.map((r) => r.detections),
+        expected,
+      );
       for (const { timings } of got) assert.ok(timings.inferMs > 0 && timings.preMs >= 0 && timings.postMs >= 0);
     });
   }
@@ -68,11 +88,18 @@ describe('OnnxDetector with inference in worker threads', () => {
     const expected = [];
     for (const f of frames) expected.push((await caller.detect(f, { conf: 0.001 })).detections);
     const got = await Promise.all(frames.map((f) => replicated.detect(f, { conf: 0.001 })));
-    assert.deepEqual(got.map((r) => r.detections), expected);
+    assert.deepEqual(
+      got.map((r) => r.detections),
+      expected,
+    );
   });
 
   it('replicas "auto" on the CPU: one session per core, at most MAX_AUTO_REPLICAS', async (t) => {
-    const detector = await OnnxDetector.load(await writeModel(t, constantDetector()), { ...cpu, thread: 'worker', replicas: 'auto' });
+    const detector = await OnnxDetector.load(await writeModel(t, constantDetector()), {
+      ...cpu,
+      thread: 'worker',
+      replicas: 'auto',
+    });
     t.after(() => detector.close());
     assert.equal(detector.info.sessions, Math.min(MAX_AUTO_REPLICAS, availableParallelism()));
   });
@@ -86,24 +113,37 @@ describe('OnnxDetector with inference in worker threads', () => {
       const o = { ...cpu, thread: 'worker', replicas } as const;
       await assert.rejects(OnnxDetector.load(join(dir, 'missing.onnx'), o), { code: 'VISION_ERR_MODEL_NOT_FOUND' });
       await assert.rejects(OnnxDetector.load(corrupt, o), { code: 'VISION_ERR_MODEL_CORRUPT' });
-      await assert.rejects(OnnxDetector.load(identity, o), { code: 'VISION_ERR_MODEL_NOT_DETECTOR', message: /outputs: y float32\[1,3,64,64\]/ });
+      await assert.rejects(OnnxDetector.load(identity, o), {
+        code: 'VISION_ERR_MODEL_NOT_DETECTOR',
+        message: /outputs: y float32\[1,3,64,64\]/,
+      });
     }
   });
 
   it('forwards the worker thread’s provider fallback warnings to the caller’s logger', async (t) => {
     const warnings: string[] = [];
     const logger: VisionLogger = { warn: (msg) => warnings.push(msg) };
-    const detector = await OnnxDetector.load(await writeModel(t, constantDetector()), { providers: ['cuda', 'cpu'], thread: 'worker', logger });
+    const detector = await OnnxDetector.load(await writeModel(t, constantDetector()), {
+      providers: ['cuda', 'cpu'],
+      thread: 'worker',
+      logger,
+    });
     t.after(() => detector.close());
     assert.equal(detector.info.provider, 'cpu');
     assert.deepEqual(warnings, ["execution provider 'cuda' could not be used, falling back to 'cpu'"]);
   });
 
   it('reports a run that fails in the worker as VISION_ERR_INFERENCE and keeps serving the next frames', async (t) => {
-    const detector = await OnnxDetector.load(await writeModel(t, runtimeFailingDetector()), { ...cpu, thread: 'worker' });
+    const detector = await OnnxDetector.load(await writeModel(t, runtimeFailingDetector()), {
+      ...cpu,
+      thread: 'worker',
+    });
     t.after(() => detector.close());
     const size = detector.info.inputWidth;
-    await assert.rejects(detector.detect(greyFrame(size, 250)), { code: 'VISION_ERR_INFERENCE', message: /out of data bounds|indices/ });
+    await assert.rejects(detector.detect(greyFrame(size, 250)), {
+      code: 'VISION_ERR_INFERENCE',
+      message: /out of data bounds|indices/,
+    });
     assert.equal((await detector.detect(greyFrame(size, 128))).detections.length, 1);
   });
 
@@ -119,9 +159,16 @@ describe('OnnxDetector with inference in worker threads', () => {
 
   it('rejects replicas without worker threads, and bad counts or thread names', async (t) => {
     const path = await writeModel(t, constantDetector());
-    await assert.rejects(OnnxDetector.load(path, { ...cpu, replicas: 2 }), { code: 'VISION_ERR_BAD_OPTION', message: /replicas need thread 'worker'/ });
-    await assert.rejects(OnnxDetector.load(path, { ...cpu, thread: 'worker', replicas: 0 }), { code: 'VISION_ERR_BAD_OPTION' });
-    await assert.rejects(OnnxDetector.load(path, { ...cpu, thread: 'gpu' as never }), { code: 'VISION_ERR_BAD_OPTION' });
+    await assert.rejects(OnnxDetector.load(path, { ...cpu, replicas: 2 }), {
+      code: 'VISION_ERR_BAD_OPTION',
+      message: /replicas need thread 'worker'/,
+    });
+    await assert.rejects(OnnxDetector.load(path, { ...cpu, thread: 'worker', replicas: 0 }), {
+      code: 'VISION_ERR_BAD_OPTION',
+    });
+    await assert.rejects(OnnxDetector.load(path, { ...cpu, thread: 'gpu' as never }), {
+      code: 'VISION_ERR_BAD_OPTION',
+    });
   });
 
   it('does not keep a process alive when a worker-thread detector is never closed', async (t) => {
@@ -131,7 +178,9 @@ describe('OnnxDetector with inference in worker threads', () => {
 const d = await OnnxDetector.load(${JSON.stringify(path)}, { providers: ['cpu'], thread: 'worker' });
 await d.detect({ data: new Uint8Array(64 * 64 * 3).fill(90), width: 64, height: 64, format: 'RGB', sourceWidth: 64, sourceHeight: 64 });
 console.log('detected');`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

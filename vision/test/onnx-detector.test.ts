@@ -30,13 +30,24 @@ function constantYolov8(): Uint8Array {
   return buildOnnxModel({
     inputs: [{ name: 'images', dims: [1, 3, 64, 64] }],
     outputs: [{ name: 'output0', dims: [1, 6, 3], constant }],
-    metadata: [['names', "{0: 'cat', 1: 'dog'}"], ['task', 'detect'], ['imgsz', '[64, 64]']],
+    metadata: [
+      ['names', "{0: 'cat', 1: 'dog'}"],
+      ['task', 'detect'],
+      ['imgsz', '[64, 64]'],
+    ],
   });
 }
 
 /** A 128x64 source: letterboxed into 64x64 at scale 0.5, content 64x32, centred with padY 16. */
 function frame(width = 64, height = 32): RgbFrame {
-  return { data: new Uint8Array(width * height * 3).fill(90), width, height, format: 'RGB', sourceWidth: 128, sourceHeight: 64 };
+  return {
+    data: new Uint8Array(width * height * 3).fill(90),
+    width,
+    height,
+    format: 'RGB',
+    sourceWidth: 128,
+    sourceHeight: 64,
+  };
 }
 
 const round = (b: readonly number[]): number[] => b.map((v) => Math.round(v * 1000) / 1000);
@@ -58,12 +69,20 @@ describe('OnnxDetector', () => {
       assert.equal(v8.info.classNames[0], 'person');
       assert.equal(v8.info.provider, 'cpu');
       assert.equal(v8.info.sha256, '8c6f0ca55e9b86c15fd6788a9edb78da087881df55cb225a64842284b84e250c');
-      assert.equal(v8.info.metadata['task'], 'detect');
+      assert.equal(v8.info.metadata.task, 'detect');
       assert.equal(yx.info.adapter, 'yolox');
       assert.deepEqual([yx.info.inputWidth, yx.info.inputHeight, yx.info.pixelFormat], [416, 416, 'BGR']);
       assert.equal(yx.info.classNames[16], 'dog');
       assert.deepEqual(yx.letterboxFor(768, 576), {
-        sourceWidth: 768, sourceHeight: 576, inputWidth: 416, inputHeight: 416, scale: 416 / 768, width: 416, height: 312, padX: 0, padY: 0,
+        sourceWidth: 768,
+        sourceHeight: 576,
+        inputWidth: 416,
+        inputHeight: 416,
+        scale: 416 / 768,
+        width: 416,
+        height: 312,
+        padX: 0,
+        padY: 0,
       });
     } finally {
       await v8.close();
@@ -75,7 +94,15 @@ describe('OnnxDetector', () => {
     const detector = await OnnxDetector.load(await writeModel(t, constantYolov8()), cpu);
     try {
       assert.deepEqual(detector.letterboxFor(128, 64), {
-        sourceWidth: 128, sourceHeight: 64, inputWidth: 64, inputHeight: 64, scale: 0.5, width: 64, height: 32, padX: 0, padY: 16,
+        sourceWidth: 128,
+        sourceHeight: 64,
+        inputWidth: 64,
+        inputHeight: 64,
+        scale: 0.5,
+        width: 64,
+        height: 32,
+        padX: 0,
+        padY: 16,
       });
       const { detections, timings } = await detector.detect(frame(), { conf: 0.25, iou: 0.45 });
       assert.deepEqual(
@@ -94,8 +121,14 @@ describe('OnnxDetector', () => {
   it('applies conf and maxDetections', async (t) => {
     const detector = await OnnxDetector.load(await writeModel(t, constantYolov8()), cpu);
     try {
-      assert.deepEqual((await detector.detect(frame(), { conf: 0.75 })).detections.map((d) => d.label), ['cat']);
-      assert.deepEqual((await detector.detect(frame(), { maxDetections: 1 })).detections.map((d) => d.label), ['cat']);
+      assert.deepEqual(
+        (await detector.detect(frame(), { conf: 0.75 })).detections.map((d) => d.label),
+        ['cat'],
+      );
+      assert.deepEqual(
+        (await detector.detect(frame(), { maxDetections: 1 })).detections.map((d) => d.label),
+        ['cat'],
+      );
       // Without NMS overlap suppression (IoU threshold 1) the shifted cat box survives.
       assert.equal((await detector.detect(frame(), { iou: 1 })).detections.length, 3);
     } finally {
@@ -131,7 +164,9 @@ describe('OnnxDetector', () => {
     // Different frames give different answers, so a shared buffer overwritten mid-run would show.
     assert.notDeepEqual(sequential[0], sequential[1]);
     assert.notDeepEqual(sequential[1], sequential[2]);
-    const concurrent = (await Promise.all(frames.map((f) => detector.detect(f, { conf: 0.001 })))).map((r) => r.detections);
+    const concurrent = (await Promise.all(frames.map((f) => detector.detect(f, { conf: 0.001 })))).map(
+      (r) => r.detections,
+    );
     assert.deepEqual(concurrent, sequential);
   });
 
@@ -167,7 +202,9 @@ describe('OnnxDetector', () => {
       code: 'VISION_ERR_MODEL_NOT_DETECTOR',
       message: /adapter 'yolov8' does not fit/,
     });
-    await assert.rejects(OnnxDetector.load(YOLOX_MODEL(), { ...cpu, adapter: 'detr' }), { code: 'VISION_ERR_BAD_OPTION' });
+    await assert.rejects(OnnxDetector.load(YOLOX_MODEL(), { ...cpu, adapter: 'detr' }), {
+      code: 'VISION_ERR_BAD_OPTION',
+    });
   });
 
   it('rejects a model whose Ultralytics names metadata is malformed', async (t) => {

@@ -13,12 +13,12 @@ import { tempDir } from './temp-dir.js';
 describe('ONNX metadata_props', () => {
   it('reads the Ultralytics export metadata of yolov8n_int8.onnx', async () => {
     const meta = await readOnnxMetadataFile(YOLOV8_MODEL());
-    assert.equal(meta['task'], 'detect');
-    const names = parseClassNames(meta['names']!);
+    assert.equal(meta.task, 'detect');
+    const names = parseClassNames(meta.names!);
     assert.equal(names.length, 80);
     assert.equal(names[0], 'person');
     assert.equal(names[79], 'toothbrush');
-    assert.deepEqual(parseImgsz(meta['imgsz']!), { height: 640, width: 640 });
+    assert.deepEqual(parseImgsz(meta.imgsz!), { height: 640, width: 640 });
   });
 
   it('returns no entries for a model without metadata (yolox_nano.onnx)', async () => {
@@ -29,7 +29,10 @@ describe('ONNX metadata_props', () => {
     const bytes = buildOnnxModel({
       inputs: [{ name: 'x', dims: [1, 3, 8, 8] }],
       outputs: [{ name: 'y', dims: [1, 3, 8, 8], identityOf: 'x' }],
-      metadata: [['names', "{0: 'thing'}"], ['note', 'ünïcode ✓']],
+      metadata: [
+        ['names', "{0: 'thing'}"],
+        ['note', 'ünïcode ✓'],
+      ],
     });
     const session = await InferenceSession.create(bytes);
     await session.release();
@@ -37,15 +40,26 @@ describe('ONNX metadata_props', () => {
   });
 
   it('rejects duplicate metadata keys', () => {
-    const bytes = buildOnnxModel({ inputs: [], outputs: [], metadata: [['k', '1'], ['k', '2']] });
-    assert.throws(() => readOnnxMetadata(bytes), (err: unknown) => err instanceof VisionError && err.code === 'VISION_ERR_MODEL_METADATA');
+    const bytes = buildOnnxModel({
+      inputs: [],
+      outputs: [],
+      metadata: [
+        ['k', '1'],
+        ['k', '2'],
+      ],
+    });
+    assert.throws(
+      () => readOnnxMetadata(bytes),
+      (err: unknown) => err instanceof VisionError && err.code === 'VISION_ERR_MODEL_METADATA',
+    );
   });
 
   it('reports a truncated model as VISION_ERR_MODEL_CORRUPT', async () => {
     const bytes = await readFile(YOLOV8_MODEL());
     assert.throws(
       () => readOnnxMetadata(bytes.subarray(0, 100_000)),
-      (err: unknown) => err instanceof VisionError && err.code === 'VISION_ERR_MODEL_CORRUPT' && /cannot be decoded/.test(err.message),
+      (err: unknown) =>
+        err instanceof VisionError && err.code === 'VISION_ERR_MODEL_CORRUPT' && /cannot be decoded/.test(err.message),
     );
   });
 

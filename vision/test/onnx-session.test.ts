@@ -62,8 +62,8 @@ describe('createOnnxSession', () => {
     assert.equal(loaded.provider, 'cpu');
     assert.equal(logger.warnings.length, 1);
     assert.match(logger.warnings[0]!.msg, /'cuda' could not be used, falling back to 'cpu'/);
-    assert.equal(logger.warnings[0]!.fields?.['provider'], 'cuda');
-    assert.match(String(logger.warnings[0]!.fields?.['error']), /Cuda/);
+    assert.equal(logger.warnings[0]!.fields?.provider, 'cuda');
+    assert.match(String(logger.warnings[0]!.fields?.error), /Cuda/);
   });
 
   it('walks the default chain tensorrt → cuda → cpu', async (t) => {
@@ -76,8 +76,11 @@ describe('createOnnxSession', () => {
     await loaded.session.release();
     assert.equal(loaded.provider, 'cpu');
     assert.deepEqual(
-      logger.warnings.map((w) => [w.fields?.['provider'], w.fields?.['next']]),
-      [['tensorrt', 'cuda'], ['cuda', 'cpu']],
+      logger.warnings.map((w) => [w.fields?.provider, w.fields?.next]),
+      [
+        ['tensorrt', 'cuda'],
+        ['cuda', 'cpu'],
+      ],
     );
   });
 
@@ -121,9 +124,13 @@ describe('createOnnxSession', () => {
 
   it('rejects bad provider options before touching the file', async () => {
     await assert.rejects(createOnnxSession('/nonexistent.onnx', { providers: [] }), { code: 'VISION_ERR_BAD_OPTION' });
-    await assert.rejects(createOnnxSession('/nonexistent.onnx', { providers: ['cpu', 'cpu'] }), { code: 'VISION_ERR_BAD_OPTION' });
+    await assert.rejects(createOnnxSession('/nonexistent.onnx', { providers: ['cpu', 'cpu'] }), {
+      code: 'VISION_ERR_BAD_OPTION',
+    });
     await assert.rejects(createOnnxSession('/nonexistent.onnx', { deviceId: -1 }), { code: 'VISION_ERR_BAD_OPTION' });
-    await assert.rejects(createOnnxSession('/nonexistent.onnx', { intraOpNumThreads: 1.5 }), { code: 'VISION_ERR_BAD_OPTION' });
+    await assert.rejects(createOnnxSession('/nonexistent.onnx', { intraOpNumThreads: 1.5 }), {
+      code: 'VISION_ERR_BAD_OPTION',
+    });
   });
 });
 
@@ -133,6 +140,9 @@ describe('parseProviderList', () => {
   });
 
   it('rejects unknown providers', () => {
-    assert.throws(() => parseProviderList('cuda,rocm'), { code: 'VISION_ERR_BAD_OPTION', message: /unknown execution provider 'rocm'/ });
+    assert.throws(() => parseProviderList('cuda,rocm'), {
+      code: 'VISION_ERR_BAD_OPTION',
+      message: /unknown execution provider 'rocm'/,
+    });
   });
 });

@@ -30,7 +30,10 @@ describe('Ultralytics metadata', () => {
   });
 
   it('reports a syntax error in names with the metadata key and offset', () => {
-    assert.throws(() => parseClassNames("{0: 'a'"), isMetadataError(/'names' is not a valid Python literal: .*at offset 7/));
+    assert.throws(
+      () => parseClassNames("{0: 'a'"),
+      isMetadataError(/'names' is not a valid Python literal: .*at offset 7/),
+    );
   });
 
   it('parses imgsz as [height, width] or a single int', () => {

@@ -15,7 +15,11 @@ export interface ApiContext {
   readonly ingestStats: IngestStats;
   readonly enrolmentEnabled: boolean;
   /** Broker facts for /healthz and enrolment answers. */
-  readonly broker: () => { readonly mode: 'embedded' | 'external'; readonly port: number | null; readonly connected: boolean };
+  readonly broker: () => {
+    readonly mode: 'embedded' | 'external';
+    readonly port: number | null;
+    readonly connected: boolean;
+  };
   readonly models: ModelRegistry;
   readonly assignments: AssignmentService;
   readonly artifacts: ArtifactStore;

@@ -2,7 +2,16 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { CandidateMode, RollbackPolicy } from '@edgefleet/proto';
 import type { ModelRef } from '../assignments/assignment-service.js';
 import { actorOf } from './api-context.js';
-import { ASSIGNMENT, assignmentView, CAMERA_PARAMS, DEVICE_PARAMS, errors, MODEL_REF, POLICY_SCHEMA, REASON } from './schemas.js';
+import {
+  ASSIGNMENT,
+  assignmentView,
+  CAMERA_PARAMS,
+  DEVICE_PARAMS,
+  errors,
+  MODEL_REF,
+  POLICY_SCHEMA,
+  REASON,
+} from './schemas.js';
 
 /**
  * Per-camera assignments: read (viewer); assign full / A/B split / shadow, promote, roll back (admin).
@@ -45,7 +54,10 @@ export const assignmentsRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['assignments'],
         summary: 'Every camera assignment of the fleet (one request for dashboards)',
-        response: { 200: { type: 'object', properties: { assignments: { type: 'array', items: ASSIGNMENT } } }, ...errors() },
+        response: {
+          200: { type: 'object', properties: { assignments: { type: 'array', items: ASSIGNMENT } } },
+          ...errors(),
+        },
       },
     },
     async () => ({ assignments: (await app.cp.assignments.listAll()).map(assignmentView) }),
@@ -58,15 +70,31 @@ export const assignmentsRoutes: FastifyPluginAsync = async (app) => {
         tags: ['assignments'],
         summary: 'Every camera assignment of a device',
         params: DEVICE_PARAMS,
-        response: { 200: { type: 'object', properties: { deviceId: { type: 'string' }, assignments: { type: 'array', items: ASSIGNMENT } } }, ...errors(404) },
+        response: {
+          200: {
+            type: 'object',
+            properties: { deviceId: { type: 'string' }, assignments: { type: 'array', items: ASSIGNMENT } },
+          },
+          ...errors(404),
+        },
       },
     },
-    async (request) => ({ deviceId: request.params.device, assignments: (await app.cp.assignments.list(request.params.device)).map(assignmentView) }),
+    async (request) => ({
+      deviceId: request.params.device,
+      assignments: (await app.cp.assignments.list(request.params.device)).map(assignmentView),
+    }),
   );
 
   app.get<{ Params: { device: string; camera: string } }>(
     BASE,
-    { schema: { tags: ['assignments'], summary: 'One camera\'s assignment', params: CAMERA_PARAMS, response: { 200: ASSIGNMENT, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['assignments'],
+        summary: "One camera's assignment",
+        params: CAMERA_PARAMS,
+        response: { 200: ASSIGNMENT, ...errors(404) },
+      },
+    },
     async (request) => assignmentView(await app.cp.assignments.get(request.params.device, request.params.camera)),
   );
 
@@ -75,14 +103,23 @@ export const assignmentsRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['assignments'],
-        summary: 'Every revision of one camera\'s assignment, newest first',
+        summary: "Every revision of one camera's assignment, newest first",
         params: CAMERA_PARAMS,
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
-        response: { 200: { type: 'object', properties: { history: { type: 'array', items: HISTORY_ENTRY } } }, ...errors(404) },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        },
+        response: {
+          200: { type: 'object', properties: { history: { type: 'array', items: HISTORY_ENTRY } } },
+          ...errors(404),
+        },
       },
     },
     async (request) => ({
-      history: (await app.cp.assignments.history(request.params.device, request.params.camera, request.query.limit)).map((h) => ({
+      history: (
+        await app.cp.assignments.history(request.params.device, request.params.camera, request.query.limit)
+      ).map((h) => ({
         ...h,
         recordedAt: new Date(h.recordedAt).toISOString(),
       })),
@@ -106,8 +143,18 @@ export const assignmentsRoutes: FastifyPluginAsync = async (app) => {
           properties: {
             model: MODEL_REF,
             candidate: MODEL_REF,
-            mode: { type: 'string', enum: ['split', 'shadow'], description: 'How the candidate shares the camera; default `split`.' },
-            splitPercent: { type: 'number', minimum: 0.01, maximum: 100, description: 'Split mode: the candidate\'s share of frames in percent (kept in basis points: two decimals).' },
+            mode: {
+              type: 'string',
+              enum: ['split', 'shadow'],
+              description: 'How the candidate shares the camera; default `split`.',
+            },
+            splitPercent: {
+              type: 'number',
+              minimum: 0.01,
+              maximum: 100,
+              description:
+                "Split mode: the candidate's share of frames in percent (kept in basis points: two decimals).",
+            },
             reason: REASON,
             policy: POLICY_SCHEMA,
             provision: { type: 'boolean', description: 'Create the camera if the device has not reported it yet.' },
@@ -136,7 +183,14 @@ export const assignmentsRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const { device, camera } = request.params;
-      return assignmentView(await app.cp.assignments.promote(device, camera, { ...(request.body?.reason !== undefined ? { reason: request.body.reason } : {}) }, actorOf(request.principal)));
+      return assignmentView(
+        await app.cp.assignments.promote(
+          device,
+          camera,
+          { ...(request.body?.reason !== undefined ? { reason: request.body.reason } : {}) },
+          actorOf(request.principal),
+        ),
+      );
     },
   );
 
@@ -147,7 +201,8 @@ export const assignmentsRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['assignments'],
         summary: 'Roll back at once: to the previous primary, or to the model `to`',
-        description: 'The candidate is removed and the assignment carries `rollback: true`, so agents accept an older model. 409 `CP_ERR_NO_PREVIOUS_MODEL` when the camera has had no other primary.',
+        description:
+          'The candidate is removed and the assignment carries `rollback: true`, so agents accept an older model. 409 `CP_ERR_NO_PREVIOUS_MODEL` when the camera has had no other primary.',
         params: CAMERA_PARAMS,
         body: { type: 'object', additionalProperties: false, properties: { to: MODEL_REF, reason: REASON } },
         response: { 200: ASSIGNMENT, ...errors(404, 409) },
@@ -157,7 +212,15 @@ export const assignmentsRoutes: FastifyPluginAsync = async (app) => {
       const { device, camera } = request.params;
       const body = request.body ?? {};
       return assignmentView(
-        await app.cp.assignments.rollback(device, camera, { ...(body.to !== undefined ? { to: body.to } : {}), ...(body.reason !== undefined ? { reason: body.reason } : {}) }, actorOf(request.principal)),
+        await app.cp.assignments.rollback(
+          device,
+          camera,
+          {
+            ...(body.to !== undefined ? { to: body.to } : {}),
+            ...(body.reason !== undefined ? { reason: body.reason } : {}),
+          },
+          actorOf(request.principal),
+        ),
       );
     },
   );

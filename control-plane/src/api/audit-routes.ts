@@ -13,10 +13,19 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
           type: 'object',
           additionalProperties: false,
           properties: {
-            target: { type: 'string', minLength: 1, maxLength: 300, description: '`model:<serial>`, `device:<id>` or `camera:<device>/<camera>`.' },
+            target: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 300,
+              description: '`model:<serial>`, `device:<id>` or `camera:<device>/<camera>`.',
+            },
             action: { type: 'string', minLength: 1, maxLength: 100, description: 'e.g. `assignment.rollback`.' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            before: { type: 'integer', minimum: 1, description: 'Only entries with a smaller id (the `nextBefore` of the previous page).' },
+            before: {
+              type: 'integer',
+              minimum: 1,
+              description: 'Only entries with a smaller id (the `nextBefore` of the previous page).',
+            },
           },
         },
         response: {

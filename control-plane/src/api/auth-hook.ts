@@ -13,18 +13,26 @@ import { CpError } from '../errors.js';
 export const authHookPlugin = fp(
   async (app: FastifyInstance) => {
     app.addHook('onRequest', async (request, reply) => {
-      const access = request.routeOptions.config?.access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'admin');
+      const access =
+        request.routeOptions.config?.access ??
+        (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'admin');
       if (access === 'public') return;
       const header = request.headers.authorization;
       const match = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
       const entry = match ? matchApiToken(match[1] as string, app.cp.tokens) : null;
       if (!entry) {
         void reply.header('www-authenticate', 'Bearer realm="edgefleet-control-plane"');
-        throw new CpError('CP_ERR_UNAUTHENTICATED', match ? 'unknown bearer token' : 'send "Authorization: Bearer <token>"');
+        throw new CpError(
+          'CP_ERR_UNAUTHENTICATED',
+          match ? 'unknown bearer token' : 'send "Authorization: Bearer <token>"',
+        );
       }
       request.principal = { name: entry.name, role: entry.role };
       if (access === 'admin' && entry.role !== 'admin') {
-        throw new CpError('CP_ERR_FORBIDDEN', `${request.method} ${request.routeOptions.url ?? request.url} needs the admin role; token "${entry.name}" is a ${entry.role}`);
+        throw new CpError(
+          'CP_ERR_FORBIDDEN',
+          `${request.method} ${request.routeOptions.url ?? request.url} needs the admin role; token "${entry.name}" is a ${entry.role}`,
+        );
       }
     });
   },

@@ -39,9 +39,17 @@ export const camerasRoutes: FastifyPluginAsync = async (app) => {
 
   app.get<{ Params: { device: string } }>(
     '/api/v1/devices/:device/cameras',
-    { schema: { tags: ['cameras'], summary: 'One device\'s cameras', params: DEVICE_PARAMS, response: { 200: LIST, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['cameras'],
+        summary: "One device's cameras",
+        params: DEVICE_PARAMS,
+        response: { 200: LIST, ...errors(404) },
+      },
+    },
     async (request) => {
-      if (!(await app.cp.store.registry.deviceExists(request.params.device))) throw new CpError('CP_ERR_DEVICE_NOT_FOUND', request.params.device);
+      if (!(await app.cp.store.registry.deviceExists(request.params.device)))
+        throw new CpError('CP_ERR_DEVICE_NOT_FOUND', request.params.device);
       return { cameras: (await app.cp.store.registry.listCameras(request.params.device)).map(view) };
     },
   );

@@ -18,7 +18,8 @@ const FILES = [
 ] as const;
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-cache',
@@ -32,7 +33,11 @@ export const dashboardRoutes: FastifyPluginAsync = async (app) => {
       reply.headers(SECURITY_HEADERS).type(f.type).send(f.body),
     );
   }
-  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/dashboard'));
+  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect('/dashboard'),
+  );
   // Browsers ask for it on every page; without this route they would get a 401 (unknown routes need a token).
-  app.get('/favicon.ico', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => reply.status(204).header('cache-control', 'max-age=86400').send());
+  app.get('/favicon.ico', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.status(204).header('cache-control', 'max-age=86400').send(),
+  );
 };

@@ -7,7 +7,7 @@ export const detectionsRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['detections'],
-        summary: 'A camera\'s most recent detections, newest first',
+        summary: "A camera's most recent detections, newest first",
         params: {
           type: 'object',
           required: ['device', 'camera'],

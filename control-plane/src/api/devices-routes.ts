@@ -49,12 +49,16 @@ export const devicesRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['devices'],
         summary: 'Enrol a device (or rotate its password)',
-        description: 'Answers the device\'s credentials once: user name = device id and a random password, for MQTT and for gRPC (Basic). Only a salted hash is stored.',
+        description:
+          "Answers the device's credentials once: user name = device id and a random password, for MQTT and for gRPC (Basic). Only a salted hash is stored.",
         body: {
           type: 'object',
           required: ['deviceId'],
           additionalProperties: false,
-          properties: { deviceId: DEVICE_ID, rotate: { type: 'boolean', description: 'Replace the password of an enrolled device.' } },
+          properties: {
+            deviceId: DEVICE_ID,
+            rotate: { type: 'boolean', description: 'Replace the password of an enrolled device.' },
+          },
         },
         response: {
           201: {
@@ -64,7 +68,10 @@ export const devicesRoutes: FastifyPluginAsync = async (app) => {
               username: { type: 'string' },
               password: { type: 'string' },
               clientId: { type: 'string' },
-              mqtt: { type: 'object', properties: { mode: { type: 'string' }, port: { type: 'integer', nullable: true } } },
+              mqtt: {
+                type: 'object',
+                properties: { mode: { type: 'string' }, port: { type: 'integer', nullable: true } },
+              },
             },
           },
           ...errors(409),
@@ -75,7 +82,11 @@ export const devicesRoutes: FastifyPluginAsync = async (app) => {
       if (!app.cp.enrolmentEnabled) throw new CpError('CP_ERR_ENROLMENT_DISABLED');
       const rotate = request.body.rotate === true;
       const enrolled = await app.cp.credentials.enrol(request.body.deviceId, { rotate });
-      await app.cp.store.registry.appendAudit({ actor: actorOf(request.principal), action: rotate ? 'device.rotate' : 'device.enrol', target: `device:${enrolled.deviceId}` });
+      await app.cp.store.registry.appendAudit({
+        actor: actorOf(request.principal),
+        action: rotate ? 'device.rotate' : 'device.enrol',
+        target: `device:${enrolled.deviceId}`,
+      });
       const broker = app.cp.broker();
       return reply.status(201).send({
         deviceId: enrolled.deviceId,
@@ -89,13 +100,26 @@ export const devicesRoutes: FastifyPluginAsync = async (app) => {
 
   app.get(
     '/api/v1/devices',
-    { schema: { tags: ['devices'], summary: 'Every device', response: { 200: { type: 'object', properties: { devices: { type: 'array', items: DEVICE } } }, ...errors() } } },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Every device',
+        response: { 200: { type: 'object', properties: { devices: { type: 'array', items: DEVICE } } }, ...errors() },
+      },
+    },
     async () => ({ devices: (await app.cp.store.listDevices()).map(view) }),
   );
 
   app.get<{ Params: { device: string } }>(
     '/api/v1/devices/:device',
-    { schema: { tags: ['devices'], summary: 'One device', params: DEVICE_PARAMS, response: { 200: DEVICE, ...errors(404) } } },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'One device',
+        params: DEVICE_PARAMS,
+        response: { 200: DEVICE, ...errors(404) },
+      },
+    },
     async (request) => {
       const device = await app.cp.store.getDevice(request.params.device);
       if (!device) throw new CpError('CP_ERR_DEVICE_NOT_FOUND', request.params.device);

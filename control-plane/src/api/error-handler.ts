@@ -39,15 +39,21 @@ function fieldsOf(context: string | undefined, errors: readonly AjvError[]): Fie
 }
 
 function isFieldList(v: unknown): v is FieldError[] {
-  return Array.isArray(v) && v.every((f) => typeof (f as FieldError)?.field === 'string' && typeof (f as FieldError)?.message === 'string');
+  return (
+    Array.isArray(v) &&
+    v.every((f) => typeof (f as FieldError)?.field === 'string' && typeof (f as FieldError)?.message === 'string')
+  );
 }
 
 export const errorHandlerPlugin = fp<{ logger: Logger }>(
   async (app: FastifyInstance, opts) => {
     app.setErrorHandler((err: FastifyError | CpError | Error, request, reply) => {
       if (err instanceof CpError) {
-        if (err.status >= 500) opts.logger.error('request failed', { method: request.method, url: request.url, error: describeError(err) });
-        const body: ErrorBody = { error: { code: err.code, message: err.message, ...(isFieldList(err.details) ? { fields: err.details } : {}) } };
+        if (err.status >= 500)
+          opts.logger.error('request failed', { method: request.method, url: request.url, error: describeError(err) });
+        const body: ErrorBody = {
+          error: { code: err.code, message: err.message, ...(isFieldList(err.details) ? { fields: err.details } : {}) },
+        };
         return reply.status(err.status).send(body);
       }
       const fe = err as FastifyError;
@@ -57,16 +63,29 @@ export const errorHandlerPlugin = fp<{ logger: Logger }>(
         return reply.status(400).send({ error: { code: 'CP_ERR_VALIDATION', message, fields } } satisfies ErrorBody);
       }
       if (fe.statusCode === 415) {
-        return reply.status(415).send({ error: { code: 'CP_ERR_MEDIA_TYPE', message: fe.message } } satisfies ErrorBody);
+        return reply
+          .status(415)
+          .send({ error: { code: 'CP_ERR_MEDIA_TYPE', message: fe.message } } satisfies ErrorBody);
       }
       if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-        return reply.status(fe.statusCode).send({ error: { code: 'CP_ERR_VALIDATION', message: fe.message } } satisfies ErrorBody);
+        return reply
+          .status(fe.statusCode)
+          .send({ error: { code: 'CP_ERR_VALIDATION', message: fe.message } } satisfies ErrorBody);
       }
       opts.logger.error('request failed', { method: request.method, url: request.url, error: describeError(err) });
-      return reply.status(500).send({ error: { code: 'CP_ERR_INTERNAL', message: 'internal error' } } satisfies ErrorBody);
+      return reply
+        .status(500)
+        .send({ error: { code: 'CP_ERR_INTERNAL', message: 'internal error' } } satisfies ErrorBody);
     });
     app.setNotFoundHandler((request, reply) =>
-      reply.status(404).send({ error: { code: 'CP_ERR_NOT_FOUND', message: `route not found: ${request.method} ${request.url.split('?')[0]}` } } satisfies ErrorBody),
+      reply
+        .status(404)
+        .send({
+          error: {
+            code: 'CP_ERR_NOT_FOUND',
+            message: `route not found: ${request.method} ${request.url.split('?')[0]}`,
+          },
+        } satisfies ErrorBody),
     );
   },
   { name: 'cp-error-handler', fastify: '5.x' },

@@ -27,11 +27,19 @@ export interface HttpAppOptions {
  * roles (auth-hook.ts), rate limiting, JSON schemas on every route (errors list every failing field) and
  * the OpenAPI document built from them; the web dashboard (a client of the same API) at /dashboard.
  */
-export async function buildHttpApp(context: ApiContext, logger: Logger, options: HttpAppOptions): Promise<FastifyInstance> {
+export async function buildHttpApp(
+  context: ApiContext,
+  logger: Logger,
+  options: HttpAppOptions,
+): Promise<FastifyInstance> {
   // Fastify's own logger stays off: request bodies (enrolment answers carry passwords) and headers
   // (bearer tokens) must never be logged.
   // Unknown body keys are errors, not silently dropped (fastify's default strips them): a typo must not pass.
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, allErrors: true } } });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  });
   await app.register(apiContextPlugin, { context });
   await app.register(errorHandlerPlugin, { logger });
   if (options.rateLimit.enabled) {
@@ -39,7 +47,11 @@ export async function buildHttpApp(context: ApiContext, logger: Logger, options:
       global: true,
       max: options.rateLimit.max,
       timeWindow: options.rateLimit.timeWindowMs,
-      errorResponseBuilder: (_request, ctx) => new CpError('CP_ERR_RATE_LIMITED', `at most ${ctx.max} requests per ${ctx.after}; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
+      errorResponseBuilder: (_request, ctx) =>
+        new CpError(
+          'CP_ERR_RATE_LIMITED',
+          `at most ${ctx.max} requests per ${ctx.after}; retry after ${Math.ceil(ctx.ttl / 1000)} s`,
+        ),
     });
   }
   await app.register(authHookPlugin);

@@ -13,7 +13,10 @@ const STATUS = {
     sha256: { type: 'string' },
     modelId: { type: 'string' },
     version: { type: 'string' },
-    state: { type: 'string', description: 'received | downloading | verifying | warming | active | failed | rolled_back' },
+    state: {
+      type: 'string',
+      description: 'received | downloading | verifying | warming | active | failed | rolled_back',
+    },
     reason: { type: 'string' },
     revision: { type: 'integer' },
     rolledBackTo: { type: 'string' },
@@ -34,7 +37,18 @@ export const modelStatusRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['model status'],
         summary: 'The latest model status of every camera and arm in the fleet',
-        response: { 200: { type: 'object', properties: { latest: { type: 'array', items: { ...STATUS, properties: { deviceId: { type: 'string' }, ...STATUS.properties } } } } }, ...errors() },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              latest: {
+                type: 'array',
+                items: { ...STATUS, properties: { deviceId: { type: 'string' }, ...STATUS.properties } },
+              },
+            },
+          },
+          ...errors(),
+        },
       },
     },
     async () => ({ latest: (await app.cp.store.registry.latestModelStatus(null)).map(view) }),
@@ -45,7 +59,7 @@ export const modelStatusRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['model status'],
-        summary: 'A device\'s model status: latest per camera and arm, and the most recent reports',
+        summary: "A device's model status: latest per camera and arm, and the most recent reports",
         params: DEVICE_PARAMS,
         querystring: {
           type: 'object',
@@ -53,7 +67,14 @@ export const modelStatusRoutes: FastifyPluginAsync = async (app) => {
           properties: { camera: CAMERA_ID, historyLimit: { type: 'integer', minimum: 0, maximum: 1000, default: 50 } },
         },
         response: {
-          200: { type: 'object', properties: { deviceId: { type: 'string' }, latest: { type: 'array', items: STATUS }, history: { type: 'array', items: STATUS } } },
+          200: {
+            type: 'object',
+            properties: {
+              deviceId: { type: 'string' },
+              latest: { type: 'array', items: STATUS },
+              history: { type: 'array', items: STATUS },
+            },
+          },
           ...errors(404),
         },
       },

@@ -20,12 +20,16 @@ export const modelsRoutes: FastifyPluginAsync = async (app) => {
         tags: ['models'],
         summary: 'Upload an ONNX detector',
         description:
-          'The body is the ONNX file (`Content-Type: application/octet-stream`). It must load in ONNX Runtime, fit a detector adapter (YOLOv8/YOLO11, YOLOX) and have class names. The model gets the next registry serial and is signed with the control plane\'s ed25519 key.',
+          "The body is the ONNX file (`Content-Type: application/octet-stream`). It must load in ONNX Runtime, fit a detector adapter (YOLOv8/YOLO11, YOLOX) and have class names. The model gets the next registry serial and is signed with the control plane's ed25519 key.",
         querystring: {
           type: 'object',
           required: ['name', 'version'],
           additionalProperties: false,
-          properties: { name: MODEL_NAME, version: MODEL_VERSION, parent: { ...SERIAL, description: 'Serial of the model this one was derived from (lineage).' } },
+          properties: {
+            name: MODEL_NAME,
+            version: MODEL_VERSION,
+            parent: { ...SERIAL, description: 'Serial of the model this one was derived from (lineage).' },
+          },
         },
         response: { 201: MODEL, ...errors(409, 413, 415, 422) },
       },
@@ -33,11 +37,15 @@ export const modelsRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       if (contentType !== 'application/octet-stream') {
-        throw new CpError('CP_ERR_MEDIA_TYPE', `send the ONNX file as application/octet-stream, got ${JSON.stringify(contentType ?? '')}`);
+        throw new CpError(
+          'CP_ERR_MEDIA_TYPE',
+          `send the ONNX file as application/octet-stream, got ${JSON.stringify(contentType ?? '')}`,
+        );
       }
       const declared = Number(request.headers['content-length']);
       const max = app.cp.maxUploadBytes;
-      if (Number.isFinite(declared) && declared > max) throw new CpError('CP_ERR_MODEL_TOO_LARGE', `${declared} bytes, at most ${max}`);
+      if (Number.isFinite(declared) && declared > max)
+        throw new CpError('CP_ERR_MODEL_TOO_LARGE', `${declared} bytes, at most ${max}`);
       const { name, version, parent } = request.query;
       const model = await app.cp.models.upload({
         name,
@@ -65,13 +73,26 @@ export const modelsRoutes: FastifyPluginAsync = async (app) => {
             before: { ...SERIAL, description: 'Only serials below this one (the `nextBefore` of the previous page).' },
           },
         },
-        response: { 200: { type: 'object', properties: { models: { type: 'array', items: MODEL }, nextBefore: { type: 'integer', nullable: true } } }, ...errors() },
+        response: {
+          200: {
+            type: 'object',
+            properties: { models: { type: 'array', items: MODEL }, nextBefore: { type: 'integer', nullable: true } },
+          },
+          ...errors(),
+        },
       },
     },
     async (request) => {
       const { name, limit, before } = request.query;
-      const models = await app.cp.models.list({ limit, ...(name !== undefined ? { name } : {}), ...(before !== undefined ? { beforeSerial: before } : {}) });
-      return { models: models.map(modelView), nextBefore: models.length === limit ? (models.at(-1)?.serial ?? null) : null };
+      const models = await app.cp.models.list({
+        limit,
+        ...(name !== undefined ? { name } : {}),
+        ...(before !== undefined ? { beforeSerial: before } : {}),
+      });
+      return {
+        models: models.map(modelView),
+        nextBefore: models.length === limit ? (models.at(-1)?.serial ?? null) : null,
+      };
     },
   );
 
@@ -94,9 +115,15 @@ export const modelsRoutes: FastifyPluginAsync = async (app) => {
       config: { access: 'admin' },
       schema: {
         tags: ['models'],
-        summary: 'The model\'s ONNX bytes (agents download over gRPC)',
+        summary: "The model's ONNX bytes (agents download over gRPC)",
         params: { type: 'object', required: ['serial'], properties: { serial: SERIAL } },
-        response: { 200: { description: 'The ONNX file.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, ...errors(404) },
+        response: {
+          200: {
+            description: 'The ONNX file.',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errors(404),
+        },
       },
     },
     async (request, reply) => {

@@ -7,11 +7,27 @@ import type { AssignmentView } from '../assignments/assignment-service.js';
  * OpenAPI document).
  */
 
-export const DEVICE_ID = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$', description: 'Device id (the MQTT user name).' } as const;
-export const CAMERA_ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Camera id, as the agent reports it.' } as const;
+export const DEVICE_ID = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9._-]{1,128}$',
+  description: 'Device id (the MQTT user name).',
+} as const;
+export const CAMERA_ID = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_-]{1,64}$',
+  description: 'Camera id, as the agent reports it.',
+} as const;
 /** Registry names: no line breaks (the signed payload is line-based) and no colon (`name:version` references). */
-export const MODEL_NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'Model name, e.g. `edgefleet-base`.' } as const;
-export const MODEL_VERSION = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$', description: 'Version within the name, e.g. `3` or `2024.06.1`.' } as const;
+export const MODEL_NAME = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  description: 'Model name, e.g. `edgefleet-base`.',
+} as const;
+export const MODEL_VERSION = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',
+  description: 'Version within the name, e.g. `3` or `2024.06.1`.',
+} as const;
 export const MODEL_REF = {
   anyOf: [
     { type: 'integer', minimum: 1 },
@@ -20,10 +36,18 @@ export const MODEL_REF = {
   description: 'A model: its serial (`12`) or `name:version`.',
 } as const;
 export const SERIAL = { type: 'integer', minimum: 1, description: 'Registry-wide model serial.' } as const;
-export const REASON = { type: 'string', maxLength: 500, description: 'Why (kept in the history and the audit log, shown in agent logs).' } as const;
+export const REASON = {
+  type: 'string',
+  maxLength: 500,
+  description: 'Why (kept in the history and the audit log, shown in agent logs).',
+} as const;
 
 export const DEVICE_PARAMS = { type: 'object', required: ['device'], properties: { device: DEVICE_ID } } as const;
-export const CAMERA_PARAMS = { type: 'object', required: ['device', 'camera'], properties: { device: DEVICE_ID, camera: CAMERA_ID } } as const;
+export const CAMERA_PARAMS = {
+  type: 'object',
+  required: ['device', 'camera'],
+  properties: { device: DEVICE_ID, camera: CAMERA_ID },
+} as const;
 
 export const ERROR_RESPONSE = {
   type: 'object',
@@ -34,7 +58,10 @@ export const ERROR_RESPONSE = {
       properties: {
         code: { type: 'string' },
         message: { type: 'string' },
-        fields: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+        fields: {
+          type: 'array',
+          items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+        },
       },
     },
   },
@@ -69,13 +96,17 @@ export const MODEL = {
 } as const;
 
 export function modelView(m: ModelRecord): Record<string, unknown> {
-  return { ...m, signature: Buffer.from(m.signature).toString('base64'), createdAt: new Date(m.createdAt).toISOString() };
+  return {
+    ...m,
+    signature: Buffer.from(m.signature).toString('base64'),
+    createdAt: new Date(m.createdAt).toISOString(),
+  };
 }
 
 const POLICY = {
   type: 'object',
   additionalProperties: false,
-  description: 'Budgets the agent enforces after activation; 0 or absent: the agent\'s default.',
+  description: "Budgets the agent enforces after activation; 0 or absent: the agent's default.",
   properties: {
     maxErrorRate: { type: 'number', minimum: 0, maximum: 1 },
     errorWindowFrames: { type: 'integer', minimum: 0, maximum: 4294967295 },

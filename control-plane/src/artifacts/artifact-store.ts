@@ -37,7 +37,11 @@ export interface ArtifactStore {
    * The bytes from `offset` to the end. CP_ERR_ARTIFACT_NOT_FOUND for an unknown digest,
    * CP_ERR_ARTIFACT_RANGE for an offset past the end (an offset equal to the size gives an empty stream).
    */
-  open(sha256: string, offset?: number, options?: OpenOptions): Promise<{ readonly stream: Readable; readonly sizeBytes: number }>;
+  open(
+    sha256: string,
+    offset?: number,
+    options?: OpenOptions,
+  ): Promise<{ readonly stream: Readable; readonly sizeBytes: number }>;
   /** Size in bytes, or null when the artifact is not stored. */
   size(sha256: string): Promise<number | null>;
   has(sha256: string): Promise<boolean>;

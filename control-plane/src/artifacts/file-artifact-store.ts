@@ -94,7 +94,11 @@ export class FileArtifactStore implements ArtifactStore {
       if (!Number.isSafeInteger(offset) || offset < 0 || offset > size) {
         throw new CpError('CP_ERR_ARTIFACT_RANGE', `offset ${offset}, size ${size}`);
       }
-      const stream = handle.createReadStream({ start: offset, highWaterMark: options.chunkBytes ?? DEFAULT_CHUNK_BYTES, autoClose: true });
+      const stream = handle.createReadStream({
+        start: offset,
+        highWaterMark: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+        autoClose: true,
+      });
       return { stream, sizeBytes: size };
     } catch (err) {
       await handle.close();

@@ -8,7 +8,11 @@ import type { ByteSource, StoredArtifact } from './artifact-store.js';
  * (the spool) and the file artifact store turn a stream into durable bytes with a known digest. The
  * file is removed when anything fails, including a size past `maxBytes`.
  */
-export async function writeHashed(source: ByteSource, path: string, maxBytes = Number.POSITIVE_INFINITY): Promise<StoredArtifact> {
+export async function writeHashed(
+  source: ByteSource,
+  path: string,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<StoredArtifact> {
   const hash = createHash('sha256');
   let size = 0;
   // 'wx': a fresh file, never an existing one (temp names are random).

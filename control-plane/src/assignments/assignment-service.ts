@@ -93,7 +93,9 @@ interface FieldProblem {
 }
 
 function invalid(problems: readonly FieldProblem[]): CpError {
-  return new CpError('CP_ERR_VALIDATION', problems.map((p) => `${p.field}: ${p.message}`).join('; '), { details: problems });
+  return new CpError('CP_ERR_VALIDATION', problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
+    details: problems,
+  });
 }
 
 /** What a change writes: a new assignment row, or the removal of the camera's assignment. */
@@ -189,12 +191,23 @@ export class AssignmentService {
   async assign(deviceId: string, cameraId: string, spec: AssignSpec, actor: string): Promise<AssignmentView> {
     const mode = spec.candidate === undefined ? null : (spec.mode ?? 'split');
     const problems: FieldProblem[] = [];
-    if (spec.candidate === undefined && spec.mode !== undefined) problems.push({ field: 'body.mode', message: 'needs a candidate' });
-    if (spec.candidate === undefined && spec.splitPercent !== undefined) problems.push({ field: 'body.splitPercent', message: 'needs a candidate' });
-    if (mode === 'split' && spec.splitPercent === undefined) problems.push({ field: 'body.splitPercent', message: 'required for a split candidate (or mode "shadow")' });
-    if (mode === 'shadow' && spec.splitPercent !== undefined) problems.push({ field: 'body.splitPercent', message: 'a shadow candidate runs on every frame; leave the split out' });
+    if (spec.candidate === undefined && spec.mode !== undefined)
+      problems.push({ field: 'body.mode', message: 'needs a candidate' });
+    if (spec.candidate === undefined && spec.splitPercent !== undefined)
+      problems.push({ field: 'body.splitPercent', message: 'needs a candidate' });
+    if (mode === 'split' && spec.splitPercent === undefined)
+      problems.push({ field: 'body.splitPercent', message: 'required for a split candidate (or mode "shadow")' });
+    if (mode === 'shadow' && spec.splitPercent !== undefined)
+      problems.push({
+        field: 'body.splitPercent',
+        message: 'a shadow candidate runs on every frame; leave the split out',
+      });
     const basisPoints = spec.splitPercent === undefined ? 0 : Math.round(spec.splitPercent * 100);
-    if (mode === 'split' && spec.splitPercent !== undefined && (basisPoints < 1 || basisPoints > FULL_SPLIT_BASIS_POINTS)) {
+    if (
+      mode === 'split' &&
+      spec.splitPercent !== undefined &&
+      (basisPoints < 1 || basisPoints > FULL_SPLIT_BASIS_POINTS)
+    ) {
       problems.push({ field: 'body.splitPercent', message: 'must be more than 0 and at most 100' });
     }
     if (problems.length > 0) throw invalid(problems);
@@ -203,13 +216,17 @@ export class AssignmentService {
     const camera = await this.deps.registry.getCamera(deviceId, cameraId);
     if (!camera) {
       if (spec.provision !== true) {
-        throw new CpError('CP_ERR_CAMERA_NOT_FOUND', `${deviceId}/${cameraId} (the device has not reported it; send "provision": true to assign it ahead)`);
+        throw new CpError(
+          'CP_ERR_CAMERA_NOT_FOUND',
+          `${deviceId}/${cameraId} (the device has not reported it; send "provision": true to assign it ahead)`,
+        );
       }
       await this.deps.registry.upsertCameras(deviceId, [{ cameraId, status: 'provisioned' }], this.now());
     }
     const primary = await this.resolve(spec.model, 'body.model');
     const candidate = spec.candidate === undefined ? null : await this.resolve(spec.candidate, 'body.candidate');
-    if (candidate && candidate.serial === primary.serial) throw invalid([{ field: 'body.candidate', message: 'is the primary model itself' }]);
+    if (candidate && candidate.serial === primary.serial)
+      throw invalid([{ field: 'body.candidate', message: 'is the primary model itself' }]);
     const policy = spec.policy === undefined ? null : { ...ZERO_POLICY, ...spec.policy };
 
     return this.changed(deviceId, cameraId, actor, async (current) => {
@@ -231,13 +248,20 @@ export class AssignmentService {
         reason: spec.reason ?? '',
         // A changed assignment keeps its policy unless a new one is given.
         policy: policy ?? current?.policy ?? null,
-        previousPrimaries: replaced ? pushPrevious(current.previousPrimaries, current.primarySerial) : (current?.previousPrimaries ?? []),
+        previousPrimaries: replaced
+          ? pushPrevious(current.previousPrimaries, current.primarySerial)
+          : (current?.previousPrimaries ?? []),
       };
     });
   }
 
   /** The candidate becomes the primary; the old primary becomes "previous". */
-  async promote(deviceId: string, cameraId: string, options: { reason?: string }, actor: string): Promise<AssignmentView> {
+  async promote(
+    deviceId: string,
+    cameraId: string,
+    options: { reason?: string },
+    actor: string,
+  ): Promise<AssignmentView> {
     await this.requireCamera(deviceId, cameraId);
     return this.changed(deviceId, cameraId, actor, async (current) => {
       if (!current) throw new CpError('CP_ERR_ASSIGNMENT_NOT_FOUND', `${deviceId}/${cameraId}`);
@@ -262,7 +286,12 @@ export class AssignmentService {
    * Immediately back to the previous primary (or to `to`), candidate removed, `rollback: true` so the
    * agent accepts an older serial. CP_ERR_NO_PREVIOUS_MODEL when there is nothing to go back to.
    */
-  async rollback(deviceId: string, cameraId: string, options: { to?: ModelRef; reason?: string }, actor: string): Promise<AssignmentView> {
+  async rollback(
+    deviceId: string,
+    cameraId: string,
+    options: { to?: ModelRef; reason?: string },
+    actor: string,
+  ): Promise<AssignmentView> {
     await this.requireCamera(deviceId, cameraId);
     const target = options.to === undefined ? null : await this.resolve(options.to, 'body.to');
     return this.changed(deviceId, cameraId, actor, async (current) => {
@@ -277,7 +306,8 @@ export class AssignmentService {
         let popped: number | undefined;
         do popped = previous.pop();
         while (popped !== undefined && popped === current.primarySerial);
-        if (popped === undefined) throw new CpError('CP_ERR_NO_PREVIOUS_MODEL', `${deviceId}/${cameraId} has had no other primary`);
+        if (popped === undefined)
+          throw new CpError('CP_ERR_NO_PREVIOUS_MODEL', `${deviceId}/${cameraId} has had no other primary`);
         primarySerial = popped;
       }
       return {
@@ -306,11 +336,15 @@ export class AssignmentService {
    * Reports about a model that is no longer assigned there change nothing but the status.
    * Returns the changed assignment, `null` when the assignment was removed or unchanged.
    */
-  async recordDeviceReport(report: ModelStatusReport): Promise<{ changed: boolean; assignment: AssignmentView | null }> {
+  async recordDeviceReport(
+    report: ModelStatusReport,
+  ): Promise<{ changed: boolean; assignment: AssignmentView | null }> {
     const { registry } = this.deps;
     const actor = `device:${report.deviceId}`;
     await registry.transaction(async (tx) => {
-      const [previous] = (await tx.latestModelStatus(report.deviceId, report.cameraId)).filter((s) => s.arm === report.arm);
+      const [previous] = (await tx.latestModelStatus(report.deviceId, report.cameraId)).filter(
+        (s) => s.arm === report.arm,
+      );
       await tx.recordModelStatus({
         deviceId: report.deviceId,
         cameraId: report.cameraId,
@@ -386,14 +420,25 @@ export class AssignmentService {
         previousPrimaries: current.previousPrimaries,
       };
     });
-    if (changed) this.deps.logger.warn('assignment rolled back by a device report', { deviceId: report.deviceId, cameraId: report.cameraId, arm: report.arm, state: report.state, reason: report.reason });
+    if (changed)
+      this.deps.logger.warn('assignment rolled back by a device report', {
+        deviceId: report.deviceId,
+        cameraId: report.cameraId,
+        arm: report.arm,
+        state: report.state,
+        reason: report.reason,
+      });
     return { changed, assignment: view };
   }
 
   // ---- internals ----------------------------------------------------------------------------------
 
   /** `rolledBackTo`, else the last model the device reported active as this camera's primary. */
-  private async modelTheDeviceRuns(tx: RegistryQueries, report: ModelStatusReport, refused: string): Promise<ModelRecord | null> {
+  private async modelTheDeviceRuns(
+    tx: RegistryQueries,
+    report: ModelStatusReport,
+    refused: string,
+  ): Promise<ModelRecord | null> {
     if (report.rolledBackTo !== '' && report.rolledBackTo !== refused) {
       const named = await tx.findModelBySha256(report.rolledBackTo);
       if (named) return named;
@@ -453,7 +498,16 @@ export class AssignmentService {
         row = (await tx.getAssignment(deviceId, cameraId)) as AssignmentRow;
       } else {
         await tx.deleteAssignment(deviceId, cameraId);
-        await tx.appendAssignmentHistory({ ...base, primarySerial: null, candidateSerial: null, candidateMode: null, splitBasisPoints: 0, rollback: true, reason: change.reason, policy: null });
+        await tx.appendAssignmentHistory({
+          ...base,
+          primarySerial: null,
+          candidateSerial: null,
+          candidateMode: null,
+          splitBasisPoints: 0,
+          rollback: true,
+          reason: change.reason,
+          policy: null,
+        });
       }
       await tx.appendAudit({
         actor,
@@ -483,7 +537,11 @@ export class AssignmentService {
     return result.view;
   }
 
-  private async view(q: RegistryQueries, row: AssignmentRow, model = (serial: number) => this.requireModel(q, serial)): Promise<AssignmentView> {
+  private async view(
+    q: RegistryQueries,
+    row: AssignmentRow,
+    model = (serial: number) => this.requireModel(q, serial),
+  ): Promise<AssignmentView> {
     return {
       deviceId: row.deviceId,
       cameraId: row.cameraId,
@@ -528,7 +586,8 @@ export class AssignmentService {
       found = await this.deps.registry.getModel(Number(text));
     } else {
       const at = text.lastIndexOf(':');
-      if (at <= 0 || at === text.length - 1) throw invalid([{ field, message: `expected a model serial or "name:version", got ${JSON.stringify(text)}` }]);
+      if (at <= 0 || at === text.length - 1)
+        throw invalid([{ field, message: `expected a model serial or "name:version", got ${JSON.stringify(text)}` }]);
       found = await this.deps.registry.findModel(text.slice(0, at), text.slice(at + 1));
     }
     if (!found) throw new CpError('CP_ERR_MODEL_NOT_FOUND', `${field}: ${text}`);
@@ -541,7 +600,8 @@ export class AssignmentService {
 
   private async requireCamera(deviceId: string, cameraId: string): Promise<void> {
     await this.requireDevice(deviceId);
-    if (!(await this.deps.registry.getCamera(deviceId, cameraId))) throw new CpError('CP_ERR_CAMERA_NOT_FOUND', `${deviceId}/${cameraId}`);
+    if (!(await this.deps.registry.getCamera(deviceId, cameraId)))
+      throw new CpError('CP_ERR_CAMERA_NOT_FOUND', `${deviceId}/${cameraId}`);
   }
 }
 

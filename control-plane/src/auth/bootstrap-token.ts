@@ -7,11 +7,14 @@ import { generateApiToken } from './api-token.js';
  * keeps it in `<dataDir>/admin.token` (mode 0600); later starts read it back. Only the file's path is
  * ever printed or logged, never the token.
  */
-export async function loadOrCreateBootstrapToken(path: string): Promise<{ token: string; created: boolean; exposed: boolean }> {
+export async function loadOrCreateBootstrapToken(
+  path: string,
+): Promise<{ token: string; created: boolean; exposed: boolean }> {
   try {
     const file = await loadOrCreateSecretFile(path, () => `${generateApiToken()}\n`);
     const token = file.text.trim();
-    if (token.length < 16) throw new CpError('CP_ERR_ADMIN_TOKEN', `${path} holds no token (delete it to generate a new one)`);
+    if (token.length < 16)
+      throw new CpError('CP_ERR_ADMIN_TOKEN', `${path} holds no token (delete it to generate a new one)`);
     return { token, created: file.created, exposed: file.exposed };
   } catch (err) {
     if (err instanceof CpError) throw err;

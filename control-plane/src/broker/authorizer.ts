@@ -13,7 +13,9 @@ import type { DeviceCredentials } from './device-credentials.js';
  * Nothing else is allowed: no `$SYS`, no topics outside the prefix, no wildcards across devices for a device.
  */
 
-export type Principal = { readonly kind: 'device'; readonly deviceId: string } | { readonly kind: 'service'; readonly name: string };
+export type Principal =
+  | { readonly kind: 'device'; readonly deviceId: string }
+  | { readonly kind: 'service'; readonly name: string };
 
 export interface TopicAuthorizerDeps {
   readonly credentials: DeviceCredentials;
@@ -29,7 +31,9 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export type AuthResult = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: 'bad-credentials' | 'client-id' };
+export type AuthResult =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: 'bad-credentials' | 'client-id' };
 
 export class TopicAuthorizer {
   constructor(private readonly deps: TopicAuthorizerDeps) {}
@@ -38,13 +42,20 @@ export class TopicAuthorizer {
    * A device's client id must be its device id or `edge-<device id>` (the agent's default): otherwise one
    * device could take over another's session by connecting with its client id.
    */
-  async authenticate(clientId: string, username: string | undefined, password: string | undefined): Promise<AuthResult> {
+  async authenticate(
+    clientId: string,
+    username: string | undefined,
+    password: string | undefined,
+  ): Promise<AuthResult> {
     if (username === undefined || password === undefined) return { ok: false, reason: 'bad-credentials' };
     const service = this.deps.services.get(username);
     if (service !== undefined) {
-      return sameSecret(password, service) ? { ok: true, principal: { kind: 'service', name: username } } : { ok: false, reason: 'bad-credentials' };
+      return sameSecret(password, service)
+        ? { ok: true, principal: { kind: 'service', name: username } }
+        : { ok: false, reason: 'bad-credentials' };
     }
-    if (!isDeviceId(username) || !(await this.deps.credentials.verify(username, password))) return { ok: false, reason: 'bad-credentials' };
+    if (!isDeviceId(username) || !(await this.deps.credentials.verify(username, password)))
+      return { ok: false, reason: 'bad-credentials' };
     if (clientId !== username && clientId !== `edge-${username}`) return { ok: false, reason: 'client-id' };
     return { ok: true, principal: { kind: 'device', deviceId: username } };
   }

@@ -20,7 +20,9 @@ import type { Store } from '../storage/store.js';
 const SCRYPT = { N: 16_384, r: 8, p: 1 } as const;
 
 function scryptAsync(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 function sha256(salt: Buffer, password: string): Buffer {
@@ -84,7 +86,11 @@ export class DeviceCredentials {
 
   /** Enrols a device (or rotates its password with `rotate`). CP_ERR_DEVICE_ID, CP_ERR_DEVICE_EXISTS. */
   async enrol(deviceId: string, options: { rotate?: boolean } = {}): Promise<EnrolledDevice> {
-    if (!isDeviceId(deviceId)) throw new CpError('CP_ERR_DEVICE_ID', `expected letters, digits, ".", "_" or "-" (1..128), got ${JSON.stringify(deviceId)}`);
+    if (!isDeviceId(deviceId))
+      throw new CpError(
+        'CP_ERR_DEVICE_ID',
+        `expected letters, digits, ".", "_" or "-" (1..128), got ${JSON.stringify(deviceId)}`,
+      );
     const password = generatePassword(this.deps.passwordBytes);
     await this.deps.store.enrolDevice(deviceId, await hashPassword(password), { replace: options.rotate === true });
     return { deviceId, username: deviceId, password };
@@ -103,5 +109,4 @@ export class DeviceCredentials {
     }
     return verifyPassword(password, stored);
   }
-
 }

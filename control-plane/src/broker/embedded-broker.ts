@@ -1,5 +1,12 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type AuthenticateError,
+  type Client,
+  type PublishPacket,
+  type Subscription,
+} from 'aedes';
 import { CpError, describeError } from '../errors.js';
 import type { Logger } from '../server/logger.js';
 import type { Principal, TopicAuthorizer } from './authorizer.js';
@@ -82,8 +89,12 @@ export class EmbeddedBroker {
       authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
       authorizeSubscribe: (client, sub, done) => this.authorizeSubscribe(client, sub, done),
     });
-    aedes.on('clientError', (client: Client, err: Error) => logger.debug('mqtt client error', { clientId: client.id, error: err.message }));
-    aedes.on('connectionError', (client: Client, err: Error) => logger.debug('mqtt connection error', { clientId: client?.id, error: err.message }));
+    aedes.on('clientError', (client: Client, err: Error) =>
+      logger.debug('mqtt client error', { clientId: client.id, error: err.message }),
+    );
+    aedes.on('connectionError', (client: Client, err: Error) =>
+      logger.debug('mqtt connection error', { clientId: client?.id, error: err.message }),
+    );
     const server = createServer((socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -99,7 +110,11 @@ export class EmbeddedBroker {
       });
     } catch (err) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      throw new CpError('CP_ERR_BROKER', `cannot listen on ${this.options.host}:${this.options.port} (mqtt.port, CP_MQTT__PORT; 0 picks a free port)`, { cause: err });
+      throw new CpError(
+        'CP_ERR_BROKER',
+        `cannot listen on ${this.options.host}:${this.options.port} (mqtt.port, CP_MQTT__PORT; 0 picks a free port)`,
+        { cause: err },
+      );
     }
     server.on('error', (err) => logger.error('mqtt listener error', { error: err.message }));
     this.aedes = aedes;
@@ -124,7 +139,11 @@ export class EmbeddedBroker {
     );
   }
 
-  private authorizeSubscribe(client: Client, sub: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void): void {
+  private authorizeSubscribe(
+    client: Client,
+    sub: Subscription,
+    done: (error: Error | null, subscription?: Subscription | null) => void,
+  ): void {
     const principal = this.principals.get(client);
     if (principal === undefined || !this.deps.authorizer.canSubscribe(principal, sub.topic)) {
       this.deps.logger.warn('mqtt subscribe refused', { clientId: client.id, filter: sub.topic });
@@ -139,7 +158,9 @@ export class EmbeddedBroker {
     const aedes = this.aedes;
     if (!aedes) return Promise.reject(new CpError('CP_ERR_BROKER', 'broker is not running'));
     return new Promise((resolve, reject) =>
-      aedes.publish({ cmd: 'publish', dup: false, ...packet } as PublishPacket, (err) => (err ? reject(err) : resolve())),
+      aedes.publish({ cmd: 'publish', dup: false, ...packet } as PublishPacket, (err) =>
+        err ? reject(err) : resolve(),
+      ),
     );
   }
 

@@ -18,7 +18,11 @@ export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {}
 
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return this.send<T>(method, path, body === undefined ? undefined : { body: JSON.stringify(body), contentType: 'application/json' });
+    return this.send<T>(
+      method,
+      path,
+      body === undefined ? undefined : { body: JSON.stringify(body), contentType: 'application/json' },
+    );
   }
 
   /** Streams a file as `application/octet-stream` (model uploads), never reading it whole into memory. */
@@ -27,13 +31,21 @@ export class ApiClient {
     try {
       size = (await stat(file)).size;
     } catch (err) {
-      throw new CpError('CP_ERR_ARGS', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+      throw new CpError(
+        'CP_ERR_ARGS',
+        `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { cause: err },
+      );
     }
     const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
     return this.send<T>('POST', path, { body, contentType: 'application/octet-stream', contentLength: size });
   }
 
-  private async send<T>(method: string, path: string, payload?: { body: string | ReadableStream<Uint8Array>; contentType: string; contentLength?: number }): Promise<T> {
+  private async send<T>(
+    method: string,
+    path: string,
+    payload?: { body: string | ReadableStream<Uint8Array>; contentType: string; contentLength?: number },
+  ): Promise<T> {
     const url = new URL(path, this.options.url).toString();
     let res: Response;
     try {
@@ -48,7 +60,9 @@ export class ApiClient {
       } as RequestInit);
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CpError('CP_ERR_API', `${method} ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+      throw new CpError('CP_ERR_API', `${method} ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
+        cause: err,
+      });
     }
     const text = await res.text();
     let parsed: unknown = null;

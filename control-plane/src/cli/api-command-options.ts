@@ -34,11 +34,20 @@ export async function apiClientFrom(values: ApiCommandValues, env: NodeJS.Proces
     try {
       token = (await readFile(values['token-file'], 'utf8')).trim();
     } catch (err) {
-      throw new CpError('CP_ERR_ARGS', `cannot read --token-file ${values['token-file']}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+      throw new CpError(
+        'CP_ERR_ARGS',
+        `cannot read --token-file ${values['token-file']}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { cause: err },
+      );
     }
   }
-  if (!token) throw new CpError('CP_ERR_ARGS', 'no API token: pass --token or --token-file, or set CP_TOKEN (the generated admin token is in <dataDir>/admin.token)');
+  if (!token)
+    throw new CpError(
+      'CP_ERR_ARGS',
+      'no API token: pass --token or --token-file, or set CP_TOKEN (the generated admin token is in <dataDir>/admin.token)',
+    );
   const url = values.url ?? DEFAULT_API_URL;
-  if (!/^https?:\/\//.test(url)) throw new CpError('CP_ERR_ARGS', `--url must be an http(s) URL, got ${JSON.stringify(url)}`);
+  if (!/^https?:\/\//.test(url))
+    throw new CpError('CP_ERR_ARGS', `--url must be an http(s) URL, got ${JSON.stringify(url)}`);
   return new ApiClient({ url, token });
 }

@@ -42,19 +42,32 @@ function print(io: CliIo, json: boolean, a: AssignmentJson): number {
 export async function assignCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...API_OPTIONS, model: { type: 'string' }, candidate: { type: 'string' }, split: { type: 'string' }, shadow: { type: 'string' }, reason: { type: 'string' }, provision: { type: 'boolean', default: false } },
+    options: {
+      ...API_OPTIONS,
+      model: { type: 'string' },
+      candidate: { type: 'string' },
+      split: { type: 'string' },
+      shadow: { type: 'string' },
+      reason: { type: 'string' },
+      provision: { type: 'boolean', default: false },
+    },
     strict: true,
     allowPositionals: true,
   });
   const t = target(positionals, 'assign');
   if (!values.model) throw new CpError('CP_ERR_ARGS', '--model is required');
-  if (values.shadow !== undefined && (values.candidate !== undefined || values.split !== undefined)) throw new CpError('CP_ERR_ARGS', '--shadow M replaces --candidate M --split PCT');
-  if ((values.candidate === undefined) !== (values.split === undefined)) throw new CpError('CP_ERR_ARGS', '--candidate and --split go together');
+  if (values.shadow !== undefined && (values.candidate !== undefined || values.split !== undefined))
+    throw new CpError('CP_ERR_ARGS', '--shadow M replaces --candidate M --split PCT');
+  if ((values.candidate === undefined) !== (values.split === undefined))
+    throw new CpError('CP_ERR_ARGS', '--candidate and --split go together');
   const split = values.split === undefined ? undefined : Number(values.split);
-  if (split !== undefined && !(split > 0 && split <= 100)) throw new CpError('CP_ERR_ARGS', `--split must be a percentage in (0, 100], got ${JSON.stringify(values.split)}`);
+  if (split !== undefined && !(split > 0 && split <= 100))
+    throw new CpError('CP_ERR_ARGS', `--split must be a percentage in (0, 100], got ${JSON.stringify(values.split)}`);
   const body = {
     model: modelRef(values.model, '--model'),
-    ...(values.candidate !== undefined ? { candidate: modelRef(values.candidate, '--candidate'), mode: 'split', splitPercent: split } : {}),
+    ...(values.candidate !== undefined
+      ? { candidate: modelRef(values.candidate, '--candidate'), mode: 'split', splitPercent: split }
+      : {}),
     ...(values.shadow !== undefined ? { candidate: modelRef(values.shadow, '--shadow'), mode: 'shadow' } : {}),
     ...(values.reason !== undefined ? { reason: values.reason } : {}),
     ...(values.provision ? { provision: true } : {}),
@@ -64,16 +77,37 @@ export async function assignCommand(args: string[], io: CliIo, env: NodeJS.Proce
 }
 
 export async function promoteCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...API_OPTIONS, reason: { type: 'string' } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...API_OPTIONS, reason: { type: 'string' } },
+    strict: true,
+    allowPositionals: true,
+  });
   const t = target(positionals, 'promote');
   const api = await apiClientFrom(values, env);
-  return print(io, values.json, await api.json<AssignmentJson>('POST', path(t, '/promote'), values.reason !== undefined ? { reason: values.reason } : {}));
+  return print(
+    io,
+    values.json,
+    await api.json<AssignmentJson>(
+      'POST',
+      path(t, '/promote'),
+      values.reason !== undefined ? { reason: values.reason } : {},
+    ),
+  );
 }
 
 export async function rollbackCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { ...API_OPTIONS, to: { type: 'string' }, reason: { type: 'string' } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...API_OPTIONS, to: { type: 'string' }, reason: { type: 'string' } },
+    strict: true,
+    allowPositionals: true,
+  });
   const t = target(positionals, 'rollback');
-  const body = { ...(values.to !== undefined ? { to: modelRef(values.to, '--to') } : {}), ...(values.reason !== undefined ? { reason: values.reason } : {}) };
+  const body = {
+    ...(values.to !== undefined ? { to: modelRef(values.to, '--to') } : {}),
+    ...(values.reason !== undefined ? { reason: values.reason } : {}),
+  };
   const api = await apiClientFrom(values, env);
   return print(io, values.json, await api.json<AssignmentJson>('POST', path(t, '/rollback'), body));
 }

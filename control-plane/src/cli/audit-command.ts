@@ -10,8 +10,14 @@ export const AUDIT_USAGE = `usage: control-plane audit [--limit N] [--target mod
 ${API_OPTIONS_USAGE}`;
 
 export async function auditCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...API_OPTIONS, limit: { type: 'string' }, target: { type: 'string' }, action: { type: 'string' } }, strict: true, allowPositionals: false });
-  if (values.limit !== undefined && !/^\d+$/.test(values.limit)) throw new CpError('CP_ERR_ARGS', `--limit must be a number, got ${JSON.stringify(values.limit)}`);
+  const { values } = parseArgs({
+    args,
+    options: { ...API_OPTIONS, limit: { type: 'string' }, target: { type: 'string' }, action: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.limit !== undefined && !/^\d+$/.test(values.limit))
+    throw new CpError('CP_ERR_ARGS', `--limit must be a number, got ${JSON.stringify(values.limit)}`);
   const api = await apiClientFrom(values, env);
   const query = new URLSearchParams({
     ...(values.limit ? { limit: values.limit } : {}),

@@ -19,7 +19,8 @@ export const EVAL_USAGE = `usage: control-plane eval --model MODEL.onnx --data D
 function num(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new CpError('CP_ERR_ARGS', `--${name} must be a number, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(v))
+    throw new CpError('CP_ERR_ARGS', `--${name} must be a number, got "${text}"`);
   return v;
 }
 
@@ -54,9 +55,9 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     ...(prConf !== undefined ? { prConf } : {}),
     ...(maxDetections !== undefined ? { maxDetections } : {}),
     ...(values.providers ? { providers: parseProviderList(values.providers) } : {}),
-    progress: (line) => io.stderr(line + '\n'),
-    logger: { warn: (msg, fields) => io.stderr(`warn: ${msg}${fields ? ' ' + JSON.stringify(fields) : ''}\n`) },
+    progress: (line) => io.stderr(`${line}\n`),
+    logger: { warn: (msg, fields) => io.stderr(`warn: ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`) },
   });
-  io.stdout(JSON.stringify(result, null, 2) + '\n');
+  io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   return 0;
 }

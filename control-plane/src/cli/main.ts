@@ -49,7 +49,11 @@ function isUsageError(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('ERR_PARSE_ARGS') || code === 'VISION_ERR_BAD_OPTION');
 }
 
-export async function main(argv: string[], io: CliIo = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.stdout(USAGE);

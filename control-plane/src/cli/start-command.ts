@@ -36,7 +36,12 @@ function firstSignal(): { promise: Promise<NodeJS.Signals>; dispose: () => void 
 }
 
 export async function startCommand(args: string[], io: CliIo, options: StartCommandOptions = {}): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string' } }, strict: true, allowPositionals: false });
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
   const env = options.env ?? process.env;
   const config = loadControlPlaneConfig(values.config ?? env.CP_CONFIG, env);
   const signal = options.until ? null : firstSignal();
@@ -45,19 +50,23 @@ export async function startCommand(args: string[], io: CliIo, options: StartComm
     const info = await controlPlane.start();
     const lines = [
       'control plane started',
-      info.mqtt.mode === 'embedded' ? `mqtt: embedded mqtt://${info.mqtt.host}:${info.mqtt.port}` : `mqtt: external ${info.mqtt.url}`,
+      info.mqtt.mode === 'embedded'
+        ? `mqtt: embedded mqtt://${info.mqtt.host}:${info.mqtt.port}`
+        : `mqtt: external ${info.mqtt.url}`,
       `mqtt port: ${info.mqtt.port ?? 'n/a'}`,
       `http: http://${info.http.host}:${info.http.port}`,
       `http port: ${info.http.port}`,
       `dashboard: http://${info.http.host}:${info.http.port}/dashboard (API docs: /docs)`,
-      ...(info.grpc ? [`grpc: ${info.grpc.host}:${info.grpc.port} (${info.grpc.security})`, `grpc port: ${info.grpc.port}`] : ['grpc: disabled']),
+      ...(info.grpc
+        ? [`grpc: ${info.grpc.host}:${info.grpc.port} (${info.grpc.security})`, `grpc port: ${info.grpc.port}`]
+        : ['grpc: disabled']),
       `signing key: ${info.signingKey.keyId} ${info.signingKey.publicKeyBase64}`,
       // The path only: the token itself is never printed.
       ...(info.adminTokenFile ? [`admin token file: ${info.adminTokenFile}`] : []),
       `data dir: ${info.dataDir}`,
       `database: ${info.database}`,
     ];
-    io.stdout(lines.join('\n') + '\n');
+    io.stdout(`${lines.join('\n')}\n`);
     const reason = await (options.until ?? (signal as { promise: Promise<NodeJS.Signals> }).promise);
     io.stdout(`stopping${typeof reason === 'string' ? ` (${reason})` : ''}\n`);
   } finally {

@@ -12,7 +12,12 @@ type Json = Record<string, unknown>;
 function typeOf(s: TSchema): string {
   const j = s as Json;
   if (Array.isArray(j.anyOf)) return (j.anyOf as Json[]).map((a) => JSON.stringify(a.const)).join(' \\| ');
-  const bounds = [typeof j.minimum === 'number' ? `≥ ${j.minimum}` : '', typeof j.maximum === 'number' ? `≤ ${j.maximum}` : ''].filter(Boolean).join(', ');
+  const bounds = [
+    typeof j.minimum === 'number' ? `≥ ${j.minimum}` : '',
+    typeof j.maximum === 'number' ? `≤ ${j.maximum}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   if (j.type === 'string' && typeof j.pattern === 'string') return `string \`${j.pattern}\``;
   if (j.type === 'array') return `array of ${typeOf(j.items as TSchema)}`;
   return [String(j.type), bounds].filter(Boolean).join(' ');
@@ -25,9 +30,12 @@ function rows(schema: TSchema, path: string[], out: string[]): void {
     const c = child as Json;
     const p = [...path, key];
     const isObject = c.type === 'object';
-    const def = c.default === undefined ? (required.has(key) && !isObject ? 'required' : '') : `\`${JSON.stringify(c.default)}\``;
+    const def =
+      c.default === undefined ? (required.has(key) && !isObject ? 'required' : '') : `\`${JSON.stringify(c.default)}\``;
     const env = `\`${ENV_PREFIX}${p.map(envSegment).join('__')}\``;
-    const desc = String(c.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const desc = String(c.description ?? '')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
     const type = (isObject ? 'object' : typeOf(child)).replace(/(?<!\\)\|/g, '\\|');
     out.push(`| \`${p.join('.')}\` | ${type} | ${isObject ? '' : def} | ${env} | ${desc} |`);
     if (isObject && c.properties) rows(child, p, out);

@@ -24,13 +24,20 @@ export interface ParseConfigOptions {
 }
 
 /** Reads (when `path` is given), validates and freezes the configuration. Throws CP_ERR_CONFIG_READ / CP_ERR_CONFIG_INVALID. */
-export function loadControlPlaneConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
+export function loadControlPlaneConfig(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ControlPlaneConfig {
   if (path === undefined) return parseControlPlaneConfig({}, { env, source: 'defaults' });
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CpError('CP_ERR_CONFIG_READ', `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new CpError(
+      'CP_ERR_CONFIG_READ',
+      `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
   let raw: unknown;
   try {
@@ -50,7 +57,9 @@ function render(v: unknown): string {
 export function parseControlPlaneConfig(raw: unknown, options: ParseConfigOptions = {}): ControlPlaneConfig {
   const source = options.source ?? 'configuration';
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new CpError('CP_ERR_CONFIG_INVALID', `${source}: expected a JSON object`, { details: ['/: expected object'] });
+    throw new CpError('CP_ERR_CONFIG_INVALID', `${source}: expected a JSON object`, {
+      details: ['/: expected object'],
+    });
   }
   const value = structuredClone(raw);
   const env = applyEnvOverrides(value, options.env ?? {}, ControlPlaneConfigSchema);
@@ -65,10 +74,13 @@ export function parseControlPlaneConfig(raw: unknown, options: ParseConfigOption
     problems.push(`${e.path || '/'}: ${e.message}, got ${render(e.value)}${from ? ` (from ${from})` : ''}`);
   }
   const mqtt = defaulted.mqtt as { mode?: unknown; url?: unknown } | undefined;
-  if (mqtt?.mode === 'external' && typeof mqtt.url !== 'string') problems.push('/mqtt/url: required when /mqtt/mode is "external"');
+  if (mqtt?.mode === 'external' && typeof mqtt.url !== 'string')
+    problems.push('/mqtt/url: required when /mqtt/mode is "external"');
   const grpc = defaulted.grpc as { tlsCertFile?: unknown; tlsKeyFile?: unknown; tlsClientCaFile?: unknown } | undefined;
-  if ((grpc?.tlsCertFile === undefined) !== (grpc?.tlsKeyFile === undefined)) problems.push('/grpc/tlsCertFile: set together with /grpc/tlsKeyFile (both or neither)');
-  if (grpc?.tlsClientCaFile !== undefined && grpc.tlsCertFile === undefined) problems.push('/grpc/tlsClientCaFile: mTLS needs /grpc/tlsCertFile and /grpc/tlsKeyFile too');
+  if ((grpc?.tlsCertFile === undefined) !== (grpc?.tlsKeyFile === undefined))
+    problems.push('/grpc/tlsCertFile: set together with /grpc/tlsKeyFile (both or neither)');
+  if (grpc?.tlsClientCaFile !== undefined && grpc.tlsCertFile === undefined)
+    problems.push('/grpc/tlsClientCaFile: mTLS needs /grpc/tlsCertFile and /grpc/tlsKeyFile too');
   if (problems.length > 0) {
     throw new CpError('CP_ERR_CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { details: problems });
   }
@@ -82,11 +94,17 @@ export function parseControlPlaneConfig(raw: unknown, options: ParseConfigOption
     const file = config.grpc[key];
     if (file !== undefined) config.grpc[key] = absolute(file);
   }
-  config.mqtt.clientId ??= `cp-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}`;
+  config.mqtt.clientId ??= `cp-${hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 40)}`;
   return deepFreeze(config) as ControlPlaneConfig;
 }
 
-type Mutable<T> = T extends readonly (infer U)[] ? Mutable<U>[] : T extends object ? { -readonly [K in keyof T]: Mutable<T[K]> } : T;
+type Mutable<T> = T extends readonly (infer U)[]
+  ? Mutable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Mutable<T[K]> }
+    : T;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

@@ -26,7 +26,11 @@ export function mapClasses(modelNames: readonly string[], datasetNames: readonly
   });
   if (byName.size > 0) {
     const mapped = new Set(byName.values());
-    return { by: 'name', modelToDataset: byName, unmatchedDatasetClasses: datasetNames.filter((_, i) => !mapped.has(i)) };
+    return {
+      by: 'name',
+      modelToDataset: byName,
+      unmatchedDatasetClasses: datasetNames.filter((_, i) => !mapped.has(i)),
+    };
   }
   if (modelNames.length === datasetNames.length) {
     return { by: 'index', modelToDataset: new Map(modelNames.map((_, i) => [i, i])), unmatchedDatasetClasses: [] };

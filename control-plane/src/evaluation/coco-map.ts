@@ -164,7 +164,8 @@ export function averagePrecision(rankedTp: readonly boolean[], gtCount: number):
 }
 
 function checkBox(box: EvalBox, what: string): void {
-  if (box.length !== 4 || box.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new RangeError(`${what} box must be 4 finite numbers, got ${JSON.stringify(box)}`);
+  if (box.length !== 4 || box.some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+    throw new RangeError(`${what} box must be 4 finite numbers, got ${JSON.stringify(box)}`);
 }
 
 interface RankedDetection {
@@ -177,7 +178,8 @@ export function cocoMap(images: readonly EvalImage[], options: CocoMapOptions = 
   const maxDets = options.maxDetections ?? 100;
   const conf = options.confThreshold ?? 0.25;
   const prIou = options.prIouThreshold ?? 0.5;
-  if (!Number.isInteger(maxDets) || maxDets < 1) throw new RangeError(`maxDetections must be a positive integer, got ${maxDets}`);
+  if (!Number.isInteger(maxDets) || maxDets < 1)
+    throw new RangeError(`maxDetections must be a positive integer, got ${maxDets}`);
   if (!(conf >= 0 && conf <= 1)) throw new RangeError(`confThreshold must be within 0..1, got ${conf}`);
   if (!(prIou > 0 && prIou <= 1)) throw new RangeError(`prIouThreshold must be within (0, 1], got ${prIou}`);
   for (const img of images) {
@@ -189,7 +191,11 @@ export function cocoMap(images: readonly EvalImage[], options: CocoMapOptions = 
   }
   const classIds =
     options.classIds ??
-    [...new Set(images.flatMap((img) => [...img.groundTruth.map((g) => g.classId), ...img.predictions.map((p) => p.classId)]))].sort((a, b) => a - b);
+    [
+      ...new Set(
+        images.flatMap((img) => [...img.groundTruth.map((g) => g.classId), ...img.predictions.map((p) => p.classId)]),
+      ),
+    ].sort((a, b) => a - b);
   const thresholds = [...IOU_THRESHOLDS, prIou];
   const perClass: ClassMetrics[] = [];
   let instances = 0;
@@ -207,7 +213,12 @@ export function cocoMap(images: readonly EvalImage[], options: CocoMapOptions = 
     instances += gtCount;
     // Image order then per-image order is the input order; the stable sort keeps it for ties.
     const order = byScore(ranked);
-    const ap = IOU_THRESHOLDS.map((_, t) => averagePrecision(order.map((d) => d.matched[t] as boolean), gtCount));
+    const ap = IOU_THRESHOLDS.map((_, t) =>
+      averagePrecision(
+        order.map((d) => d.matched[t] as boolean),
+        gtCount,
+      ),
+    );
     const prIndex = thresholds.length - 1;
     let tp = 0;
     let fp = 0;

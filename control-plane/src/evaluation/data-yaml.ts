@@ -96,7 +96,12 @@ function parseInline(raw: string, file: string, line: number): YamlValue {
 export function parseDataYaml(text: string, file = 'data.yaml'): Record<string, YamlValue> {
   const out: Record<string, YamlValue> = {};
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  let current: { key: string; indent: number | null; list: string[] | null; map: Record<string, string> | null } | null = null;
+  let current: {
+    key: string;
+    indent: number | null;
+    list: string[] | null;
+    map: Record<string, string> | null;
+  } | null = null;
   // Inside a `key: |` or `key: >` block scalar (e.g. Ultralytics' `download:` scripts): collected raw.
   let scalar: { key: string; lines: string[] } | null = null;
   lines.forEach((rawLine, idx) => {
@@ -132,7 +137,12 @@ export function parseDataYaml(text: string, file = 'data.yaml'): Record<string, 
       }
       return;
     }
-    const block = current as { key: string; indent: number | null; list: string[] | null; map: Record<string, string> | null } | null;
+    const block = current as {
+      key: string;
+      indent: number | null;
+      list: string[] | null;
+      map: Record<string, string> | null;
+    } | null;
     if (!block) fail(file, lineNo, `unexpected indented line "${body}"`);
     if (block.indent === null) block.indent = indent;
     if (body === '-' || body.startsWith('- ')) {
@@ -142,7 +152,8 @@ export function parseDataYaml(text: string, file = 'data.yaml'): Record<string, 
       out[block.key] = block.list;
       return;
     }
-    if (indent !== block.indent) fail(file, lineNo, `nesting deeper than one level under "${block.key}" is not supported`);
+    if (indent !== block.indent)
+      fail(file, lineNo, `nesting deeper than one level under "${block.key}" is not supported`);
     const kv = splitKey(body);
     if (!kv) fail(file, lineNo, `expected "key: value" under "${block.key}", got "${body}"`);
     if (block.list) fail(file, lineNo, `map entry inside the list "${block.key}"`);

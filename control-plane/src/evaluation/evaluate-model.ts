@@ -8,7 +8,13 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import { OnnxDetector, isVisionError, type Detector, type ExecutionProviderName, type VisionLogger } from '@edgefleet/vision';
+import {
+  OnnxDetector,
+  isVisionError,
+  type Detector,
+  type ExecutionProviderName,
+  type VisionLogger,
+} from '@edgefleet/vision';
 import { CpError } from '../errors.js';
 import { mapClasses, type ClassMapping } from './class-mapping.js';
 import { cocoMap, type EvalImage } from './coco-map.js';
@@ -67,7 +73,12 @@ export interface EvaluationResult {
   readonly provider: string;
   readonly classMapping: { readonly by: 'name' | 'index'; readonly unmatchedDatasetClasses: readonly string[] };
   readonly backgroundImages: number;
-  readonly settings: { readonly conf: number; readonly iou: number; readonly maxDetections: number; readonly prConf: number };
+  readonly settings: {
+    readonly conf: number;
+    readonly iou: number;
+    readonly maxDetections: number;
+    readonly prConf: number;
+  };
 }
 
 async function loadDetector(o: EvaluateModelOptions): Promise<Detector> {
@@ -83,7 +94,8 @@ async function loadDetector(o: EvaluateModelOptions): Promise<Detector> {
 }
 
 function checkUnit(name: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new CpError('CP_ERR_ARGS', `${name} must be within 0..1, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1)
+    throw new CpError('CP_ERR_ARGS', `${name} must be within 0..1, got ${String(v)}`);
   return v;
 }
 
@@ -93,22 +105,28 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
   const iou = checkUnit('iou', options.iou ?? 0.7);
   const prConf = checkUnit('prConf', options.prConf ?? 0.25);
   const maxDetections = options.maxDetections ?? 300;
-  if (!Number.isInteger(maxDetections) || maxDetections < 1) throw new CpError('CP_ERR_ARGS', `maxDetections must be a positive integer, got ${maxDetections}`);
+  if (!Number.isInteger(maxDetections) || maxDetections < 1)
+    throw new CpError('CP_ERR_ARGS', `maxDetections must be a positive integer, got ${maxDetections}`);
   const progress = options.progress ?? (() => {});
 
   // Everything that can be checked without the model is checked first.
   const dataset = readYoloDataset(options.data);
   const data = loadSplit(dataset, split);
-  if (data.instances === 0) throw new CpError('CP_ERR_DATASET_SPLIT', `split ${split} has no labelled objects: mAP is undefined`);
+  if (data.instances === 0)
+    throw new CpError('CP_ERR_DATASET_SPLIT', `split ${split} has no labelled objects: mAP is undefined`);
   data.images.forEach((img) => checkImageFormat(img.imagePath));
-  if (data.backgroundImages > 0) progress(`eval: ${data.backgroundImages} image(s) in ${split} have no label file and count as background`);
+  if (data.backgroundImages > 0)
+    progress(`eval: ${data.backgroundImages} image(s) in ${split} have no label file and count as background`);
 
   const detector = options.detector ?? (await loadDetector(options));
   try {
     const mapping: ClassMapping = mapClasses(detector.info.classNames, dataset.names);
     if (mapping.by === 'index') progress('eval: model and dataset share no class names; mapping classes by index');
-    if (mapping.unmatchedDatasetClasses.length > 0) progress(`eval: the model has no class for: ${mapping.unmatchedDatasetClasses.join(', ')}`);
-    progress(`eval: ${data.images.length} images, ${data.instances} objects, model ${detector.info.adapter} ${detector.info.inputWidth}x${detector.info.inputHeight} on ${detector.info.provider}`);
+    if (mapping.unmatchedDatasetClasses.length > 0)
+      progress(`eval: the model has no class for: ${mapping.unmatchedDatasetClasses.join(', ')}`);
+    progress(
+      `eval: ${data.images.length} images, ${data.instances} objects, model ${detector.info.adapter} ${detector.info.inputWidth}x${detector.info.inputHeight} on ${detector.info.provider}`,
+    );
 
     const evalImages: EvalImage[] = [];
     let detectorMs = 0;
@@ -131,21 +149,38 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
       evalImages.push({
         groundTruth: img.labels.map((l) => ({
           classId: l.classId,
-          box: [(l.cx - l.w / 2) * width, (l.cy - l.h / 2) * height, (l.cx + l.w / 2) * width, (l.cy + l.h / 2) * height] as const,
+          box: [
+            (l.cx - l.w / 2) * width,
+            (l.cy - l.h / 2) * height,
+            (l.cx + l.w / 2) * width,
+            (l.cy + l.h / 2) * height,
+          ] as const,
         })),
         predictions,
       });
       const now = performance.now();
       if (now - lastReport > 2000 || i + 1 === data.images.length) {
         lastReport = now;
-        progress(`eval: ${i + 1}/${data.images.length} images (${((i + 1) / ((now - started) / 1000)).toFixed(1)} img/s)`);
+        progress(
+          `eval: ${i + 1}/${data.images.length} images (${((i + 1) / ((now - started) / 1000)).toFixed(1)} img/s)`,
+        );
       }
     }
-    const metrics = cocoMap(evalImages, { classIds: dataset.names.map((_, i) => i), confThreshold: prConf, prIouThreshold: 0.5 });
+    const metrics = cocoMap(evalImages, {
+      classIds: dataset.names.map((_, i) => i),
+      confThreshold: prConf,
+      prIouThreshold: 0.5,
+    });
     const elapsedS = (performance.now() - started) / 1000;
     const perClass: Record<string, ClassEvaluation> = {};
     for (const c of metrics.perClass) {
-      perClass[dataset.names[c.classId] as string] = { ap50: c.ap50, ap50_95: c.ap50_95, gt: c.gt, precision: c.precision, recall: c.recall };
+      perClass[dataset.names[c.classId] as string] = {
+        ap50: c.ap50,
+        ap50_95: c.ap50_95,
+        gt: c.gt,
+        precision: c.precision,
+        recall: c.recall,
+      };
     }
     return {
       mAP50: metrics.mAP50 ?? 0,

@@ -20,7 +20,10 @@ function sniff(bytes: Uint8Array): string | null {
 export function checkImageFormat(path: string): void {
   const ext = extname(path).toLowerCase();
   if (ext !== '.png') {
-    throw new CpError('CP_ERR_IMAGE_FORMAT', `${path}: ${ext || 'no extension'} images are not supported yet (only PNG; convert the dataset to PNG)`);
+    throw new CpError(
+      'CP_ERR_IMAGE_FORMAT',
+      `${path}: ${ext || 'no extension'} images are not supported yet (only PNG; convert the dataset to PNG)`,
+    );
   }
 }
 
@@ -39,6 +42,8 @@ export function loadImage(path: string): DecodedImage {
   try {
     return decodePng(bytes);
   } catch (err) {
-    throw new CpError('CP_ERR_IMAGE_DECODE', `${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new CpError('CP_ERR_IMAGE_DECODE', `${path}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
 }

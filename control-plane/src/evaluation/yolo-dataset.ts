@@ -20,7 +20,19 @@ import { CpError } from '../errors.js';
 import { parseDataYaml, type YamlValue } from './data-yaml.js';
 
 /** Ultralytics' IMG_FORMATS. */
-export const IMAGE_EXTENSIONS: readonly string[] = ['bmp', 'dng', 'jpeg', 'jpg', 'mpo', 'png', 'tif', 'tiff', 'webp', 'pfm', 'heic'];
+export const IMAGE_EXTENSIONS: readonly string[] = [
+  'bmp',
+  'dng',
+  'jpeg',
+  'jpg',
+  'mpo',
+  'png',
+  'tif',
+  'tiff',
+  'webp',
+  'pfm',
+  'heic',
+];
 
 export interface YoloLabel {
   readonly classId: number;
@@ -55,7 +67,10 @@ export interface DatasetSplit {
   readonly backgroundImages: number;
 }
 
-function fail(code: 'CP_ERR_DATASET_NOT_FOUND' | 'CP_ERR_DATASET_YAML' | 'CP_ERR_DATASET_SPLIT' | 'CP_ERR_DATASET_LABELS', detail: string): never {
+function fail(
+  code: 'CP_ERR_DATASET_NOT_FOUND' | 'CP_ERR_DATASET_YAML' | 'CP_ERR_DATASET_SPLIT' | 'CP_ERR_DATASET_LABELS',
+  detail: string,
+): never {
   throw new CpError(code, detail);
 }
 
@@ -85,7 +100,11 @@ function parseNames(value: YamlValue | undefined, nc: number | undefined, file: 
     });
     entries.sort((a, b) => a[0] - b[0]);
     entries.forEach(([k], i) => {
-      if (k !== i) fail('CP_ERR_DATASET_YAML', `${file}: names indices must be 0..${entries.length - 1} without gaps, found ${k} at position ${i}`);
+      if (k !== i)
+        fail(
+          'CP_ERR_DATASET_YAML',
+          `${file}: names indices must be 0..${entries.length - 1} without gaps, found ${k} at position ${i}`,
+        );
     });
     names = entries.map(([, v]) => v);
   }
@@ -93,7 +112,8 @@ function parseNames(value: YamlValue | undefined, nc: number | undefined, file: 
   names.forEach((n, i) => {
     if (n.trim() === '') fail('CP_ERR_DATASET_YAML', `${file}: class ${i} has an empty name`);
   });
-  if (nc !== undefined && nc !== names.length) fail('CP_ERR_DATASET_YAML', `${file}: nc is ${nc} but names lists ${names.length} classes`);
+  if (nc !== undefined && nc !== names.length)
+    fail('CP_ERR_DATASET_YAML', `${file}: nc is ${nc} but names lists ${names.length} classes`);
   return names;
 }
 
@@ -108,7 +128,8 @@ export function readYoloDataset(dataPath: string): YoloDataset {
   const y = parseDataYaml(text, yamlPath);
   let nc: number | undefined;
   if (y.nc !== undefined && y.nc !== '') {
-    if (typeof y.nc !== 'string' || !/^\d+$/.test(y.nc) || Number(y.nc) < 1) fail('CP_ERR_DATASET_YAML', `${yamlPath}: nc must be a positive integer, got ${JSON.stringify(y.nc)}`);
+    if (typeof y.nc !== 'string' || !/^\d+$/.test(y.nc) || Number(y.nc) < 1)
+      fail('CP_ERR_DATASET_YAML', `${yamlPath}: nc must be a positive integer, got ${JSON.stringify(y.nc)}`);
     nc = Number(y.nc);
   }
   const names = parseNames(y.names, nc, yamlPath);
@@ -137,7 +158,9 @@ function isImage(path: string): boolean {
 function listImages(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )) {
       const p = join(d, entry.name);
       if (entry.isDirectory()) walk(p);
       else if (entry.isFile() && isImage(p)) out.push(p);
@@ -151,9 +174,10 @@ function listImages(dir: string): string[] {
 export function labelPathFor(imagePath: string): string {
   const marker = `${sep}images${sep}`;
   const i = imagePath.lastIndexOf(marker);
-  const swapped = i >= 0 ? imagePath.slice(0, i) + `${sep}labels${sep}` + imagePath.slice(i + marker.length) : imagePath;
+  const swapped =
+    i >= 0 ? `${imagePath.slice(0, i)}${sep}labels${sep}${imagePath.slice(i + marker.length)}` : imagePath;
   const ext = extname(swapped);
-  return (ext ? swapped.slice(0, -ext.length) : swapped) + '.txt';
+  return `${ext ? swapped.slice(0, -ext.length) : swapped}.txt`;
 }
 
 /** Parses one label file; `nc` bounds the class ids. */
@@ -167,17 +191,22 @@ export function parseLabelFile(text: string, nc: number, file: string): YoloLabe
     const parts = line.split(/\s+/);
     if (parts.length < 5) fail('CP_ERR_DATASET_LABELS', `${where}: expected "class cx cy w h", got "${line}"`);
     const nums = parts.map(Number);
-    if (nums.some((v) => !Number.isFinite(v))) fail('CP_ERR_DATASET_LABELS', `${where}: non-numeric value in "${line}"`);
+    if (nums.some((v) => !Number.isFinite(v)))
+      fail('CP_ERR_DATASET_LABELS', `${where}: non-numeric value in "${line}"`);
     const classId = nums[0] as number;
     if (!Number.isInteger(classId) || classId < 0 || classId >= nc) {
-      fail('CP_ERR_DATASET_LABELS', `${where}: class id ${parts[0]} is not within 0..${nc - 1} (data.yaml has ${nc} classes)`);
+      fail(
+        'CP_ERR_DATASET_LABELS',
+        `${where}: class id ${parts[0]} is not within 0..${nc - 1} (data.yaml has ${nc} classes)`,
+      );
     }
     let cx: number;
     let cy: number;
     let w: number;
     let h: number;
     const coords = nums.slice(1);
-    if (coords.some((v) => v < -eps || v > 1 + eps)) fail('CP_ERR_DATASET_LABELS', `${where}: coordinates must be normalised to 0..1, got "${line}"`);
+    if (coords.some((v) => v < -eps || v > 1 + eps))
+      fail('CP_ERR_DATASET_LABELS', `${where}: coordinates must be normalised to 0..1, got "${line}"`);
     if (coords.length === 4) {
       [cx, cy, w, h] = coords as [number, number, number, number];
     } else if (coords.length >= 6 && coords.length % 2 === 0) {
@@ -190,7 +219,10 @@ export function parseLabelFile(text: string, nc: number, file: string): YoloLabe
       const y2 = Math.max(...ys);
       [cx, cy, w, h] = [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1];
     } else {
-      fail('CP_ERR_DATASET_LABELS', `${where}: expected 4 box values or a polygon of x y pairs, got ${coords.length} values`);
+      fail(
+        'CP_ERR_DATASET_LABELS',
+        `${where}: expected 4 box values or a polygon of x y pairs, got ${coords.length} values`,
+      );
     }
     if (w <= 0 || h <= 0) fail('CP_ERR_DATASET_LABELS', `${where}: box has zero or negative size`);
     labels.push({ classId, cx, cy, w, h });
@@ -226,13 +258,21 @@ export function loadSplit(dataset: YoloDataset, split: string): DatasetSplit {
   const entries = dataset.splits[split];
   if (!entries) {
     const defined = Object.keys(dataset.splits);
-    fail('CP_ERR_DATASET_SPLIT', `${dataset.yamlPath} defines no "${split}" split (defined: ${defined.length ? defined.join(', ') : 'none'})`);
+    fail(
+      'CP_ERR_DATASET_SPLIT',
+      `${dataset.yamlPath} defines no "${split}" split (defined: ${defined.length ? defined.join(', ') : 'none'})`,
+    );
   }
   const imagePaths = resolveSplitImages(dataset, split, entries);
-  if (imagePaths.length === 0) fail('CP_ERR_DATASET_SPLIT', `split ${split} (${entries.join(', ')}) contains no images`);
+  if (imagePaths.length === 0)
+    fail('CP_ERR_DATASET_SPLIT', `split ${split} (${entries.join(', ')}) contains no images`);
   const labelDirs = new Set(imagePaths.map((p) => dirname(labelPathFor(p))));
   for (const d of labelDirs) {
-    if (!existsSync(d)) fail('CP_ERR_DATASET_LABELS', `split ${split}: labels folder ${d} is missing (expected beside the images folder)`);
+    if (!existsSync(d))
+      fail(
+        'CP_ERR_DATASET_LABELS',
+        `split ${split}: labels folder ${d} is missing (expected beside the images folder)`,
+      );
   }
   let instances = 0;
   let backgroundImages = 0;
@@ -248,4 +288,3 @@ export function loadSplit(dataset: YoloDataset, split: string): DatasetSplit {
   });
   return { dataset, split, images, instances, backgroundImages };
 }
-

@@ -39,16 +39,25 @@ export class DeviceAuthenticator {
   async authenticate(call: CallIdentity): Promise<string> {
     const header = call.metadata.get('authorization')[0];
     const match = typeof header === 'string' ? /^Basic +([A-Za-z0-9+/=_-]+) *$/i.exec(header) : null;
-    if (!match) throw new CpError('CP_ERR_UNAUTHENTICATED', 'send metadata "authorization: Basic base64(<device id>:<password>)"');
+    if (!match)
+      throw new CpError(
+        'CP_ERR_UNAUTHENTICATED',
+        'send metadata "authorization: Basic base64(<device id>:<password>)"',
+      );
     const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const deviceId = colon < 0 ? '' : decoded.slice(0, colon);
     const password = colon < 0 ? '' : decoded.slice(colon + 1);
-    if (!isDeviceId(deviceId) || password === '') throw new CpError('CP_ERR_UNAUTHENTICATED', 'malformed Basic credentials');
+    if (!isDeviceId(deviceId) || password === '')
+      throw new CpError('CP_ERR_UNAUTHENTICATED', 'malformed Basic credentials');
     if (this.options.requireCertificate && call.certificateCommonName !== deviceId) {
-      throw new CpError('CP_ERR_UNAUTHENTICATED', `client certificate CN ${JSON.stringify(call.certificateCommonName ?? null)} is not device ${deviceId}`);
+      throw new CpError(
+        'CP_ERR_UNAUTHENTICATED',
+        `client certificate CN ${JSON.stringify(call.certificateCommonName ?? null)} is not device ${deviceId}`,
+      );
     }
-    if (!(await this.check(deviceId, password))) throw new CpError('CP_ERR_UNAUTHENTICATED', 'unknown device or wrong password');
+    if (!(await this.check(deviceId, password)))
+      throw new CpError('CP_ERR_UNAUTHENTICATED', 'unknown device or wrong password');
     return deviceId;
   }
 

@@ -30,7 +30,9 @@ async function readPem(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new CpError('CP_ERR_TLS', `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new CpError('CP_ERR_TLS', `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -56,7 +58,11 @@ export class FleetControlServer {
   private async credentials(): Promise<ServerCredentials> {
     const { tlsCertFile, tlsKeyFile, tlsClientCaFile } = this.options;
     if (tlsCertFile === undefined || tlsKeyFile === undefined) return ServerCredentials.createInsecure();
-    const [cert, key, ca] = await Promise.all([readPem(tlsCertFile), readPem(tlsKeyFile), tlsClientCaFile ? readPem(tlsClientCaFile) : Promise.resolve(null)]);
+    const [cert, key, ca] = await Promise.all([
+      readPem(tlsCertFile),
+      readPem(tlsKeyFile),
+      tlsClientCaFile ? readPem(tlsClientCaFile) : Promise.resolve(null),
+    ]);
     try {
       return ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
     } catch (err) {
@@ -85,7 +91,13 @@ export class FleetControlServer {
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${host}:${this.options.port}`, credentials, (err, port) =>
-        err ? reject(new CpError('CP_ERR_GRPC', `cannot listen on ${host}:${this.options.port}: ${err.message}`, { cause: err })) : resolve(port),
+        err
+          ? reject(
+              new CpError('CP_ERR_GRPC', `cannot listen on ${host}:${this.options.port}: ${err.message}`, {
+                cause: err,
+              }),
+            )
+          : resolve(port),
       ),
     );
     this.server = server;

@@ -25,7 +25,8 @@ export type GrpcStatusError = Partial<ServiceError> & { code: status; details: s
 
 export function toGrpcStatus(err: unknown): GrpcStatusError {
   if (isProtoError(err)) return { code: status.INVALID_ARGUMENT, details: err.message };
-  if (err instanceof CpError) return { code: BY_HTTP_STATUS[err.status] ?? status.INTERNAL, details: `${err.code}: ${err.message}` };
+  if (err instanceof CpError)
+    return { code: BY_HTTP_STATUS[err.status] ?? status.INTERNAL, details: `${err.code}: ${err.message}` };
   return { code: status.INTERNAL, details: 'internal error' };
 }
 

@@ -35,6 +35,12 @@ export function inPlaceResponse(call: ServerWritableStream<unknown, unknown>): I
   const inner = (call as unknown as { call?: { stream?: Http2StreamShape } }).call;
   const stream = inner?.stream;
   if (stream === undefined || stream === null || typeof stream !== 'object') return null;
-  if (typeof stream.write !== 'function' || typeof stream.respond !== 'function' || typeof stream.sendTrailers !== 'function' || stream.session === undefined) return null;
+  if (
+    typeof stream.write !== 'function' ||
+    typeof stream.respond !== 'function' ||
+    typeof stream.sendTrailers !== 'function' ||
+    stream.session === undefined
+  )
+    return null;
   return stream as unknown as InPlaceResponse;
 }

@@ -20,7 +20,9 @@ import type { IngestStats } from './ingest-stats.js';
  *   the transport does not acknowledge it and the data is sent again later.
  */
 
-export type WriteOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: 'db-rejected'; readonly error: unknown };
+export type WriteOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'db-rejected'; readonly error: unknown };
 
 export interface BatchWriterOptions {
   readonly batchMaxRows: number;

@@ -49,8 +49,12 @@ export class MqttIngestClient {
   /** Subscriptions of connection `n`: detections and metrics shared across the group; status on connection 0 only, unshared, because retained messages are not sent to shared subscriptions (MQTT 5 §4.8.2). */
   subscriptions(n: number): string[] {
     const { sharedGroup, topicPrefix } = this.options;
-    if (sharedGroup === null) return n === 0 ? (['detections', 'status', 'metrics'] as const).map((k) => kindFilter(k, topicPrefix)) : [];
-    const shared = [sharedSubscription(sharedGroup, 'detections', topicPrefix), sharedSubscription(sharedGroup, 'metrics', topicPrefix)];
+    if (sharedGroup === null)
+      return n === 0 ? (['detections', 'status', 'metrics'] as const).map((k) => kindFilter(k, topicPrefix)) : [];
+    const shared = [
+      sharedSubscription(sharedGroup, 'detections', topicPrefix),
+      sharedSubscription(sharedGroup, 'metrics', topicPrefix),
+    ];
     return n === 0 ? [...shared, kindFilter('status', topicPrefix)] : shared;
   }
 
@@ -100,7 +104,8 @@ export class MqttIngestClient {
         client.subscribe(filters, { qos: 1 }, (err, granted) => {
           if (err) logger.error('ingest subscribe failed', { clientId, error: describeError(err) });
           const refused = (granted ?? []).filter((g) => g.qos > 2);
-          if (refused.length > 0) logger.error('broker refused ingest subscriptions', { clientId, filters: refused.map((g) => g.topic) });
+          if (refused.length > 0)
+            logger.error('broker refused ingest subscriptions', { clientId, filters: refused.map((g) => g.topic) });
         });
       }
     });
@@ -114,7 +119,11 @@ export class MqttIngestClient {
       const onError = (err: Error) => {
         client.off('connect', onConnect);
         client.end(true);
-        reject(new CpError('CP_ERR_BROKER', `ingest cannot connect to ${redactUrl(o.url)} as ${clientId}: ${err.message}`, { cause: err }));
+        reject(
+          new CpError('CP_ERR_BROKER', `ingest cannot connect to ${redactUrl(o.url)} as ${clientId}: ${err.message}`, {
+            cause: err,
+          }),
+        );
       };
       client.once('connect', onConnect);
       client.once('error', onError);

@@ -43,7 +43,8 @@ export class ModelRegistry {
   async upload(req: UploadRequest): Promise<ModelRecord> {
     const { registry, artifacts, signer, spool } = this.deps;
     // Refuse what cannot succeed before reading a byte of the body.
-    if (await registry.findModel(req.name, req.version)) throw new CpError('CP_ERR_MODEL_EXISTS', `${req.name} ${req.version}`);
+    if (await registry.findModel(req.name, req.version))
+      throw new CpError('CP_ERR_MODEL_EXISTS', `${req.name} ${req.version}`);
     if (req.parentSerial !== undefined && !(await registry.getModel(req.parentSerial))) {
       throw new CpError('CP_ERR_PARENT_NOT_FOUND', `serial ${req.parentSerial}`);
     }
@@ -54,7 +55,13 @@ export class ModelRegistry {
       await artifacts.put(createReadStream(upload.path), { expectedSha256: upload.sha256 });
       const record = await registry.transaction(async (tx) => {
         const serial = await tx.nextModelSerial();
-        const signature = signer.sign({ sha256: upload.sha256, sizeBytes: upload.sizeBytes, modelId: req.name, version: req.version, serial });
+        const signature = signer.sign({
+          sha256: upload.sha256,
+          sizeBytes: upload.sizeBytes,
+          modelId: req.name,
+          version: req.version,
+          serial,
+        });
         const model = await tx.insertModel({
           serial,
           name: req.name,
@@ -75,11 +82,25 @@ export class ModelRegistry {
           actor: req.actor,
           action: 'model.upload',
           target: modelTarget(serial),
-          details: { name: req.name, version: req.version, sha256: upload.sha256, sizeBytes: upload.sizeBytes, keyId: signer.info.keyId, adapter: facts.adapter, parentSerial: req.parentSerial ?? null },
+          details: {
+            name: req.name,
+            version: req.version,
+            sha256: upload.sha256,
+            sizeBytes: upload.sizeBytes,
+            keyId: signer.info.keyId,
+            adapter: facts.adapter,
+            parentSerial: req.parentSerial ?? null,
+          },
         });
         return model;
       });
-      this.deps.logger.info('model registered', { serial: record.serial, name: record.name, version: record.version, sha256: record.sha256, sizeBytes: record.sizeBytes });
+      this.deps.logger.info('model registered', {
+        serial: record.serial,
+        name: record.name,
+        version: record.version,
+        sha256: record.sha256,
+        sizeBytes: record.sizeBytes,
+      });
       return record;
     } finally {
       await upload.discard();
@@ -97,7 +118,9 @@ export class ModelRegistry {
   }
 
   /** The model's bytes (admins; agents download over gRPC). */
-  async openArtifact(serial: number): Promise<{ model: ModelRecord; stream: NodeJS.ReadableStream; sizeBytes: number }> {
+  async openArtifact(
+    serial: number,
+  ): Promise<{ model: ModelRecord; stream: NodeJS.ReadableStream; sizeBytes: number }> {
     const model = await this.get(serial);
     const { stream, sizeBytes } = await this.deps.artifacts.open(model.sha256);
     return { model, stream, sizeBytes };

@@ -24,7 +24,8 @@ export const validateOnnxDetector: ModelValidator = async (path) => {
   try {
     detector = await OnnxDetector.load(path, { providers: ['cpu'] });
   } catch (err) {
-    if (isVisionError(err, 'VISION_ERR_MODEL_NOT_DETECTOR')) throw new CpError('CP_ERR_MODEL_NOT_DETECTOR', err.detail, { cause: err });
+    if (isVisionError(err, 'VISION_ERR_MODEL_NOT_DETECTOR'))
+      throw new CpError('CP_ERR_MODEL_NOT_DETECTOR', err.detail, { cause: err });
     if (isVisionError(err, 'VISION_ERR_MODEL_METADATA')) {
       const code = /'names'/.test(err.detail ?? '') ? 'CP_ERR_MODEL_NO_CLASS_NAMES' : 'CP_ERR_MODEL_NOT_DETECTOR';
       throw new CpError(code, `metadata: ${err.detail ?? err.message}`, { cause: err });
@@ -39,7 +40,10 @@ export const validateOnnxDetector: ModelValidator = async (path) => {
   try {
     const { adapter, classNames, inputWidth, inputHeight } = detector.info;
     if (classNames.length === 0 || classNames.every((n) => PLACEHOLDER.test(n))) {
-      throw new CpError('CP_ERR_MODEL_NO_CLASS_NAMES', `${classNames.length} classes without names: export the model with its class names (Ultralytics "names" metadata)`);
+      throw new CpError(
+        'CP_ERR_MODEL_NO_CLASS_NAMES',
+        `${classNames.length} classes without names: export the model with its class names (Ultralytics "names" metadata)`,
+      );
     }
     return { adapter, classNames: [...classNames], inputWidth, inputHeight };
   } finally {

@@ -24,7 +24,9 @@ export class UploadSpool {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       for (const name of await readdir(this.dir)) await rm(join(this.dir, name), { force: true });
     } catch (err) {
-      throw new CpError('CP_ERR_ARTIFACT_STORE', `cannot prepare ${this.dir}: ${(err as Error).message}`, { cause: err });
+      throw new CpError('CP_ERR_ARTIFACT_STORE', `cannot prepare ${this.dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 

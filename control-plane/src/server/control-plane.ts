@@ -48,7 +48,12 @@ export interface ControlPlaneDeps {
 }
 
 export interface ControlPlaneInfo {
-  readonly mqtt: { readonly mode: 'embedded' | 'external'; readonly host: string | null; readonly port: number | null; readonly url: string | null };
+  readonly mqtt: {
+    readonly mode: 'embedded' | 'external';
+    readonly host: string | null;
+    readonly port: number | null;
+    readonly url: string | null;
+  };
   readonly http: { readonly host: string; readonly port: number };
   /** null when gRPC is disabled. */
   readonly grpc: { readonly host: string; readonly port: number; readonly security: GrpcSecurity } | null;
@@ -117,7 +122,9 @@ export class ControlPlane {
     try {
       return await this.startComponents();
     } catch (err) {
-      await this.stop().catch((stopErr: unknown) => this.logger.error('cleanup after a failed start failed', { error: describeError(stopErr) }));
+      await this.stop().catch((stopErr: unknown) =>
+        this.logger.error('cleanup after a failed start failed', { error: describeError(stopErr) }),
+      );
       throw err;
     }
   }
@@ -141,7 +148,11 @@ export class ControlPlane {
     }
     const store = this.storeRef;
     this.maintainer = new PartitionMaintainer(
-      { partitionsAhead: config.retention.partitionsAhead, retentionDays: config.retention.days, intervalMs: config.retention.maintenanceIntervalMs },
+      {
+        partitionsAhead: config.retention.partitionsAhead,
+        retentionDays: config.retention.days,
+        intervalMs: config.retention.maintenanceIntervalMs,
+      },
       { store, logger, ...(this.deps.now ? { now: this.deps.now } : {}) },
     );
     await this.maintainer.start();
@@ -179,7 +190,10 @@ export class ControlPlane {
         services: new Map(mqtt.serviceAccounts.map((a) => [a.username, a.password])),
         topicPrefix: mqtt.topicPrefix,
       });
-      this.broker = new EmbeddedBroker({ host: mqtt.host, port: mqtt.port }, { authorizer, logger, publishGate: embeddedIngestGate(pipeline) });
+      this.broker = new EmbeddedBroker(
+        { host: mqtt.host, port: mqtt.port },
+        { authorizer, logger, publishGate: embeddedIngestGate(pipeline) },
+      );
       await this.broker.start();
     } else {
       this.ingestClient = new MqttIngestClient(
@@ -226,7 +240,11 @@ export class ControlPlane {
     const watches = new WatchRegistry();
     if (config.grpc.enabled) {
       this.grpc = new FleetControlServer(config.grpc, {
-        authenticator: new DeviceAuthenticator({ credentials, ttlMs: config.grpc.authCacheTtlMs, requireCertificate: config.grpc.tlsClientCaFile !== undefined }),
+        authenticator: new DeviceAuthenticator({
+          credentials,
+          ttlMs: config.grpc.authCacheTtlMs,
+          requireCertificate: config.grpc.tlsClientCaFile !== undefined,
+        }),
         assignments: services.assignments,
         registry: store.registry,
         artifacts: services.artifacts,
@@ -238,7 +256,13 @@ export class ControlPlane {
       });
       await this.grpc.start();
     }
-    this.resync = new AssignmentResync({ registry: store.registry, bus: services.bus, watchedDevices: () => watches.devices(), intervalMs: config.assignments.resyncIntervalMs, logger });
+    this.resync = new AssignmentResync({
+      registry: store.registry,
+      bus: services.bus,
+      watchedDevices: () => watches.devices(),
+      intervalMs: config.assignments.resyncIntervalMs,
+      logger,
+    });
     await this.resync.start();
 
     this.infoRef = {
@@ -266,7 +290,8 @@ export class ControlPlane {
     if (auth.tokens.length > 0) return auth.tokens;
     const file = auth.adminTokenFile as string;
     const bootstrap = await loadOrCreateBootstrapToken(file);
-    if (bootstrap.exposed) this.logger.warn('admin token file is readable by group or others; chmod 600 it', { path: file });
+    if (bootstrap.exposed)
+      this.logger.warn('admin token file is readable by group or others; chmod 600 it', { path: file });
     // `path`, not a name with "token" in it: the logger redacts those fields.
     this.logger.info(bootstrap.created ? 'admin token generated' : 'admin token loaded', { path: file });
     this.adminTokenRef = bootstrap.token;

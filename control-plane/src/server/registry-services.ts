@@ -41,8 +41,10 @@ export async function createRegistryServices(o: RegistryServicesOptions): Promis
   const spool = new UploadSpool(join(o.dataDir, 'uploads'));
   await spool.start();
   const key = await ModelSigner.loadOrCreate(o.signingKeyFile);
-  if (key.created) logger.info('model signing key generated', { keyFile: o.signingKeyFile, keyId: key.signer.info.keyId });
-  if (key.exposed) logger.warn('model signing key file is readable by group or others; chmod 600 it', { keyFile: o.signingKeyFile });
+  if (key.created)
+    logger.info('model signing key generated', { keyFile: o.signingKeyFile, keyId: key.signer.info.keyId });
+  if (key.exposed)
+    logger.warn('model signing key file is readable by group or others; chmod 600 it', { keyFile: o.signingKeyFile });
   const models = new ModelRegistry({
     registry: store.registry,
     artifacts,
@@ -52,6 +54,11 @@ export async function createRegistryServices(o: RegistryServicesOptions): Promis
     maxUploadBytes: o.maxUploadBytes,
     logger,
   });
-  const assignments = new AssignmentService({ registry: store.registry, bus, logger, ...(o.now ? { now: o.now } : {}) });
+  const assignments = new AssignmentService({
+    registry: store.registry,
+    bus,
+    logger,
+    ...(o.now ? { now: o.now } : {}),
+  });
   return { bus, artifacts, signer: key.signer, models, assignments };
 }

@@ -40,12 +40,21 @@ export class ModelSigner {
   /** Loads the key from `path`, or generates it there first. CP_ERR_SIGNING_KEY when it cannot. */
   static async loadOrCreate(path: string): Promise<{ signer: ModelSigner; created: boolean; exposed: boolean }> {
     try {
-      const file = await loadOrCreateSecretFile(path, () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+      const file = await loadOrCreateSecretFile(path, () =>
+        generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      );
       const privateKey = createPrivateKey(file.text);
       if (privateKey.asymmetricKeyType !== 'ed25519') {
-        throw new CpError('CP_ERR_SIGNING_KEY', `${path} holds a ${privateKey.asymmetricKeyType ?? 'non-asymmetric'} key, expected ed25519`);
+        throw new CpError(
+          'CP_ERR_SIGNING_KEY',
+          `${path} holds a ${privateKey.asymmetricKeyType ?? 'non-asymmetric'} key, expected ed25519`,
+        );
       }
-      return { signer: new ModelSigner(privateKey, createPublicKey(privateKey)), created: file.created, exposed: file.exposed };
+      return {
+        signer: new ModelSigner(privateKey, createPublicKey(privateKey)),
+        created: file.created,
+        exposed: file.exposed,
+      };
     } catch (err) {
       if (err instanceof CpError) throw err;
       throw new CpError('CP_ERR_SIGNING_KEY', `${path}: ${(err as Error).message}`, { cause: err });

@@ -238,7 +238,10 @@ export const SCHEMA_LOCK_KEY = 0x65646766; // "edgf"
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Applies the pending migrations in one transaction; returns the versions applied. */
-export async function applyMigrations(db: SqlExecutor, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function applyMigrations(
+  db: SqlExecutor,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
   try {
     return await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
@@ -252,7 +255,10 @@ export async function applyMigrations(db: SqlExecutor, migrations: readonly Migr
       const newest = Math.max(0, ...applied);
       const known = Math.max(0, ...migrations.map((m) => m.version));
       if (newest > known) {
-        throw new CpError('CP_ERR_MIGRATION', `database schema version ${newest} is newer than the ${known} this control plane knows (downgrade?)`);
+        throw new CpError(
+          'CP_ERR_MIGRATION',
+          `database schema version ${newest} is newer than the ${known} this control plane knows (downgrade?)`,
+        );
       }
       const done: number[] = [];
       for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

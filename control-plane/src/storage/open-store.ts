@@ -22,7 +22,10 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   let store: Store;
   let location: string;
   if (databaseUrl !== undefined) {
-    store = createPgStore({ connectionString: databaseUrl, ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}) });
+    store = createPgStore({
+      connectionString: databaseUrl,
+      ...(options.onPoolError ? { onPoolError: options.onPoolError } : {}),
+    });
     location = redactUrl(databaseUrl);
   } else {
     location = join(options.dataDir, 'pglite');

@@ -26,7 +26,9 @@ class PgExecutor implements SqlExecutor {
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const tx: SqlQueryable = {
-      query: async <R>(sql: string, params?: readonly unknown[]) => ({ rows: (await client.query(sql, params as unknown[] | undefined)).rows as R[] }),
+      query: async <R>(sql: string, params?: readonly unknown[]) => ({
+        rows: (await client.query(sql, params as unknown[] | undefined)).rows as R[],
+      }),
       exec: async (sql: string) => {
         await client.query(sql);
       },

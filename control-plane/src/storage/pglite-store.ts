@@ -24,7 +24,9 @@ class PgliteExecutor implements SqlExecutor {
   async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     return this.db.transaction(async (t) =>
       fn({
-        query: async <R>(sql: string, params?: readonly unknown[]) => ({ rows: (await t.query<R>(sql, params as unknown[] | undefined)).rows }),
+        query: async <R>(sql: string, params?: readonly unknown[]) => ({
+          rows: (await t.query<R>(sql, params as unknown[] | undefined)).rows,
+        }),
         exec: async (sql: string) => {
           await t.exec(sql);
         },
@@ -49,7 +51,11 @@ export async function createPgliteExecutor(options: PgliteStoreOptions = {}): Pr
     if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
     db = options.dataDir === undefined ? await PGlite.create() : await PGlite.create(options.dataDir);
   } catch (err) {
-    throw new CpError('CP_ERR_STORAGE', `cannot open PGlite database${options.dataDir ? ` in ${options.dataDir}` : ''}: ${(err as Error).message}`, { cause: err });
+    throw new CpError(
+      'CP_ERR_STORAGE',
+      `cannot open PGlite database${options.dataDir ? ` in ${options.dataDir}` : ''}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return new PgliteExecutor(db);
 }

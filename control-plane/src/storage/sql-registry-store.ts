@@ -41,7 +41,8 @@ const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(String(v)));
 const ms = (v: unknown): number => Number(v);
-const epochMs = (column: string, alias = column): string => `(extract(epoch FROM ${column}) * 1000)::float8 AS ${alias}`;
+const epochMs = (column: string, alias = column): string =>
+  `(extract(epoch FROM ${column}) * 1000)::float8 AS ${alias}`;
 
 const MODEL_COLUMNS = `serial::float8 AS serial, name, version, sha256, size_bytes::float8 AS size_bytes, signature, key_id,
   class_names::text AS class_names, input_width, input_height, adapter, metrics::text AS metrics,
@@ -191,8 +192,20 @@ class SqlRegistryQueries implements RegistryQueries {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11, $12::text::jsonb, $13, $14)
          RETURNING ${MODEL_COLUMNS}`,
         [
-          m.serial, m.name, m.version, m.sha256, m.sizeBytes, Buffer.from(m.signature), m.keyId, JSON.stringify(m.classNames),
-          m.inputWidth, m.inputHeight, m.adapter, jsonText(m.metrics), m.parentSerial, m.createdBy,
+          m.serial,
+          m.name,
+          m.version,
+          m.sha256,
+          m.sizeBytes,
+          Buffer.from(m.signature),
+          m.keyId,
+          JSON.stringify(m.classNames),
+          m.inputWidth,
+          m.inputHeight,
+          m.adapter,
+          jsonText(m.metrics),
+          m.parentSerial,
+          m.createdBy,
         ],
       );
       return toModel(rows[0] as Row);
@@ -200,7 +213,11 @@ class SqlRegistryQueries implements RegistryQueries {
       const state = sqlStateOf(err);
       if (state === '23505') throw new CpError('CP_ERR_MODEL_EXISTS', `${m.name} ${m.version}`, { cause: err });
       if (state === '23514' || state === '22021') {
-        throw new CpError('CP_ERR_MODEL_NAME', `the registry refuses name ${JSON.stringify(m.name)} / version ${JSON.stringify(m.version)}: ${(err as Error).message}`, { cause: err });
+        throw new CpError(
+          'CP_ERR_MODEL_NAME',
+          `the registry refuses name ${JSON.stringify(m.name)} / version ${JSON.stringify(m.version)}: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       throw fail('insert model', err);
     }
@@ -212,12 +229,19 @@ class SqlRegistryQueries implements RegistryQueries {
   }
 
   async findModel(name: string, version: string): Promise<ModelRecord | null> {
-    const rows = await this.rows('find model', `SELECT ${MODEL_COLUMNS} FROM models WHERE name = $1 AND version = $2`, [name, version]);
+    const rows = await this.rows('find model', `SELECT ${MODEL_COLUMNS} FROM models WHERE name = $1 AND version = $2`, [
+      name,
+      version,
+    ]);
     return rows[0] ? toModel(rows[0]) : null;
   }
 
   async findModelBySha256(sha256: string): Promise<ModelRecord | null> {
-    const rows = await this.rows('find model by sha256', `SELECT ${MODEL_COLUMNS} FROM models WHERE sha256 = $1 ORDER BY serial DESC LIMIT 1`, [sha256]);
+    const rows = await this.rows(
+      'find model by sha256',
+      `SELECT ${MODEL_COLUMNS} FROM models WHERE sha256 = $1 ORDER BY serial DESC LIMIT 1`,
+      [sha256],
+    );
     return rows[0] ? toModel(rows[0]) : null;
   }
 
@@ -273,7 +297,11 @@ class SqlRegistryQueries implements RegistryQueries {
   }
 
   async getCamera(deviceId: string, cameraId: string): Promise<CameraRecord | null> {
-    const rows = await this.rows('get camera', `SELECT ${CAMERA_COLUMNS} FROM cameras WHERE device_id = $1 AND camera_id = $2`, [deviceId, cameraId]);
+    const rows = await this.rows(
+      'get camera',
+      `SELECT ${CAMERA_COLUMNS} FROM cameras WHERE device_id = $1 AND camera_id = $2`,
+      [deviceId, cameraId],
+    );
     return rows[0] ? toCamera(rows[0]) : null;
   }
 
@@ -291,7 +319,9 @@ class SqlRegistryQueries implements RegistryQueries {
   async lockCamera(deviceId: string, cameraId: string): Promise<void> {
     if (!this.inTransaction) return;
     // Two 32-bit keys: this namespace, and a hash of the camera (a collision only serialises two cameras).
-    await this.rows('lock camera', `SELECT pg_advisory_xact_lock(1634953825, hashtext($1))`, [`${deviceId}/${cameraId}`]);
+    await this.rows('lock camera', `SELECT pg_advisory_xact_lock(1634953825, hashtext($1))`, [
+      `${deviceId}/${cameraId}`,
+    ]);
   }
 
   async nextRevision(): Promise<number> {
@@ -300,7 +330,11 @@ class SqlRegistryQueries implements RegistryQueries {
   }
 
   async getAssignment(deviceId: string, cameraId: string): Promise<AssignmentRow | null> {
-    const rows = await this.rows('get assignment', `SELECT ${ASSIGNMENT_COLUMNS} FROM assignments WHERE device_id = $1 AND camera_id = $2`, [deviceId, cameraId]);
+    const rows = await this.rows(
+      'get assignment',
+      `SELECT ${ASSIGNMENT_COLUMNS} FROM assignments WHERE device_id = $1 AND camera_id = $2`,
+      [deviceId, cameraId],
+    );
     return rows[0] ? toAssignment(rows[0]) : null;
   }
 
@@ -325,14 +359,27 @@ class SqlRegistryQueries implements RegistryQueries {
          rollback = EXCLUDED.rollback, reason = EXCLUDED.reason, revision = EXCLUDED.revision, policy = EXCLUDED.policy,
          previous_primaries = EXCLUDED.previous_primaries, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
       [
-        a.deviceId, a.cameraId, a.primarySerial, a.candidateSerial, a.candidateMode, a.splitBasisPoints, a.rollback, a.reason,
-        a.revision, jsonText(a.policy), JSON.stringify(a.previousPrimaries), a.updatedBy,
+        a.deviceId,
+        a.cameraId,
+        a.primarySerial,
+        a.candidateSerial,
+        a.candidateMode,
+        a.splitBasisPoints,
+        a.rollback,
+        a.reason,
+        a.revision,
+        jsonText(a.policy),
+        JSON.stringify(a.previousPrimaries),
+        a.updatedBy,
       ],
     );
   }
 
   async deleteAssignment(deviceId: string, cameraId: string): Promise<void> {
-    await this.rows('delete assignment', 'DELETE FROM assignments WHERE device_id = $1 AND camera_id = $2', [deviceId, cameraId]);
+    await this.rows('delete assignment', 'DELETE FROM assignments WHERE device_id = $1 AND camera_id = $2', [
+      deviceId,
+      cameraId,
+    ]);
   }
 
   async appendAssignmentHistory(h: AssignmentHistoryWrite): Promise<void> {
@@ -342,8 +389,18 @@ class SqlRegistryQueries implements RegistryQueries {
                                        split_basis_points, rollback, reason, policy, actor)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb, $12)`,
       [
-        h.revision, h.deviceId, h.cameraId, h.action, h.primarySerial, h.candidateSerial, h.candidateMode, h.splitBasisPoints,
-        h.rollback, h.reason, jsonText(h.policy), h.actor,
+        h.revision,
+        h.deviceId,
+        h.cameraId,
+        h.action,
+        h.primarySerial,
+        h.candidateSerial,
+        h.candidateMode,
+        h.splitBasisPoints,
+        h.rollback,
+        h.reason,
+        jsonText(h.policy),
+        h.actor,
       ],
     );
   }
@@ -358,7 +415,10 @@ class SqlRegistryQueries implements RegistryQueries {
   }
 
   async historyFingerprint(): Promise<HistoryFingerprint> {
-    const rows = await this.rows('history fingerprint', `SELECT count(*)::float8 AS n, coalesce(max(revision), 0)::float8 AS m FROM assignment_history`);
+    const rows = await this.rows(
+      'history fingerprint',
+      `SELECT count(*)::float8 AS n, coalesce(max(revision), 0)::float8 AS m FROM assignment_history`,
+    );
     return { rows: num(rows[0]?.n), maxRevision: num(rows[0]?.m) };
   }
 
@@ -377,7 +437,20 @@ class SqlRegistryQueries implements RegistryQueries {
   // ---- model status -------------------------------------------------------------------------------
 
   async recordModelStatus(s: ModelStatusWrite): Promise<void> {
-    const params = [s.deviceId, s.cameraId, s.arm, s.sha256, s.modelId, s.version, s.state, s.reason, s.revision, s.rolledBackTo, s.bytesDone, iso(s.reportedAt)];
+    const params = [
+      s.deviceId,
+      s.cameraId,
+      s.arm,
+      s.sha256,
+      s.modelId,
+      s.version,
+      s.state,
+      s.reason,
+      s.revision,
+      s.rolledBackTo,
+      s.bytesDone,
+      iso(s.reportedAt),
+    ];
     const values = `VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::text::timestamptz)`;
     const columns = `(device_id, camera_id, arm, sha256, model_id, version, state, reason, revision, rolled_back_to, bytes_done, reported_at)`;
     await this.rows(

@@ -1,5 +1,14 @@
 import { CpError } from '../errors.js';
-import { addDays, dayStart, defaultPartitionName, PARTITIONED_TABLES, partitionBounds, partitionDay, partitionName, type PartitionedTable } from './day-partitions.js';
+import {
+  addDays,
+  dayStart,
+  defaultPartitionName,
+  PARTITIONED_TABLES,
+  partitionBounds,
+  partitionDay,
+  partitionName,
+  type PartitionedTable,
+} from './day-partitions.js';
 import { numberArrayLiteral, textArrayLiteral } from './array-literal.js';
 import { applyMigrations, SCHEMA_LOCK_KEY } from './migrations.js';
 import type { RegistryStore } from './registry-store.js';
@@ -130,7 +139,8 @@ export class SqlStore implements Store {
   }
 
   async insertBatch(frames: readonly FrameRow[], detections: readonly DetectionRow[]): Promise<InsertResult> {
-    if (frames.length === 0 && detections.length === 0) return { insertedFrames: 0, insertedDetections: 0, duplicates: 0 };
+    if (frames.length === 0 && detections.length === 0)
+      return { insertedFrames: 0, insertedDetections: 0, duplicates: 0 };
     // Capture times travel as epoch ms and become timestamptz in SQL (to_timestamp rounds to the
     // microsecond, so the stored ts is the same for every redelivery of a row: the key stays stable).
     const params = [
@@ -225,7 +235,12 @@ export class SqlStore implements Store {
   async sequenceSummary(kind: 'frames' | 'detections', deviceId: string, cameraId: string): Promise<SequenceSummary> {
     const column = kind === 'frames' ? 'frame_seq' : 'seq';
     try {
-      const { rows } = await this.db.query<{ rows: number; distinct_seqs: number; min_seq: number | null; max_seq: number | null }>(
+      const { rows } = await this.db.query<{
+        rows: number;
+        distinct_seqs: number;
+        min_seq: number | null;
+        max_seq: number | null;
+      }>(
         `SELECT count(*)::float8 AS rows, count(DISTINCT ${column})::float8 AS distinct_seqs,
                 min(${column})::float8 AS min_seq, max(${column})::float8 AS max_seq
            FROM ${kind} WHERE device_id = $1 AND camera_id = $2`,
@@ -262,7 +277,10 @@ export class SqlStore implements Store {
 
   async deviceCredential(deviceId: string): Promise<string | null> {
     try {
-      const { rows } = await this.db.query<{ credential_hash: string | null }>('SELECT credential_hash FROM devices WHERE id = $1', [deviceId]);
+      const { rows } = await this.db.query<{ credential_hash: string | null }>(
+        'SELECT credential_hash FROM devices WHERE id = $1',
+        [deviceId],
+      );
       return rows[0]?.credential_hash ?? null;
     } catch (err) {
       throw storageError('device credential', err);
@@ -271,7 +289,9 @@ export class SqlStore implements Store {
 
   async getDevice(deviceId: string): Promise<DeviceRecord | null> {
     try {
-      const { rows } = await this.db.query<DeviceDbRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1`, [deviceId]);
+      const { rows } = await this.db.query<DeviceDbRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1`, [
+        deviceId,
+      ]);
       return rows[0] ? toDevice(rows[0]) : null;
     } catch (err) {
       throw storageError('get device', err);
@@ -322,7 +342,11 @@ export class SqlStore implements Store {
           WHERE i.inhparent IN ('frames'::regclass, 'detections'::regclass)
           ORDER BY p.relname, c.relname`,
       );
-      return rows.map((r) => ({ table: r.parent as PartitionedTable, name: r.name, day: partitionDay(r.name)?.day ?? null }));
+      return rows.map((r) => ({
+        table: r.parent as PartitionedTable,
+        name: r.name,
+        day: partitionDay(r.name)?.day ?? null,
+      }));
     } catch (err) {
       throw storageError('list partitions', err);
     }

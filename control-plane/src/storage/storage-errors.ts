@@ -6,7 +6,11 @@
 
 /** SQLSTATE of an error or of any error in its cause chain, or undefined. */
 export function sqlStateOf(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e !== null && e !== undefined && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = err, depth = 0;
+    e !== null && e !== undefined && depth < 8;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }

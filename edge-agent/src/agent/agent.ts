@@ -114,7 +114,10 @@ export class Agent {
           observer: this.metrics,
           logger: log,
           detectOptions: { conf: modelConfig.conf, iou: modelConfig.iou, maxDetections: modelConfig.maxDetections },
-          configuredModel: { modelId: modelConfig.id ?? modelConfig.path, modelVersion: modelConfig.version ?? 'local' },
+          configuredModel: {
+            modelId: modelConfig.id ?? modelConfig.path,
+            modelVersion: modelConfig.version ?? 'local',
+          },
           onDetections: this.deps.onDetections,
         }),
       );
@@ -203,7 +206,11 @@ export class Agent {
         onSnapshot: (snapshot) => this.manager?.handleSnapshot(snapshot),
       });
       this.control = client;
-      this.reporter = new StatusReporter({ send: (r) => client.report(r), retryDelay: (a) => client.retryDelay(a), logger: log });
+      this.reporter = new StatusReporter({
+        send: (r) => client.report(r),
+        retryDelay: (a) => client.retryDelay(a),
+        logger: log,
+      });
       this.modelStore = new ModelStore({
         dir: join(dataDir, 'models'),
         key: settings.publicKey,
@@ -214,9 +221,21 @@ export class Agent {
       this.modelStore.open();
       this.modelState = ModelStateStore.open(join(dataDir, 'model-state.sqlite'));
       control = { settings, store: this.modelStore, state: this.modelState, reporter: this.reporter };
-      logger.info('model rollout enabled', { url: settings.url, tls: settings.tls !== null, keyId: settings.publicKey.keyId });
+      logger.info('model rollout enabled', {
+        url: settings.url,
+        tls: settings.tls !== null,
+        keyId: settings.publicKey.keyId,
+      });
     }
-    return new ModelManager({ deviceId: config.deviceId, cameras, model: config.model, pool: this.pool!, logger: logger.child({ component: 'models' }), control, observer: metrics });
+    return new ModelManager({
+      deviceId: config.deviceId,
+      cameras,
+      model: config.model,
+      pool: this.pool!,
+      logger: logger.child({ component: 'models' }),
+      control,
+      observer: metrics,
+    });
   }
 
   /** The agent's Prometheus registry (what /metrics serves); null before start. */
@@ -235,7 +254,8 @@ export class Agent {
       this.metrics.observeOutbox(this.outbox.stats());
       for (const w of this.workers) this.metrics.observeCamera(w.status().capture);
       if (this.sync) this.metrics.observeSyncLag(this.sync.stats().syncLagMs / 1000);
-      if (this.control && this.reporter) this.metrics.observeControl(this.control.stats().state === 'watching', this.reporter.stats().queued);
+      if (this.control && this.reporter)
+        this.metrics.observeControl(this.control.stats().state === 'watching', this.reporter.stats().queued);
     }
     this.notifier?.status(this.statusLine());
   }
@@ -289,13 +309,21 @@ export class Agent {
     this.abort.abort();
     if (this.tick) clearInterval(this.tick);
     this.watchdog?.stop();
-    await Promise.all(this.workers.map((w) => w.stop().catch((err) => logger.error('camera stop failed', { error: describeError(err) }))));
+    await Promise.all(
+      this.workers.map((w) =>
+        w.stop().catch((err) => logger.error('camera stop failed', { error: describeError(err) })),
+      ),
+    );
     // After the cameras: drain what they wrote last (bounded by sync.drainTimeoutMs), then disconnect.
     await this.sync?.stop().catch((err) => logger.error('sync stop failed', { error: describeError(err) }));
     await this.metricsServer?.stop();
     // Reports made during the run get a moment to reach the control plane; the rest is lost with the process.
-    await this.reporter?.stop(1000).catch((err) => logger.error('status reporter stop failed', { error: describeError(err) }));
-    await this.control?.stop().catch((err) => logger.error('control client stop failed', { error: describeError(err) }));
+    await this.reporter
+      ?.stop(1000)
+      .catch((err) => logger.error('status reporter stop failed', { error: describeError(err) }));
+    await this.control
+      ?.stop()
+      .catch((err) => logger.error('control client stop failed', { error: describeError(err) }));
     this.modelStore?.stop();
     await this.manager?.stop().catch((err) => logger.error('model manager stop failed', { error: describeError(err) }));
     await this.pool?.close();

@@ -11,7 +11,13 @@ export interface FrameObserver {
   frameProcessed(cameraId: string, provider: string, modelId: string, timings: DetectTimings, detections: number): void;
   detectionFailed(cameraId: string, error: unknown): void;
   /** Every inference of every arm (a shadow frame makes two). */
-  inference?(cameraId: string, model: ModelIdentity, arm: ModelArm, provider: string, outcome: { readonly timings: DetectTimings } | { readonly error: unknown }): void;
+  inference?(
+    cameraId: string,
+    model: ModelIdentity,
+    arm: ModelArm,
+    provider: string,
+    outcome: { readonly timings: DetectTimings } | { readonly error: unknown },
+  ): void;
 }
 
 export interface CameraWorkerDeps {
@@ -127,7 +133,14 @@ export class CameraWorker {
     this.state = 'running';
     const primary = this.models.current().primary;
     const info = primary.handle.detector.info;
-    logger.info('camera running', { model: info.path, version: primary.identity.version, provider: info.provider, adapter: info.adapter, thread: info.thread, sessions: info.sessions });
+    logger.info('camera running', {
+      model: info.path,
+      version: primary.identity.version,
+      provider: info.provider,
+      adapter: info.adapter,
+      thread: info.thread,
+      sessions: info.sessions,
+    });
     this.loop = this.run(this.models);
   }
 
@@ -149,7 +162,13 @@ export class CameraWorker {
     } catch (err) {
       models.recordInference(model, arm, { error: err });
       observer.inference?.(this.cameraId, model.identity, arm, detector.info.provider, { error: err });
-      this.deps.logger.warn('detection failed', { error: describeError(err), frameId, model: model.identity.modelId, version: model.identity.version, arm });
+      this.deps.logger.warn('detection failed', {
+        error: describeError(err),
+        frameId,
+        model: model.identity.modelId,
+        version: model.identity.version,
+        arm,
+      });
       return null;
     }
   }
@@ -170,7 +189,9 @@ export class CameraWorker {
         const outcome = await detected;
         await previous;
         if (outcome) this.store(captured, outcome);
-      })().catch((err: unknown) => logger.error('frame handling failed', { error: describeError(err), frameId: captured.frameId }));
+      })().catch((err: unknown) =>
+        logger.error('frame handling failed', { error: describeError(err), frameId: captured.frameId }),
+      );
       const done = stored;
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
@@ -204,7 +225,15 @@ export class CameraWorker {
       if (plan.shadow) {
         const s = await this.infer(models, plan.shadow, 'shadow', captured.frame, captured.frameId);
         const { modelId, version } = plan.shadow.identity;
-        shadow = (s?.detections ?? []).map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box, modelId, modelVersion: version, arm: 'shadow' }));
+        shadow = (s?.detections ?? []).map((d) => ({
+          classId: d.classId,
+          label: d.label,
+          score: d.score,
+          box: d.box,
+          modelId,
+          modelVersion: version,
+          arm: 'shadow',
+        }));
       }
       return { model: model.identity, provider: model.handle.detector.info.provider, arm, result, shadow };
     } finally {
@@ -223,7 +252,10 @@ export class CameraWorker {
       modelId: model.modelId,
       modelVersion: model.version,
       arm,
-      detections: [...result.detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box })), ...(shadow ?? [])],
+      detections: [
+        ...result.detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box })),
+        ...(shadow ?? []),
+      ],
     };
     try {
       outbox.append([row]);
@@ -257,7 +289,9 @@ export class CameraWorker {
       models: routing
         ? {
             primary: view(routing.primary),
-            candidate: routing.candidate ? { ...view(routing.candidate), mode: routing.mode ?? '', splitBasisPoints: routing.splitBasisPoints } : null,
+            candidate: routing.candidate
+              ? { ...view(routing.candidate), mode: routing.mode ?? '', splitBasisPoints: routing.splitBasisPoints }
+              : null,
             fallback: routing.fallback ? view(routing.fallback) : null,
             revision: routing.revision,
           }

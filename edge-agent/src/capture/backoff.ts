@@ -21,7 +21,10 @@ export class Backoff {
   private attempt = 0;
 
   /** @param random returns [0, 1); injectable for deterministic tests. */
-  constructor(options: Partial<BackoffOptions> = {}, private readonly random: () => number = Math.random) {
+  constructor(
+    options: Partial<BackoffOptions> = {},
+    private readonly random: () => number = Math.random,
+  ) {
     const o = { ...DEFAULT_BACKOFF, ...options };
     if (!(o.initialMs >= 0) || !(o.factor >= 1) || !(o.maxMs >= o.initialMs) || !(o.jitter >= 0 && o.jitter < 1)) {
       throw new RangeError(

@@ -13,7 +13,7 @@
  */
 import type { CameraState } from './frame-source.js';
 import { describeError, EdgeError } from '../errors.js';
-import { Backoff } from './backoff.js';
+import type { Backoff } from './backoff.js';
 import type { CaptureTimers, TimerHandle } from './capture-timers.js';
 
 export interface RunCallbacks {
@@ -146,7 +146,9 @@ export class CameraSupervisor {
       run = await this.deps.launch(callbacks);
     } catch (err) {
       if (!current()) return;
-      this.onFailure(err instanceof EdgeError ? err : new EdgeError('EDGE_ERR_PIPELINE', describeError(err), { cause: err }));
+      this.onFailure(
+        err instanceof EdgeError ? err : new EdgeError('EDGE_ERR_PIPELINE', describeError(err), { cause: err }),
+      );
       return;
     }
     if (!current() || this.run !== null) {
@@ -245,7 +247,9 @@ export class CameraSupervisor {
     if (since === null) return;
     const waited = this.deps.timers.now() - since;
     if (waited >= this.stallTimeoutMs) {
-      this.onFailure(new EdgeError('EDGE_ERR_SOURCE_STALLED', `no frame for ${waited} ms (stallTimeoutMs ${this.stallTimeoutMs})`));
+      this.onFailure(
+        new EdgeError('EDGE_ERR_SOURCE_STALLED', `no frame for ${waited} ms (stallTimeoutMs ${this.stallTimeoutMs})`),
+      );
     }
   }
 

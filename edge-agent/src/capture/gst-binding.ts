@@ -73,5 +73,5 @@ export function gst(): GstBinding {
 
 /** Narrow an element returned by findChild to an appsink (the binding adds `pull` only to appsinks). */
 export function asAppSink(el: GstElement | undefined): GstAppSink | null {
-  return el !== undefined && typeof el['pull'] === 'function' ? (el as GstAppSink) : null;
+  return el !== undefined && typeof el.pull === 'function' ? (el as GstAppSink) : null;
 }

@@ -33,7 +33,13 @@
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { describeError, EdgeError } from '../errors.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { CameraSupervisor, type FailureInfo, type RunCallbacks, type SupervisedRun, type SupervisorSnapshot } from './camera-supervisor.js';
+import {
+  CameraSupervisor,
+  type FailureInfo,
+  type RunCallbacks,
+  type SupervisedRun,
+  type SupervisorSnapshot,
+} from './camera-supervisor.js';
 import { CaptureEvents, type CaptureEventMap } from './capture-events.js';
 import { systemTimers, type CaptureTimers } from './capture-timers.js';
 import type { CameraStatus, CapturedFrame, FrameSource } from './frame-source.js';
@@ -54,7 +60,8 @@ const UV_THREADPOOL_MAX = 1024;
  * Set `UV_THREADPOOL_SIZE` to at least this before the first asynchronous operation.
  */
 export function requiredThreadpoolSize(cameraCount: number, reserve = 4): number {
-  if (!Number.isInteger(cameraCount) || cameraCount < 0) throw new RangeError(`cameraCount must be a non-negative integer, got ${cameraCount}`);
+  if (!Number.isInteger(cameraCount) || cameraCount < 0)
+    throw new RangeError(`cameraCount must be a non-negative integer, got ${cameraCount}`);
   return Math.min(UV_THREADPOOL_MAX, Math.max(4, 2 * cameraCount + reserve));
 }
 
@@ -233,7 +240,9 @@ export class GstFrameSource implements FrameSource {
       framesDelivered: this.framesDelivered,
       lastFrameAt: s.lastFrameAt,
       threadsNotReleased: this.threadsNotReleased,
-      ...(this.options.spec.kind === 'synthetic' ? { domain: this.domain, ticksSkipped: this.feeder?.ticksSkipped ?? 0 } : {}),
+      ...(this.options.spec.kind === 'synthetic'
+        ? { domain: this.domain, ticksSkipped: this.feeder?.ticksSkipped ?? 0 }
+        : {}),
     };
   }
 

@@ -17,7 +17,17 @@
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { describeError, EdgeError } from '../errors.js';
 import type { CaptureTimers } from './capture-timers.js';
-import { asAppSink, gst, SEEK_FLAG_FLUSH, type GstAppSink, type GstAppSrc, type GstBusMessage, type GstElement, type GstPipeline, type GstSampleCaps } from './gst-binding.js';
+import {
+  asAppSink,
+  gst,
+  SEEK_FLAG_FLUSH,
+  type GstAppSink,
+  type GstAppSrc,
+  type GstBusMessage,
+  type GstElement,
+  type GstPipeline,
+  type GstSampleCaps,
+} from './gst-binding.js';
 import {
   buildPipelineDescription,
   FIT_ELEMENT,
@@ -107,13 +117,16 @@ export class GstPipelineSession {
     const sink = asAppSink(pipeline.findChild(SINK_ELEMENT));
     const fitElement = pipeline.findChild(FIT_ELEMENT) ?? null;
     if (sink === null || fitElement === null) {
-      throw new EdgeError('EDGE_ERR_PIPELINE', `pipeline has no appsink '${SINK_ELEMENT}' or capsfilter '${FIT_ELEMENT}'`);
+      throw new EdgeError(
+        'EDGE_ERR_PIPELINE',
+        `pipeline has no appsink '${SINK_ELEMENT}' or capsfilter '${FIT_ELEMENT}'`,
+      );
     }
     let appsrc: GstAppSrc | null = null;
     if (this.deps.source.kind === 'synthetic') {
       const src = pipeline.findChild(SOURCE_ELEMENT);
       // Checked before play(): a pipeline that never played needs no teardown.
-      if (this.deps.feeder === undefined || src === undefined || typeof src['push'] !== 'function') {
+      if (this.deps.feeder === undefined || src === undefined || typeof src.push !== 'function') {
         throw new EdgeError('EDGE_ERR_PIPELINE', `synthetic source needs a feeder and an appsrc '${SOURCE_ELEMENT}'`);
       }
       appsrc = src as GstAppSrc;
@@ -220,7 +233,9 @@ export class GstPipelineSession {
       frame = sampleToRgbFrame(buf, caps, this.deps.format, this.native);
       if (!this.fitLocked) this.lockFitSize(this.native);
     } catch (err) {
-      this.fail(err instanceof EdgeError ? err : new EdgeError('EDGE_ERR_PIPELINE', describeError(err), { cause: err }));
+      this.fail(
+        err instanceof EdgeError ? err : new EdgeError('EDGE_ERR_PIPELINE', describeError(err), { cause: err }),
+      );
       return;
     }
     this.framesSinceSeek += 1;
@@ -237,7 +252,7 @@ export class GstPipelineSession {
   private lockFitSize(native: Size): void {
     this.fitLocked = true;
     const size = this.checkedFit(native);
-    if (this.fitElement !== null) this.fitElement['caps'] = fitCaps(this.deps.format, size);
+    if (this.fitElement !== null) this.fitElement.caps = fitCaps(this.deps.format, size);
   }
 
   private checkedFit(native: Size): Size {
@@ -260,7 +275,9 @@ export class GstPipelineSession {
       }
       this.framesSinceSeek = 0;
       if (this.pipeline?.seek(0, SEEK_FLAG_FLUSH) !== true) {
-        this.fail(new EdgeError('EDGE_ERR_SOURCE_EOS', `${source.displayUri} ended and seeking back to its start failed`));
+        this.fail(
+          new EdgeError('EDGE_ERR_SOURCE_EOS', `${source.displayUri} ended and seeking back to its start failed`),
+        );
         return;
       }
       this.pull();

@@ -51,7 +51,8 @@ function parseJpeg(b: Uint8Array): ParseResult {
     if (marker === 0xda) return { error: 'JPEG scan data starts before any frame header (SOF)' };
     if (i + 3 >= b.length) return 'need-more';
     const length = (b[i + 2]! << 8) | b[i + 3]!;
-    if (length < 2) return { error: `JPEG segment 0xFF${marker.toString(16).toUpperCase()} has invalid length ${length}` };
+    if (length < 2)
+      return { error: `JPEG segment 0xFF${marker.toString(16).toUpperCase()} has invalid length ${length}` };
     if (isStartOfFrame(marker)) {
       if (i + 8 >= b.length) return 'need-more';
       if (length < 8) return { error: `JPEG frame header too short (${length} bytes)` };

@@ -58,10 +58,14 @@ export async function listSequenceFiles(spec: ImageSequenceSpec): Promise<{ file
   try {
     names = await readdir(spec.dir);
   } catch (err) {
-    throw new EdgeError('EDGE_ERR_SOURCE_UNAVAILABLE', `image sequence directory ${spec.dir} cannot be read`, { cause: err });
+    throw new EdgeError('EDGE_ERR_SOURCE_UNAVAILABLE', `image sequence directory ${spec.dir} cannot be read`, {
+      cause: err,
+    });
   }
   const pattern = spec.glob === null ? null : globToRegExp(spec.glob);
-  const picked = names.filter((n) => CODECS[extname(n).toLowerCase()] !== undefined && (pattern === null || pattern.test(n)));
+  const picked = names.filter(
+    (n) => CODECS[extname(n).toLowerCase()] !== undefined && (pattern === null || pattern.test(n)),
+  );
   picked.sort(naturalCompare);
   const files: string[] = [];
   for (const name of picked) {
@@ -75,7 +79,10 @@ export async function listSequenceFiles(spec: ImageSequenceSpec): Promise<{ file
   }
   const codecs = new Set(files.map((f) => CODECS[extname(f).toLowerCase()]));
   if (codecs.size > 1) {
-    throw new EdgeError('EDGE_ERR_SOURCE_URI', `image sequence ${what} mixes JPEG and PNG files; use one format per sequence`);
+    throw new EdgeError(
+      'EDGE_ERR_SOURCE_URI',
+      `image sequence ${what} mixes JPEG and PNG files; use one format per sequence`,
+    );
   }
   return { files, codec: [...codecs][0] as ImageCodec };
 }
@@ -159,7 +166,9 @@ export async function materializeSequence(spec: ImageSequenceSpec): Promise<Mate
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await Promise.all(files.map((file, i) => symlink(file, join(dir, `frame-${String(i).padStart(digits, '0')}${ext}`))));
+    await Promise.all(
+      files.map((file, i) => symlink(file, join(dir, `frame-${String(i).padStart(digits, '0')}${ext}`))),
+    );
   } catch (err) {
     await dispose();
     throw new EdgeError('EDGE_ERR_SOURCE_URI', `cannot create the image sequence links in ${dir}`, { cause: err });

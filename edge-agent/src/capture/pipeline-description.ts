@@ -55,7 +55,10 @@ export type ResolvedSequenceSpec = ImageSequenceSpec & { readonly resolved: Reso
 /** A still image, with its size when its header has been read (then the fit caps are set from the start). */
 export type ResolvedStillImageSpec = StillImageSpec & { readonly size?: Size };
 /** What the builders take: a source spec, with image sequences resolved to files on disk. */
-export type PipelineSource = Exclude<SourceSpec, ImageSequenceSpec | StillImageSpec> | ResolvedSequenceSpec | ResolvedStillImageSpec;
+export type PipelineSource =
+  | Exclude<SourceSpec, ImageSequenceSpec | StillImageSpec>
+  | ResolvedSequenceSpec
+  | ResolvedStillImageSpec;
 
 export interface PipelineOutput {
   readonly format: PixelFormat;
@@ -154,7 +157,9 @@ export function appsinkProperties(spec: SourceSpec): string {
 const LIVE_DEVICES = ['rtsp', 'v4l2', 'csi', 'testsrc', 'synthetic'] as const;
 
 /** Sources that produce frames on their own clock whatever the consumer does (as opposed to files in realtime mode). */
-export function isLiveDevice<T extends { readonly kind: SourceSpec['kind'] }>(spec: T): spec is Extract<T, { readonly kind: (typeof LIVE_DEVICES)[number] }> {
+export function isLiveDevice<T extends { readonly kind: SourceSpec['kind'] }>(
+  spec: T,
+): spec is Extract<T, { readonly kind: (typeof LIVE_DEVICES)[number] }> {
   return (LIVE_DEVICES as readonly string[]).includes(spec.kind);
 }
 

@@ -56,14 +56,23 @@ function probeTcp(uri: string, displayUri: string, timeoutMs: number): Promise<v
       else reject(err);
     };
     const timer = setTimeout(() => {
-      finish(new EdgeError('EDGE_ERR_SOURCE_UNAVAILABLE', `no TCP answer from ${host}:${port} within ${timeoutMs} ms (${displayUri})`));
+      finish(
+        new EdgeError(
+          'EDGE_ERR_SOURCE_UNAVAILABLE',
+          `no TCP answer from ${host}:${port} within ${timeoutMs} ms (${displayUri})`,
+        ),
+      );
     }, timeoutMs);
     socket.once('connect', () => finish(null));
     socket.once('error', (err: NodeJS.ErrnoException) => {
       finish(
-        new EdgeError('EDGE_ERR_SOURCE_UNAVAILABLE', `cannot connect to ${host}:${port}: ${err.code ?? err.message} (${displayUri})`, {
-          cause: err,
-        }),
+        new EdgeError(
+          'EDGE_ERR_SOURCE_UNAVAILABLE',
+          `cannot connect to ${host}:${port}: ${err.code ?? err.message} (${displayUri})`,
+          {
+            cause: err,
+          },
+        ),
       );
     });
   });

@@ -39,9 +39,32 @@ export type VideoContainer = 'mp4' | 'matroska' | 'avi' | 'mpegts' | 'elementary
 
 /** Videotestsrc patterns accepted by `testsrc://` (GStreamer 1.22 nicks). */
 export const TEST_PATTERNS = [
-  'smpte', 'snow', 'black', 'white', 'red', 'green', 'blue', 'checkers-1', 'checkers-2', 'checkers-4',
-  'checkers-8', 'circular', 'blink', 'smpte75', 'zone-plate', 'gamut', 'chroma-zone-plate', 'solid-color',
-  'ball', 'smpte100', 'bar', 'pinwheel', 'spokes', 'gradient', 'colors', 'smpte-rp-219',
+  'smpte',
+  'snow',
+  'black',
+  'white',
+  'red',
+  'green',
+  'blue',
+  'checkers-1',
+  'checkers-2',
+  'checkers-4',
+  'checkers-8',
+  'circular',
+  'blink',
+  'smpte75',
+  'zone-plate',
+  'gamut',
+  'chroma-zone-plate',
+  'solid-color',
+  'ball',
+  'smpte100',
+  'bar',
+  'pinwheel',
+  'spokes',
+  'gradient',
+  'colors',
+  'smpte-rp-219',
 ] as const;
 export type TestPattern = (typeof TEST_PATTERNS)[number];
 
@@ -276,7 +299,8 @@ export function parseSourceSpec(uri: string, options: SourceOptions = {}): Sourc
       checkApplicable(text, 'csi', opts);
       if (platformOf(text, opts) !== 'jetson') fail(text, "csi:// sources need platform: 'jetson' (nvarguscamerasrc)");
       const id = url.hostname === '' ? '0' : url.hostname;
-      if (!/^\d{1,2}$/.test(id) || (url.pathname !== '' && url.pathname !== '/')) fail(text, 'expected csi://<sensor-id>, e.g. csi://0');
+      if (!/^\d{1,2}$/.test(id) || (url.pathname !== '' && url.pathname !== '/'))
+        fail(text, 'expected csi://<sensor-id>, e.g. csi://0');
       return {
         kind: 'csi',
         platform: 'jetson',
@@ -288,7 +312,8 @@ export function parseSourceSpec(uri: string, options: SourceOptions = {}): Sourc
       };
     }
     case 'testsrc': {
-      if (url.hostname !== '' || (url.pathname !== '' && url.pathname !== '/')) fail(text, 'expected testsrc://?pattern=…&width=…');
+      if (url.hostname !== '' || (url.pathname !== '' && url.pathname !== '/'))
+        fail(text, 'expected testsrc://?pattern=…&width=…');
       const opts = merge(text, url, options);
       checkApplicable(text, 'testsrc', opts);
       const pattern = opts.pattern ?? 'smpte';
@@ -318,7 +343,8 @@ const SYNTHETIC_MAX_SIDE = 8192;
 const SYNTHETIC_MAX_FPS = 240;
 
 function fromSynthetic(uri: string, url: URL, options: SourceOptions): SyntheticSpec {
-  if (url.hostname !== '' || (url.pathname !== '' && url.pathname !== '/')) fail(uri, 'expected synthetic://?schedule=…&seed=…');
+  if (url.hostname !== '' || (url.pathname !== '' && url.pathname !== '/'))
+    fail(uri, 'expected synthetic://?schedule=…&seed=…');
   // URLSearchParams reads `+` as a space, but `+` joins a domain mix (`night@0.5+fog`): keep it literal.
   const query = new URL(url.href);
   query.search = url.search.replace(/\+/g, '%2B');
@@ -361,7 +387,10 @@ function fromFilePath(uri: string, path: string, opts: SourceOptions): SourceSpe
   const codec = codecOf(uri, opts.codec);
   const container = containerOf(path);
   if (platform === 'jetson' && codec !== 'auto' && container === 'unknown') {
-    fail(uri, `cannot pick a demuxer for '${extname(path)}' files; use codec 'auto' (decodebin) or one of .mp4 .mov .mkv .webm .avi .ts .h264 .h265`);
+    fail(
+      uri,
+      `cannot pick a demuxer for '${extname(path)}' files; use codec 'auto' (decodebin) or one of .mp4 .mov .mkv .webm .avi .ts .h264 .h265`,
+    );
   }
   return {
     kind: 'file',
@@ -376,11 +405,20 @@ function fromFilePath(uri: string, path: string, opts: SourceOptions): SourceSpe
 }
 
 const CONTAINERS: Readonly<Record<string, VideoContainer>> = {
-  '.mp4': 'mp4', '.m4v': 'mp4', '.mov': 'mp4',
-  '.mkv': 'matroska', '.webm': 'matroska',
+  '.mp4': 'mp4',
+  '.m4v': 'mp4',
+  '.mov': 'mp4',
+  '.mkv': 'matroska',
+  '.webm': 'matroska',
   '.avi': 'avi',
-  '.ts': 'mpegts', '.mts': 'mpegts', '.m2ts': 'mpegts',
-  '.h264': 'elementary', '.264': 'elementary', '.h265': 'elementary', '.265': 'elementary', '.hevc': 'elementary',
+  '.ts': 'mpegts',
+  '.mts': 'mpegts',
+  '.m2ts': 'mpegts',
+  '.h264': 'elementary',
+  '.264': 'elementary',
+  '.h265': 'elementary',
+  '.265': 'elementary',
+  '.hevc': 'elementary',
 };
 
 function containerOf(path: string): VideoContainer {
@@ -391,7 +429,8 @@ function fromRtsp(uri: string, url: URL, opts: SourceOptions): RtspSpec {
   if (url.hostname === '') fail(uri, 'RTSP URI has no host');
   checkApplicable(uri, 'rtsp', opts);
   const transport = opts.transport ?? 'tcp';
-  if (!['tcp', 'udp', 'auto'].includes(transport)) fail(uri, `transport must be tcp, udp or auto, got '${String(transport)}'`);
+  if (!['tcp', 'udp', 'auto'].includes(transport))
+    fail(uri, `transport must be tcp, udp or auto, got '${String(transport)}'`);
   return {
     kind: 'rtsp',
     platform: platformOf(uri, opts),
@@ -501,7 +540,8 @@ function v4l2Format(uri: string, format: string): string {
   if (typeof format !== 'string') fail(uri, 'format must be a string');
   if (format.toLowerCase() === 'mjpeg' || format.toLowerCase() === 'mjpg') return 'mjpeg';
   // GStreamer raw video format names: upper-case letters, digits and underscores (YUY2, NV12, GRAY8, …).
-  if (!/^[A-Z0-9_]{2,16}$/.test(format)) fail(uri, `format must be 'mjpeg' or a GStreamer raw format such as YUY2, got '${format}'`);
+  if (!/^[A-Z0-9_]{2,16}$/.test(format))
+    fail(uri, `format must be 'mjpeg' or a GStreamer raw format such as YUY2, got '${format}'`);
   return format;
 }
 

@@ -17,7 +17,14 @@
  */
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { EdgeError } from '../errors.js';
-import { asAppSink, gst, type GstAppSink, type GstBusMessage, type GstElement, type GstPipeline } from './gst-binding.js';
+import {
+  asAppSink,
+  gst,
+  type GstAppSink,
+  type GstBusMessage,
+  type GstElement,
+  type GstPipeline,
+} from './gst-binding.js';
 import { readImageHeader, type ImageHeader } from './image-header.js';
 import { fitCaps, gstQuote, type FitFn, type Size } from './pipeline-description.js';
 import { sampleToRgbFrame } from './rgb-sample.js';
@@ -78,7 +85,7 @@ function pollBusVia(pipeline: GstPipeline, relay: BusRelay): void {
  * The source is pointed at nothing first, so nothing is read on the way.
  */
 function resetPipeline(p: StillPipeline): void {
-  p.src['location'] = '';
+  p.src.location = '';
   p.pipeline['auto-flush-bus'] = true;
   p.pipeline.pause();
   p.pipeline.stop();
@@ -129,7 +136,11 @@ function decodeOnce(
       maybeFinish();
     };
     const decodeError = (reason: string, details?: unknown): Outcome => ({
-      error: new EdgeError('EDGE_ERR_IMAGE_DECODE', `${path}: ${reason}`, details === undefined ? undefined : { details }),
+      error: new EdgeError(
+        'EDGE_ERR_IMAGE_DECODE',
+        `${path}: ${reason}`,
+        details === undefined ? undefined : { details },
+      ),
     });
     const noFrame = (): void => settle(decodeError('the decoder produced no frame (corrupt or truncated image)'));
     const timer = setTimeout(() => settle(decodeError(`no frame within ${timeoutMs} ms`)), timeoutMs);
@@ -211,9 +222,16 @@ export class StillImageDecoder {
     const size = fit(header.width, header.height);
     const caps = fitCaps(this.options.format, size); // also checks the size
     const p = this.pipelineFor(header.codec);
-    p.src['location'] = path;
-    p.fit['caps'] = caps;
-    const { outcome, released } = await decodeOnce(p, path, header, size, this.options.format, this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    p.src.location = path;
+    p.fit.caps = caps;
+    const { outcome, released } = await decodeOnce(
+      p,
+      path,
+      header,
+      size,
+      this.options.format,
+      this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    );
     // A pipeline whose threads did not come back is not reused.
     if (!released) this.pipelines.delete(header.codec);
     if ('error' in outcome) throw outcome.error;
@@ -228,13 +246,18 @@ export class StillImageDecoder {
     try {
       pipeline = new (gst().Pipeline)(description);
     } catch (err) {
-      throw new EdgeError('EDGE_ERR_PIPELINE', `cannot build ${codec} decoder: ${(err as Error).message}`, { cause: err, details: description });
+      throw new EdgeError('EDGE_ERR_PIPELINE', `cannot build ${codec} decoder: ${(err as Error).message}`, {
+        cause: err,
+        details: description,
+      });
     }
     const src = pipeline.findChild('src');
     const fit = pipeline.findChild('fit');
     const sink = asAppSink(pipeline.findChild('sink'));
     if (src === undefined || fit === undefined || sink === null) {
-      throw new EdgeError('EDGE_ERR_PIPELINE', `${codec} decoder pipeline lacks src, fit or sink`, { details: description });
+      throw new EdgeError('EDGE_ERR_PIPELINE', `${codec} decoder pipeline lacks src, fit or sink`, {
+        details: description,
+      });
     }
     // Keep the messages posted on the way to NULL: they wake a bus poll parked when stop() comes from outside it.
     pipeline['auto-flush-bus'] = false;
@@ -245,7 +268,10 @@ export class StillImageDecoder {
 }
 
 /** Decodes one file with a decoder of its own (see StillImageDecoder). */
-export async function decodeStillImage(path: string, options: StillImageOptions & { readonly fit: FitFn }): Promise<RgbFrame> {
+export async function decodeStillImage(
+  path: string,
+  options: StillImageOptions & { readonly fit: FitFn },
+): Promise<RgbFrame> {
   const decoder = new StillImageDecoder(options);
   try {
     return await decoder.decode(path, options.fit);

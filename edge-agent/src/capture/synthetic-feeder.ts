@@ -19,7 +19,12 @@ import { describeError, EdgeError } from '../errors.js';
 import type { CaptureTimers, TimerHandle } from './capture-timers.js';
 import type { GstAppSrc } from './gst-binding.js';
 import type { SyntheticSpec } from './source-spec.js';
-import { WorkerSceneRenderer, type RenderedSyntheticFrame, type SceneRenderer, type SyntheticRenderConfig } from './synthetic-renderer.js';
+import {
+  WorkerSceneRenderer,
+  type RenderedSyntheticFrame,
+  type SceneRenderer,
+  type SyntheticRenderConfig,
+} from './synthetic-renderer.js';
 
 /** What was pushed for one frame: its place in the scene stream and its exact labels. */
 export interface SyntheticFrameInfo {
@@ -154,7 +159,11 @@ export class SyntheticFeeder implements AppSrcFeeder {
           renderer.close().catch(() => undefined);
         }
         if (this.run?.generation !== run.generation) return;
-        run.fail(new EdgeError('EDGE_ERR_SOURCE_UNAVAILABLE', `synthetic scene renderer failed: ${describeError(err)}`, { cause: err }));
+        run.fail(
+          new EdgeError('EDGE_ERR_SOURCE_UNAVAILABLE', `synthetic scene renderer failed: ${describeError(err)}`, {
+            cause: err,
+          }),
+        );
       },
     );
   }
@@ -169,5 +178,12 @@ export class SyntheticFeeder implements AppSrcFeeder {
 }
 
 function renderConfig(spec: SyntheticSpec): SyntheticRenderConfig {
-  return { schedule: spec.schedule, seed: spec.seed, width: spec.width, height: spec.height, fps: spec.fps, loop: spec.loop };
+  return {
+    schedule: spec.schedule,
+    seed: spec.seed,
+    width: spec.width,
+    height: spec.height,
+    fps: spec.fps,
+    loop: spec.loop,
+  };
 }

@@ -38,7 +38,15 @@ port.on('message', (req: RenderRequest) => {
     });
     const frame = stream.frameAt(req.index);
     const data = toGstLayout(frame.data, frame.width, frame.height);
-    reply = { id: req.id, ok: true, index: frame.index, streamTimeMs: frame.timestampMs, domain: frame.domainLabel, labels: frame.labels, data };
+    reply = {
+      id: req.id,
+      ok: true,
+      index: frame.index,
+      streamTimeMs: frame.timestampMs,
+      domain: frame.domainLabel,
+      labels: frame.labels,
+      data,
+    };
     port.postMessage(reply, [data.buffer as ArrayBuffer]);
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };

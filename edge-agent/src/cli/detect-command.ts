@@ -70,7 +70,8 @@ interface DetectArgs {
 function number(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new EdgeError('EDGE_ERR_USAGE', `--${name} must be a number, got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(value))
+    throw new EdgeError('EDGE_ERR_USAGE', `--${name} must be a number, got '${text}'`);
   return value;
 }
 
@@ -98,7 +99,10 @@ function parseDetectArgs(argv: string[]): DetectArgs {
   if (values.model === undefined || values.model === '') throw new EdgeError('EDGE_ERR_USAGE', '--model is required');
   if (positionals.length === 0) throw new EdgeError('EDGE_ERR_USAGE', 'at least one IMAGE is required');
   if (values.adapter !== undefined && !ADAPTER_NAMES.includes(values.adapter)) {
-    throw new EdgeError('EDGE_ERR_USAGE', `--adapter must be one of ${ADAPTER_NAMES.join(', ')}, got '${values.adapter}'`);
+    throw new EdgeError(
+      'EDGE_ERR_USAGE',
+      `--adapter must be one of ${ADAPTER_NAMES.join(', ')}, got '${values.adapter}'`,
+    );
   }
   try {
     const detect = resolveDetectOptions({
@@ -110,7 +114,14 @@ function parseDetectArgs(argv: string[]): DetectArgs {
     if (values.letterbox !== undefined && values.letterbox !== 'center' && values.letterbox !== 'top-left') {
       throw new EdgeError('EDGE_ERR_USAGE', `--letterbox must be center or top-left, got '${values.letterbox}'`);
     }
-    return { model: values.model, images: positionals, detect, providers, adapter: values.adapter, letterbox: values.letterbox };
+    return {
+      model: values.model,
+      images: positionals,
+      detect,
+      providers,
+      adapter: values.adapter,
+      letterbox: values.letterbox,
+    };
   } catch (err) {
     throw toEdgeError(err);
   }
@@ -146,7 +157,11 @@ export async function detectCommand(argv: string[], io: DetectCommandIo): Promis
 
   // Provider fallbacks are reported once through our logger; ONNX Runtime's own native lines would repeat them.
   setOnnxRuntimeLogLevel('fatal');
-  const logger = createLogger({ level: 'warn', write: (line) => io.stderr.write(line + '\n'), base: { cmd: 'detect' } });
+  const logger = createLogger({
+    level: 'warn',
+    write: (line) => io.stderr.write(`${line}\n`),
+    base: { cmd: 'detect' },
+  });
   let detector: OnnxDetector;
   try {
     detector = await OnnxDetector.load(args.model, {
@@ -174,7 +189,7 @@ export async function detectCommand(argv: string[], io: DetectCommandIo): Promis
           height: frame.sourceHeight,
           detections: detections.map(detectionJson),
         };
-        io.stdout.write(JSON.stringify(line) + '\n');
+        io.stdout.write(`${JSON.stringify(line)}\n`);
       } catch (err) {
         failures++;
         fail(toEdgeError(err));

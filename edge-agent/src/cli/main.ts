@@ -27,7 +27,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return runCommand(rest, io);
     case 'config-reference': {
       const { configReferenceMarkdown } = await import('../config/config-reference.js');
-      io.stdout.write(configReferenceMarkdown() + '\n');
+      io.stdout.write(`${configReferenceMarkdown()}\n`);
       return 0;
     }
     case undefined:

@@ -47,7 +47,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     config,
     logger,
     onDetections: print
-      ? (cameraId, frameId, detections) => io.stdout.write(JSON.stringify({ cameraId, frameId, detections }) + '\n')
+      ? (cameraId, frameId, detections) => io.stdout.write(`${JSON.stringify({ cameraId, frameId, detections })}\n`)
       : undefined,
   });
 
@@ -83,7 +83,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       (err) => {
         logger.error('agent failed to start', { error: describeError(err) });
         // A file the config names that cannot be read (credential, TLS, signing key) is a config problem too.
-        const configProblem = err instanceof EdgeError && ['EDGE_ERR_CONFIG_READ', 'EDGE_ERR_CONFIG_INVALID', 'EDGE_ERR_SIGNING_KEY'].includes(err.code);
+        const configProblem =
+          err instanceof EdgeError &&
+          ['EDGE_ERR_CONFIG_READ', 'EDGE_ERR_CONFIG_INVALID', 'EDGE_ERR_SIGNING_KEY'].includes(err.code);
         void stop('start-failure').finally(() => resolve(configProblem ? 78 : 1));
       },
     );

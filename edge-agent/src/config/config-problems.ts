@@ -15,7 +15,10 @@ export function renderValue(v: unknown): string {
  * kept (a missing property also fails its type check; the first message is the useful one).
  * `sources` names the environment variable behind an overridden path.
  */
-export function formatSchemaErrors(errors: Iterable<ValueError>, sources: ReadonlyMap<string, string> = new Map()): string[] {
+export function formatSchemaErrors(
+  errors: Iterable<ValueError>,
+  sources: ReadonlyMap<string, string> = new Map(),
+): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const e of errors) {

@@ -24,7 +24,8 @@ export function referenceRows(schema: TSchema = AgentConfigSchema): ReferenceRow
       rows.push({
         path,
         type: sameAs ? `object (fields of \`${sameAs}\`)` : describeSchema(s),
-        default: 'default' in j && !isSection ? JSON.stringify(j.default) : required && !('default' in j) ? 'required' : '',
+        default:
+          'default' in j && !isSection ? JSON.stringify(j.default) : required && !('default' in j) ? 'required' : '',
         env,
         description: typeof j.description === 'string' ? j.description : '',
       });
@@ -53,7 +54,8 @@ export function configReferenceMarkdown(schema: TSchema = AgentConfigSchema): st
     '| Path | Type | Default | Environment override | Description |',
     '| --- | --- | --- | --- | --- |',
     ...referenceRows(schema).map(
-      (r) => `| \`${r.path}\` | ${cell(r.type)} | ${r.default === 'required' ? 'required' : r.default ? `\`${cell(r.default)}\`` : ''} | \`${r.env}\` | ${cell(r.description)} |`,
+      (r) =>
+        `| \`${r.path}\` | ${cell(r.type)} | ${r.default === 'required' ? 'required' : r.default ? `\`${cell(r.default)}\`` : ''} | \`${r.env}\` | ${cell(r.description)} |`,
     ),
     '',
     `Environment overrides: \`${ENV_PREFIX}\` + the path with \`__\` between keys, each camelCase key in UPPER_SNAKE case, list items by index ` +

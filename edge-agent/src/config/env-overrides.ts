@@ -53,7 +53,10 @@ function convert(text: string, schema: TSchema): { value: unknown } | { problem:
       if (text.trim().startsWith('[')) return parseJson(text);
       const items = (schema as TSchema & { items: TSchema }).items;
       const out: unknown[] = [];
-      for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+      for (const part of text
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')) {
         const c = convert(part, items);
         if ('problem' in c) return c;
         out.push(c.value);
@@ -66,7 +69,8 @@ function convert(text: string, schema: TSchema): { value: unknown } | { problem:
       // A union such as `'auto' | integer`: a number where a numeric member exists, else the text.
       const members = ((schema as { anyOf?: TSchema[] }).anyOf ?? []).map(leafKind);
       const n = Number(text);
-      if ((members.includes('integer') || members.includes('number')) && text.trim() !== '' && Number.isFinite(n)) return { value: n };
+      if ((members.includes('integer') || members.includes('number')) && text.trim() !== '' && Number.isFinite(n))
+        return { value: n };
       return { value: text };
     }
   }
@@ -149,7 +153,9 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv, schema: 
       } else if (isRecord(current) || Array.isArray(current)) {
         node = current;
       } else {
-        fail(`${pointer} is ${current === undefined ? 'missing' : 'not an object or list'} in the configuration, cannot override inside it`);
+        fail(
+          `${pointer} is ${current === undefined ? 'missing' : 'not an object or list'} in the configuration, cannot override inside it`,
+        );
         break;
       }
       nodeSchema = childSchema;

@@ -38,7 +38,10 @@ export function readConfigFile(path: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new EdgeError('EDGE_ERR_CONFIG_READ', `${path}: ${code} (${(err as Error).message})`, { cause: err, details: { path } });
+    throw new EdgeError('EDGE_ERR_CONFIG_READ', `${path}: ${code} (${(err as Error).message})`, {
+      cause: err,
+      details: { path },
+    });
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
@@ -64,11 +67,19 @@ export function parseConfig(raw: unknown, options: ParseConfigOptions = {}): Age
   const env = applyEnvOverrides(value, options.env ?? {}, AgentConfigSchema);
   const defaulted = Value.Default(AgentConfigSchema, value);
   checker ??= TypeCompiler.Compile(AgentConfigSchema);
-  const problems = [...env.problems, ...formatSchemaErrors(checker.Errors(defaulted), env.sources), ...semanticProblems(defaulted)];
+  const problems = [
+    ...env.problems,
+    ...formatSchemaErrors(checker.Errors(defaulted), env.sources),
+    ...semanticProblems(defaulted),
+  ];
   if (problems.length > 0) {
-    throw new EdgeError('EDGE_ERR_CONFIG_INVALID', `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, {
-      details: problems,
-    });
+    throw new EdgeError(
+      'EDGE_ERR_CONFIG_INVALID',
+      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+      {
+        details: problems,
+      },
+    );
   }
   const config = defaulted as Mutable<AgentConfig>;
   resolvePaths(config, options.baseDir ?? process.cwd());
@@ -105,19 +116,33 @@ function controlProblems(control: unknown): string[] {
     );
   }
   if (typeof c.publicKey === 'string' && !isRawEd25519Base64(c.publicKey)) {
-    problems.push(`/control/publicKey: expected base64 of a raw 32-byte ed25519 public key, got ${renderValue(c.publicKey)}`);
+    problems.push(
+      `/control/publicKey: expected base64 of a raw 32-byte ed25519 public key, got ${renderValue(c.publicKey)}`,
+    );
   }
-  if (has('password') && has('passwordFile')) problems.push('/control/passwordFile: not allowed together with /control/password');
+  if (has('password') && has('passwordFile'))
+    problems.push('/control/passwordFile: not allowed together with /control/password');
   if (has('tlsCertFile') !== has('tlsKeyFile')) {
-    problems.push(has('tlsCertFile') ? '/control/tlsKeyFile: required together with /control/tlsCertFile' : '/control/tlsCertFile: required together with /control/tlsKeyFile');
+    problems.push(
+      has('tlsCertFile')
+        ? '/control/tlsKeyFile: required together with /control/tlsCertFile'
+        : '/control/tlsCertFile: required together with /control/tlsKeyFile',
+    );
   }
   if (c.insecure === true) {
     for (const key of ['tlsCaFile', 'tlsCertFile', 'tlsKeyFile', 'tlsServerName']) {
-      if (has(key)) problems.push(`/control/${key}: not allowed with /control/insecure = true (plain-text gRPC has no TLS)`);
+      if (has(key))
+        problems.push(`/control/${key}: not allowed with /control/insecure = true (plain-text gRPC has no TLS)`);
     }
   }
-  if (typeof c.reconnectMinMs === 'number' && typeof c.reconnectMaxMs === 'number' && c.reconnectMaxMs < c.reconnectMinMs) {
-    problems.push(`/control/reconnectMaxMs: must be >= /control/reconnectMinMs (${c.reconnectMinMs}), got ${c.reconnectMaxMs}`);
+  if (
+    typeof c.reconnectMinMs === 'number' &&
+    typeof c.reconnectMaxMs === 'number' &&
+    c.reconnectMaxMs < c.reconnectMinMs
+  ) {
+    problems.push(
+      `/control/reconnectMaxMs: must be >= /control/reconnectMinMs (${c.reconnectMinMs}), got ${c.reconnectMaxMs}`,
+    );
   }
   return problems;
 }
@@ -127,7 +152,11 @@ export function isRawEd25519Base64(text: string): boolean {
   return /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32;
 }
 
-type Mutable<T> = T extends readonly (infer U)[] ? Mutable<U>[] : T extends object ? { -readonly [K in keyof T]: Mutable<T[K]> } : T;
+type Mutable<T> = T extends readonly (infer U)[]
+  ? Mutable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Mutable<T[K]> }
+    : T;
 type MutableModel = Mutable<AgentConfig['model']>;
 
 /** Relative paths are relative to the config file; derived defaults are filled so the frozen config is complete. */
@@ -142,5 +171,6 @@ function resolvePaths(config: Mutable<AgentConfig>, baseDir: string): void {
   };
   model(config.model);
   for (const camera of config.cameras) if (camera.model) model(camera.model);
-  config.outbox.path = config.outbox.path === undefined ? join(config.dataDir, 'outbox.sqlite') : abs(config.outbox.path);
+  config.outbox.path =
+    config.outbox.path === undefined ? join(config.dataDir, 'outbox.sqlite') : abs(config.outbox.path);
 }

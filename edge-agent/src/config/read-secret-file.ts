@@ -16,5 +16,7 @@ export function readSecretFile(path: string, what: string): Buffer {
 
 /** A password file: its text without one trailing newline. */
 export function readPasswordFile(path: string, what: string): string {
-  return readSecretFile(path, what).toString('utf8').replace(/\r?\n$/, '');
+  return readSecretFile(path, what)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

@@ -7,7 +7,9 @@ import type { TSchema } from '@sinclair/typebox';
 
 type Json = Record<string, unknown>;
 
-export function isObjectSchema(s: TSchema): s is TSchema & { properties: Record<string, TSchema>; required?: string[] } {
+export function isObjectSchema(
+  s: TSchema,
+): s is TSchema & { properties: Record<string, TSchema>; required?: string[] } {
   return (s as Json).type === 'object' && typeof (s as Json).properties === 'object';
 }
 
@@ -45,7 +47,10 @@ export function leafKind(s: TSchema): LeafKind {
 export function describeSchema(s: TSchema): string {
   const j = s as Json;
   const values = literalValues(s);
-  if (values) return values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (values)
+    return values.length === 1
+      ? JSON.stringify(values[0])
+      : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
   if (j.const !== undefined) return JSON.stringify(j.const);
   const bounds: string[] = [];
   if (typeof j.minimum === 'number') bounds.push(`>= ${j.minimum}`);
@@ -67,7 +72,8 @@ export function describeSchema(s: TSchema): string {
     case 'array': {
       const items = describeSchema((s as TSchema & { items: TSchema }).items);
       const parts = [`array of ${items}`];
-      if (typeof j.minItems === 'number' && j.minItems > 0) parts.push(`with at least ${j.minItems} item${j.minItems === 1 ? '' : 's'}`);
+      if (typeof j.minItems === 'number' && j.minItems > 0)
+        parts.push(`with at least ${j.minItems} item${j.minItems === 1 ? '' : 's'}`);
       if (j.uniqueItems === true) parts.push('without duplicates');
       return parts.join(' ');
     }

@@ -1,4 +1,10 @@
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+} from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import {
   FLEET_CONTROL_CLIENT_DEFINITION,
@@ -31,7 +37,10 @@ import type { ControlSettings } from './control-settings.js';
  * and `details.grpcCode`.
  */
 
-export type DownloadSettings = Pick<ControlSettings, 'url' | 'tls' | 'authorization' | 'callTimeoutMs' | 'downloadChunkBytes'>;
+export type DownloadSettings = Pick<
+  ControlSettings,
+  'url' | 'tls' | 'authorization' | 'callTimeoutMs' | 'downloadChunkBytes'
+>;
 
 /** HTTP/2 receive windows (session and stream): the default 64 KiB would stall a download every 64 KiB. */
 export const DOWNLOAD_WINDOW_BYTES = 8 * 1024 * 1024;
@@ -81,7 +90,11 @@ export class ArtifactDownloader {
    * resolves when the control plane ended the call with OK. A throw from `onChunk` cancels the call and
    * is what rejects.
    */
-  download(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<void> {
+  download(
+    request: { sha256: string; offset: number },
+    onChunk: (chunk: ModelChunk) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     return this.attempt(request, onChunk, signal, true);
   }
 
@@ -90,7 +103,12 @@ export class ArtifactDownloader {
    * one the server had just closed: a restart, a drain) is made once more on a new session, as grpc-js does
    * for a stream the server never saw. Reading an artifact again is harmless.
    */
-  private attempt(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal, mayRetry: boolean): Promise<void> {
+  private attempt(
+    request: { sha256: string; offset: number },
+    onChunk: (chunk: ModelChunk) => void,
+    signal: AbortSignal,
+    mayRetry: boolean,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const what = `${request.sha256} from offset ${request.offset}`;
       const failWith = (code: grpc.status, details: string, cause?: unknown): EdgeError =>
@@ -99,7 +117,11 @@ export class ArtifactDownloader {
           details: { retryable: RETRYABLE.has(code), grpcCode: code },
         });
       if (this.closed) {
-        reject(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, { details: { retryable: true } }));
+        reject(
+          new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, {
+            details: { retryable: true },
+          }),
+        );
         return;
       }
       let failure: unknown = null;
@@ -145,20 +167,29 @@ export class ArtifactDownloader {
         status = Number.isInteger(code) && code >= 0 && code <= 16 ? (code as grpc.status) : grpc.status.UNKNOWN;
         details = decodeGrpcMessage(headers['grpc-message']);
       };
-      const onAbort = (): void => cancel(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: stopped`, { details: { retryable: false } }));
+      const onAbort = (): void =>
+        cancel(
+          new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: stopped`, { details: { retryable: false } }),
+        );
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       // No overall deadline (artifacts can be large on a slow link): a stream silent this long is cut.
       stream.setTimeout(this.settings.callTimeoutMs, () =>
-        cancel(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: no data for ${this.settings.callTimeoutMs} ms`, { details: { retryable: true } })),
+        cancel(
+          new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: no data for ${this.settings.callTimeoutMs} ms`, {
+            details: { retryable: true },
+          }),
+        ),
       );
       stream.on('response', (headers) => {
         responded = true;
         statusFrom(headers); // a trailers-only response carries its status here
         const http = Number(headers[':status']);
         if (http !== 200 && status === null) cancel(failWith(codeOfHttpStatus(http), `HTTP status ${http}`));
-        else if (status === null && !String(headers['content-type'] ?? '').startsWith('application/grpc')) cancel(failWith(grpc.status.UNKNOWN, `content-type ${String(headers['content-type'])} is not gRPC`));
-        else if (headers['grpc-encoding'] !== undefined && headers['grpc-encoding'] !== 'identity') cancel(failWith(grpc.status.INTERNAL, `grpc-encoding ${String(headers['grpc-encoding'])} was not asked for`));
+        else if (status === null && !String(headers['content-type'] ?? '').startsWith('application/grpc'))
+          cancel(failWith(grpc.status.UNKNOWN, `content-type ${String(headers['content-type'])} is not gRPC`));
+        else if (headers['grpc-encoding'] !== undefined && headers['grpc-encoding'] !== 'identity')
+          cancel(failWith(grpc.status.INTERNAL, `grpc-encoding ${String(headers['grpc-encoding'])} was not asked for`));
       });
       stream.on('trailers', statusFrom);
       stream.on('data', (piece: Buffer) => {
@@ -166,7 +197,11 @@ export class ArtifactDownloader {
         try {
           reader.push(piece);
         } catch (err) {
-          cancel(typeof err === 'object' && err !== null && fromOnChunk.has(err) ? err : failWith(grpc.status.INTERNAL, `bad response: ${describeError(err)}`, err));
+          cancel(
+            typeof err === 'object' && err !== null && fromOnChunk.has(err)
+              ? err
+              : failWith(grpc.status.INTERNAL, `bad response: ${describeError(err)}`, err),
+          );
         }
       });
       stream.on('error', (err) => {
@@ -179,14 +214,28 @@ export class ArtifactDownloader {
           if (connectionLost) retryOrReject(failure as EdgeError);
           else reject(failure);
         } else if (status === grpc.status.OK && reader.atBoundary) resolve();
-        else if (status === grpc.status.OK) reject(failWith(grpc.status.INTERNAL, 'the response ended inside a message'));
+        else if (status === grpc.status.OK)
+          reject(failWith(grpc.status.INTERNAL, 'the response ended inside a message'));
         else if (status !== null) reject(failWith(status, details));
         else {
           connectionLost = true;
-          retryOrReject(failWith(grpc.status.UNAVAILABLE, `the stream closed without a gRPC status (HTTP/2 code ${stream.rstCode ?? 'none'})`));
+          retryOrReject(
+            failWith(
+              grpc.status.UNAVAILABLE,
+              `the stream closed without a gRPC status (HTTP/2 code ${stream.rstCode ?? 'none'})`,
+            ),
+          );
         }
       });
-      stream.end(frameGrpcMessage(encodeDownloadModelRequest({ sha256: request.sha256, offset: request.offset, chunkBytes: this.settings.downloadChunkBytes })));
+      stream.end(
+        frameGrpcMessage(
+          encodeDownloadModelRequest({
+            sha256: request.sha256,
+            offset: request.offset,
+            chunkBytes: this.settings.downloadChunkBytes,
+          }),
+        ),
+      );
     });
   }
 

@@ -15,7 +15,10 @@ import type { ControlSettings } from './control-settings.js';
 import { WakeableSleep } from '../agent/wakeable-sleep.js';
 
 export interface ControlClientDeps {
-  readonly settings: Pick<ControlSettings, 'url' | 'tls' | 'authorization' | 'reconnectMinMs' | 'reconnectMaxMs' | 'callTimeoutMs' | 'downloadChunkBytes'>;
+  readonly settings: Pick<
+    ControlSettings,
+    'url' | 'tls' | 'authorization' | 'reconnectMinMs' | 'reconnectMaxMs' | 'callTimeoutMs' | 'downloadChunkBytes'
+  >;
   readonly deviceId: string;
   readonly logger: Logger;
   /** The request of each watch, built when it starts (cameras, providers, the revision known by then). */
@@ -75,7 +78,10 @@ export class ControlClient implements ArtifactSource {
 
   constructor(private readonly deps: ControlClientDeps) {
     const { reconnectMinMs, reconnectMaxMs } = deps.settings;
-    this.backoff = new Backoff({ initialMs: reconnectMinMs, maxMs: reconnectMaxMs, factor: 2, jitter: 0.2 }, deps.random);
+    this.backoff = new Backoff(
+      { initialMs: reconnectMinMs, maxMs: reconnectMaxMs, factor: 2, jitter: 0.2 },
+      deps.random,
+    );
   }
 
   /** Delay before retry number `attempt` (0-based) of anything that failed on the control plane. */
@@ -102,12 +108,19 @@ export class ControlClient implements ArtifactSource {
       'grpc-node.flow_control_window': 8 * 1024 * 1024,
       // Channelz (grpc-js' introspection registry, on by default) is read by nobody here; it counts every message.
       'grpc.enable_channelz': 0,
-      ...(settings.tls?.serverName ? { 'grpc.ssl_target_name_override': settings.tls.serverName, 'grpc.default_authority': settings.tls.serverName } : {}),
+      ...(settings.tls?.serverName
+        ? {
+            'grpc.ssl_target_name_override': settings.tls.serverName,
+            'grpc.default_authority': settings.tls.serverName,
+          }
+        : {}),
     };
     this.client = new grpc.Client(settings.url, credentials, options);
     this.downloader = new ArtifactDownloader(settings);
     this.stopping = false;
-    this.running = this.watchLoop().catch((err: unknown) => this.deps.logger.error('control watch loop failed', { error: describeError(err) }));
+    this.running = this.watchLoop().catch((err: unknown) =>
+      this.deps.logger.error('control watch loop failed', { error: describeError(err) }),
+    );
   }
 
   async stop(): Promise<void> {
@@ -156,7 +169,12 @@ export class ControlClient implements ArtifactSource {
       if (delivered) this.backoff.reset();
       const delay = this.backoff.next();
       this.state = 'waiting';
-      this.deps.logger.info('control plane watch reconnecting', { url: this.deps.settings.url, inMs: delay, attempt: this.backoff.attempts, lastError: this.lastError });
+      this.deps.logger.info('control plane watch reconnecting', {
+        url: this.deps.settings.url,
+        inMs: delay,
+        attempt: this.backoff.attempts,
+        lastError: this.lastError,
+      });
       await this.pause.sleep(delay);
       if (!this.stopping) this.counters.reconnects++;
     }
@@ -176,7 +194,13 @@ export class ControlClient implements ArtifactSource {
         return;
       }
       const m = methods.watchAssignments;
-      const call = (this.client as grpc.Client).makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, request, this.metadata());
+      const call = (this.client as grpc.Client).makeServerStreamRequest(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        request,
+        this.metadata(),
+      );
       this.call = call;
       call.on('data', (snapshot: AssignmentSnapshot) => {
         if (snapshot.deviceId !== this.deps.deviceId) {
@@ -188,7 +212,10 @@ export class ControlClient implements ArtifactSource {
           delivered = true;
           this.counters.connects++;
           this.state = 'watching';
-          this.deps.logger.info('control plane watch connected', { url: this.deps.settings.url, revision: snapshot.revision });
+          this.deps.logger.info('control plane watch connected', {
+            url: this.deps.settings.url,
+            revision: snapshot.revision,
+          });
           this.deps.onConnection?.(true);
         }
         this.counters.snapshots++;
@@ -210,8 +237,17 @@ export class ControlClient implements ArtifactSource {
 
   // ---- DownloadModel ----------------------------------------------------------------------------
 
-  download(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<void> {
-    if (!this.downloader) return Promise.reject(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, { details: { retryable: true } }));
+  download(
+    request: { sha256: string; offset: number },
+    onChunk: (chunk: ModelChunk) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!this.downloader)
+      return Promise.reject(
+        new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, {
+          details: { retryable: true },
+        }),
+      );
     return this.downloader.download(request, onChunk, signal);
   }
 
@@ -236,7 +272,12 @@ export class ControlClient implements ArtifactSource {
         (err) => {
           if (err) {
             this.recordError('report', err);
-            reject(new EdgeError('EDGE_ERR_CONTROL', `ReportModelStatus: ${describeGrpc(err)}`, { cause: err, details: { grpcCode: err.code } }));
+            reject(
+              new EdgeError('EDGE_ERR_CONTROL', `ReportModelStatus: ${describeGrpc(err)}`, {
+                cause: err,
+                details: { grpcCode: err.code },
+              }),
+            );
           } else resolve();
         },
       );

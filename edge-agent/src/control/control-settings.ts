@@ -43,19 +43,28 @@ export function controlSettings(config: Pick<AgentConfig, 'deviceId' | 'sync' | 
     control.password ??
     (control.passwordFile !== undefined
       ? readPasswordFile(control.passwordFile, 'control passwordFile')
-      : (sync?.password ?? (sync?.passwordFile !== undefined ? readPasswordFile(sync.passwordFile, 'sync passwordFile') : undefined)));
-  const publicKey = control.publicKey !== undefined ? pinnedKeyFromBase64(control.publicKey) : readPinnedKeyFile(control.publicKeyFile as string);
+      : (sync?.password ??
+        (sync?.passwordFile !== undefined ? readPasswordFile(sync.passwordFile, 'sync passwordFile') : undefined)));
+  const publicKey =
+    control.publicKey !== undefined
+      ? pinnedKeyFromBase64(control.publicKey)
+      : readPinnedKeyFile(control.publicKeyFile as string);
   return {
     url: control.url,
     tls: control.insecure
       ? null
       : {
           ...(control.tlsCaFile !== undefined ? { ca: readSecretFile(control.tlsCaFile, 'control tlsCaFile') } : {}),
-          ...(control.tlsCertFile !== undefined ? { cert: readSecretFile(control.tlsCertFile, 'control tlsCertFile') } : {}),
-          ...(control.tlsKeyFile !== undefined ? { key: readSecretFile(control.tlsKeyFile, 'control tlsKeyFile') } : {}),
+          ...(control.tlsCertFile !== undefined
+            ? { cert: readSecretFile(control.tlsCertFile, 'control tlsCertFile') }
+            : {}),
+          ...(control.tlsKeyFile !== undefined
+            ? { key: readSecretFile(control.tlsKeyFile, 'control tlsKeyFile') }
+            : {}),
           ...(control.tlsServerName !== undefined ? { serverName: control.tlsServerName } : {}),
         },
-    authorization: password === undefined ? null : `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`,
+    authorization:
+      password === undefined ? null : `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`,
     publicKey,
     keepVersions: control.keepVersions,
     reconnectMinMs: control.reconnectMinMs,

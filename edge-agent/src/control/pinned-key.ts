@@ -17,7 +17,11 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** A pinned key from its raw 32 bytes. Throws EDGE_ERR_SIGNING_KEY. */
 export function pinnedKeyFromRaw(raw: Uint8Array, source: string): PinnedKey {
-  if (raw.length !== 32) throw new EdgeError('EDGE_ERR_SIGNING_KEY', `${source}: expected a raw 32-byte ed25519 public key, got ${raw.length} bytes`);
+  if (raw.length !== 32)
+    throw new EdgeError(
+      'EDGE_ERR_SIGNING_KEY',
+      `${source}: expected a raw 32-byte ed25519 public key, got ${raw.length} bytes`,
+    );
   const bytes = Buffer.from(raw);
   const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, bytes]), format: 'der', type: 'spki' });
   return { key, raw: bytes, keyId: signingKeyId(bytes) };
@@ -34,7 +38,11 @@ export function readPinnedKeyFile(path: string): PinnedKey {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new EdgeError('EDGE_ERR_CONFIG_READ', `control.publicKeyFile ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err, details: { path } });
+    throw new EdgeError(
+      'EDGE_ERR_CONFIG_READ',
+      `control.publicKeyFile ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      { cause: err, details: { path } },
+    );
   }
   if (bytes.length === 32) return pinnedKeyFromRaw(bytes, path);
   let key: KeyObject;
@@ -44,7 +52,10 @@ export function readPinnedKeyFile(path: string): PinnedKey {
     throw new EdgeError('EDGE_ERR_SIGNING_KEY', `${path}: neither a PEM public key nor 32 raw bytes`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new EdgeError('EDGE_ERR_SIGNING_KEY', `${path}: expected an ed25519 key, got ${String(key.asymmetricKeyType)}`);
+    throw new EdgeError(
+      'EDGE_ERR_SIGNING_KEY',
+      `${path}: expected an ed25519 key, got ${String(key.asymmetricKeyType)}`,
+    );
   }
   const der = key.export({ format: 'der', type: 'spki' });
   return pinnedKeyFromRaw(der.subarray(der.length - 32), path);

@@ -20,7 +20,12 @@ export interface StatusReporterStats {
 }
 
 const sameProgress = (a: ModelStatusReport, b: ModelStatusReport) =>
-  a.state === 'downloading' && b.state === 'downloading' && a.cameraId === b.cameraId && a.sha256 === b.sha256 && a.revision === b.revision && a.arm === b.arm;
+  a.state === 'downloading' &&
+  b.state === 'downloading' &&
+  a.cameraId === b.cameraId &&
+  a.sha256 === b.sha256 &&
+  a.revision === b.revision &&
+  a.arm === b.arm;
 
 /**
  * Model status reports, delivered in order, one at a time: queued in memory, retried with backoff while the
@@ -97,7 +102,11 @@ export class StatusReporter {
         this.sent++;
         attempt = 0;
       } catch (err) {
-        if (attempt === 0) this.deps.logger.warn('model status report not delivered; retrying', { queued: this.queue.length, error: describeError(err) });
+        if (attempt === 0)
+          this.deps.logger.warn('model status report not delivered; retrying', {
+            queued: this.queue.length,
+            error: describeError(err),
+          });
         await this.idle.sleep(this.deps.retryDelay(attempt++));
       } finally {
         this.sending = false;

@@ -38,6 +38,9 @@ export function watchRequest(input: WatchRequestInput): WatchAssignmentsRequest 
     agentVersion: input.agentVersion,
     hardware: `${process.platform}-${process.arch}`,
     providers: [...new Set(input.providers)],
-    cameras: input.cameras.map((c) => ({ cameraId: c.id, source: redactSourceUri(c.uri).slice(0, MAX_ERROR_TEXT_LENGTH) })),
+    cameras: input.cameras.map((c) => ({
+      cameraId: c.id,
+      source: redactSourceUri(c.uri).slice(0, MAX_ERROR_TEXT_LENGTH),
+    })),
   };
 }

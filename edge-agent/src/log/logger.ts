@@ -35,11 +35,19 @@ function redact(fields: Record<string, unknown>): Record<string, unknown> {
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = ORDER[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const base = options.base ?? {};
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < level) return;
-    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...redact(base), ...(fields ? redact(fields) : {}) }));
+    write(
+      JSON.stringify({
+        t: new Date().toISOString(),
+        level: lvl,
+        msg,
+        ...redact(base),
+        ...(fields ? redact(fields) : {}),
+      }),
+    );
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -8,7 +8,13 @@ import type { EvictionEvent, OutboxStats } from '../outbox/outbox.js';
 import { RateWindow } from './rate-window.js';
 
 /** Every CameraState, for the one-hot state gauge (the check below fails to compile if one is missing). */
-export const CAMERA_STATES = ['starting', 'running', 'reconnecting', 'failed', 'stopped'] as const satisfies readonly CameraState[];
+export const CAMERA_STATES = [
+  'starting',
+  'running',
+  'reconnecting',
+  'failed',
+  'stopped',
+] as const satisfies readonly CameraState[];
 type MissingState = Exclude<CameraState, (typeof CAMERA_STATES)[number]>;
 const allStatesListed: MissingState extends never ? true : never = true;
 void allStatesListed;
@@ -92,16 +98,36 @@ export class AgentMetrics {
       labelNames: ['camera', 'state'],
       registers,
     });
-    this.cameraRestarts = new Counter({ name: 'edge_camera_restarts_total', help: 'Capture pipeline restarts after the first start', labelNames: ['camera'], registers });
-    this.framesCaptured = new Counter({ name: 'edge_frames_captured_total', help: 'Frames delivered by the capture pipeline', labelNames: ['camera'], registers });
-    this.framesProcessed = new Counter({ name: 'edge_frames_processed_total', help: 'Frames run through the detector and stored in the outbox', labelNames: ['camera'], registers });
+    this.cameraRestarts = new Counter({
+      name: 'edge_camera_restarts_total',
+      help: 'Capture pipeline restarts after the first start',
+      labelNames: ['camera'],
+      registers,
+    });
+    this.framesCaptured = new Counter({
+      name: 'edge_frames_captured_total',
+      help: 'Frames delivered by the capture pipeline',
+      labelNames: ['camera'],
+      registers,
+    });
+    this.framesProcessed = new Counter({
+      name: 'edge_frames_processed_total',
+      help: 'Frames run through the detector and stored in the outbox',
+      labelNames: ['camera'],
+      registers,
+    });
     this.framesDropped = new Counter({
       name: 'edge_frames_dropped_total',
       help: 'Frames dropped because the detector was busy (latest-frame policy)',
       labelNames: ['camera'],
       registers,
     });
-    this.detections = new Counter({ name: 'edge_detections_total', help: 'Detections stored in the outbox', labelNames: ['camera'], registers });
+    this.detections = new Counter({
+      name: 'edge_detections_total',
+      help: 'Detections stored in the outbox',
+      labelNames: ['camera'],
+      registers,
+    });
     this.detectionFailures = new Counter({
       name: 'edge_detection_failures_total',
       help: 'Frames that failed detection or could not be stored',
@@ -115,14 +141,46 @@ export class AgentMetrics {
       buckets: INFERENCE_BUCKETS_MS,
       registers,
     });
-    this.preprocessMs = new Histogram({ name: 'edge_preprocess_ms', help: 'Pre-processing (letterbox, tensor fill) time in milliseconds', labelNames: ['model'], buckets: STAGE_BUCKETS_MS, registers });
-    this.postprocessMs = new Histogram({ name: 'edge_postprocess_ms', help: 'Post-processing (decode, NMS) time in milliseconds', labelNames: ['model'], buckets: STAGE_BUCKETS_MS, registers });
+    this.preprocessMs = new Histogram({
+      name: 'edge_preprocess_ms',
+      help: 'Pre-processing (letterbox, tensor fill) time in milliseconds',
+      labelNames: ['model'],
+      buckets: STAGE_BUCKETS_MS,
+      registers,
+    });
+    this.postprocessMs = new Histogram({
+      name: 'edge_postprocess_ms',
+      help: 'Post-processing (decode, NMS) time in milliseconds',
+      labelNames: ['model'],
+      buckets: STAGE_BUCKETS_MS,
+      registers,
+    });
     this.outboxFrames = new Gauge({ name: 'edge_outbox_frames', help: 'Frames waiting in the outbox', registers });
-    this.outboxDetections = new Gauge({ name: 'edge_outbox_detections', help: 'Detections waiting in the outbox', registers });
-    this.outboxBytes = new Gauge({ name: 'edge_outbox_bytes', help: 'Accounted size of the outbox rows in bytes', registers });
-    this.outboxEvictedFrames = new Counter({ name: 'edge_outbox_evicted_frames_total', help: 'Frames evicted unsent because the outbox was full', registers });
-    this.outboxEvictedDetections = new Counter({ name: 'edge_outbox_evicted_detections_total', help: 'Detections evicted unsent because the outbox was full', registers });
-    this.syncLagSeconds = new Gauge({ name: 'edge_sync_lag_seconds', help: 'Age of the oldest unacknowledged outbox frame in seconds', registers });
+    this.outboxDetections = new Gauge({
+      name: 'edge_outbox_detections',
+      help: 'Detections waiting in the outbox',
+      registers,
+    });
+    this.outboxBytes = new Gauge({
+      name: 'edge_outbox_bytes',
+      help: 'Accounted size of the outbox rows in bytes',
+      registers,
+    });
+    this.outboxEvictedFrames = new Counter({
+      name: 'edge_outbox_evicted_frames_total',
+      help: 'Frames evicted unsent because the outbox was full',
+      registers,
+    });
+    this.outboxEvictedDetections = new Counter({
+      name: 'edge_outbox_evicted_detections_total',
+      help: 'Detections evicted unsent because the outbox was full',
+      registers,
+    });
+    this.syncLagSeconds = new Gauge({
+      name: 'edge_sync_lag_seconds',
+      help: 'Age of the oldest unacknowledged outbox frame in seconds',
+      registers,
+    });
     this.inferences = new Counter({
       name: 'edge_inferences_total',
       help: 'Inferences run, by camera, model, version and A/B arm (a shadow frame runs two)',
@@ -153,13 +211,27 @@ export class AgentMetrics {
       labelNames: ['camera', 'state'],
       registers,
     });
-    this.controlConnected = new Gauge({ name: 'edge_control_connected', help: '1 while the assignment stream from the control plane is open', registers });
-    this.modelReportsQueued = new Gauge({ name: 'edge_model_status_reports_queued', help: 'Model status reports waiting for the control plane', registers });
+    this.controlConnected = new Gauge({
+      name: 'edge_control_connected',
+      help: '1 while the assignment stream from the control plane is open',
+      registers,
+    });
+    this.modelReportsQueued = new Gauge({
+      name: 'edge_model_status_reports_queued',
+      help: 'Model status reports waiting for the control plane',
+      registers,
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   /** FrameObserver: one frame detected and stored. */
-  frameProcessed(cameraId: string, provider: string, modelId: string, timings: DetectTimings, detections: number): void {
+  frameProcessed(
+    cameraId: string,
+    provider: string,
+    modelId: string,
+    timings: DetectTimings,
+    detections: number,
+  ): void {
     this.framesProcessed.inc({ camera: cameraId });
     if (detections > 0) this.detections.inc({ camera: cameraId }, detections);
     this.inferenceMs.observe({ provider, model: modelId }, timings.inferMs);
@@ -174,7 +246,13 @@ export class AgentMetrics {
   }
 
   /** FrameObserver: one inference of one arm (frameProcessed times the frame's own; shadow runs are timed here). */
-  inference(cameraId: string, model: ModelIdentity, arm: ModelArm, provider: string, outcome: { readonly timings: DetectTimings } | { readonly error: unknown }): void {
+  inference(
+    cameraId: string,
+    model: ModelIdentity,
+    arm: ModelArm,
+    provider: string,
+    outcome: { readonly timings: DetectTimings } | { readonly error: unknown },
+  ): void {
     const labels = { camera: cameraId, model: model.modelId, version: model.version, arm };
     this.inferences.inc(labels);
     if ('error' in outcome) this.inferenceErrors.inc(labels);
@@ -228,7 +306,11 @@ export class AgentMetrics {
     this.framesCaptured.inc({ camera }, captured);
     this.framesDropped.inc({ camera }, dropped);
     this.cameraRestarts.inc({ camera }, restarts);
-    this.lastTotals.set(camera, { captured: status.framesCaptured, dropped: status.framesDropped, restarts: status.restarts });
+    this.lastTotals.set(camera, {
+      captured: status.framesCaptured,
+      dropped: status.framesDropped,
+      restarts: status.restarts,
+    });
     for (const state of CAMERA_STATES) this.cameraState.set({ camera, state }, state === status.state ? 1 : 0);
   }
 

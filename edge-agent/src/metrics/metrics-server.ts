@@ -75,7 +75,13 @@ export class MetricsServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path !== '/metrics' && path !== '/healthz') {
-      return send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics or /healthz\n', req.method === 'HEAD');
+      return send(
+        res,
+        404,
+        'text/plain; charset=utf-8',
+        'not found: try /metrics or /healthz\n',
+        req.method === 'HEAD',
+      );
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
@@ -97,11 +103,15 @@ export class MetricsServer {
       report = { status: 'failing', error: `health check failed: ${describeError(err)}` };
     }
     const code = report.status === 'failing' ? 503 : 200;
-    return send(res, code, 'application/json; charset=utf-8', JSON.stringify(report) + '\n', head);
+    return send(res, code, 'application/json; charset=utf-8', `${JSON.stringify(report)}\n`, head);
   }
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string, head: boolean): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
   res.end(head ? undefined : body);
 }

@@ -11,7 +11,7 @@ export class RateWindow {
   private firstEventMs: number | null = null;
 
   constructor(
-    private readonly windowMs = 5000,
+    readonly windowMs = 5000,
     buckets = 20,
   ) {
     this.bucketMs = windowMs / buckets;

@@ -28,7 +28,8 @@ export async function sha256OfFile(path: string): Promise<string> {
 /** The sizes check alone (a download knows it before it hashes anything). */
 export function checkSize(size: number, d: Pick<ModelDescriptor, 'sizeBytes'>): void {
   if (size < d.sizeBytes) throw new ModelRejectedError('truncated', `truncated: ${size} of ${d.sizeBytes} bytes`);
-  if (size > d.sizeBytes) throw new ModelRejectedError('oversized', `oversized: more than the descriptor's ${d.sizeBytes} bytes`);
+  if (size > d.sizeBytes)
+    throw new ModelRejectedError('oversized', `oversized: more than the descriptor's ${d.sizeBytes} bytes`);
 }
 
 /**
@@ -42,7 +43,11 @@ export function checkSize(size: number, d: Pick<ModelDescriptor, 'sizeBytes'>): 
 export async function verifyArtifact(path: string, d: ModelDescriptor, key: PinnedKey): Promise<void> {
   checkSize((await stat(path)).size, d);
   const actual = await sha256OfFile(path);
-  if (actual !== d.sha256) throw new ModelRejectedError('tampered', `tampered: the file hashes to sha256 ${actual}, the descriptor says ${d.sha256}`);
+  if (actual !== d.sha256)
+    throw new ModelRejectedError(
+      'tampered',
+      `tampered: the file hashes to sha256 ${actual}, the descriptor says ${d.sha256}`,
+    );
   verifyDescriptorSignature(d, key);
 }
 
@@ -53,7 +58,10 @@ export function verifyDescriptorSignature(d: ModelDescriptor, key: PinnedKey): v
     throw new ModelRejectedError('unsigned', `unsigned: model ${d.modelId} ${d.version} carries no signature`);
   }
   if (d.keyId !== key.keyId) {
-    throw new ModelRejectedError('wrong key', `wrong key: signed with key ${d.keyId || '(none)'}, the pinned key is ${key.keyId}`);
+    throw new ModelRejectedError(
+      'wrong key',
+      `wrong key: signed with key ${d.keyId || '(none)'}, the pinned key is ${key.keyId}`,
+    );
   }
   let ok = false;
   try {
@@ -61,5 +69,9 @@ export function verifyDescriptorSignature(d: ModelDescriptor, key: PinnedKey): v
   } catch {
     ok = false;
   }
-  if (!ok) throw new ModelRejectedError('bad signature', `bad signature: the signature of ${d.modelId} ${d.version} (serial ${d.serial}) does not verify with key ${key.keyId}`);
+  if (!ok)
+    throw new ModelRejectedError(
+      'bad signature',
+      `bad signature: the signature of ${d.modelId} ${d.version} (serial ${d.serial}) does not verify with key ${key.keyId}`,
+    );
 }

@@ -126,7 +126,9 @@ export class CameraModels {
   /** The worker's account of one inference: feeds the model's health and raises a breach once. */
   recordInference(model: ActiveModel, arm: ModelArm, outcome: InferenceOutcome): void {
     if (!model.health) return;
-    const breach = model.health.record('result' in outcome ? { inferMs: outcome.result.timings.inferMs } : { error: errorText(outcome.error) });
+    const breach = model.health.record(
+      'result' in outcome ? { inferMs: outcome.result.timings.inferMs } : { error: errorText(outcome.error) },
+    );
     if (breach) {
       this.breachListener?.(model, arm, breach);
       return;

@@ -94,7 +94,9 @@ export class DetectorPool {
     this.entries.delete(entry.key);
     const closing = entry.loading
       .then((d) => d.close())
-      .catch((err: unknown) => this.logger.warn('closing a model failed', { model: entry.key, error: describeError(err) }));
+      .catch((err: unknown) =>
+        this.logger.warn('closing a model failed', { model: entry.key, error: describeError(err) }),
+      );
     this.closing.add(closing);
     void closing.finally(() => this.closing.delete(closing));
   }

@@ -1,7 +1,10 @@
 import type { RollbackPolicy } from '@edgefleet/proto';
 
 /** The budgets one activated model is held to (a policy with the agent's defaults filled in). */
-export type HealthPolicy = Pick<RollbackPolicy, 'maxErrorRate' | 'errorWindowFrames' | 'p95LatencyBudgetMs' | 'latencyWindowFrames'>;
+export type HealthPolicy = Pick<
+  RollbackPolicy,
+  'maxErrorRate' | 'errorWindowFrames' | 'p95LatencyBudgetMs' | 'latencyWindowFrames'
+>;
 
 export type BreachKind = 'error_rate' | 'latency';
 

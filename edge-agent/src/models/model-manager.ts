@@ -19,7 +19,13 @@ import { ModelRejectedError } from './artifact-verifier.js';
 import { CameraModels, type ActiveModel, type CameraRouting, type ModelIdentity } from './camera-models.js';
 import type { DetectorPool } from './detector-pool.js';
 import { ModelHealth, type Breach } from './model-health.js';
-import { candidateArm, emptyCamera, type Activation, type ModelStateStore, type PersistedCamera } from './model-state-store.js';
+import {
+  candidateArm,
+  emptyCamera,
+  type Activation,
+  type ModelStateStore,
+  type PersistedCamera,
+} from './model-state-store.js';
 import type { ModelStore } from './model-store.js';
 import { warmUp } from './warm-up.js';
 
@@ -207,7 +213,9 @@ export class ModelManager {
       try {
         candidate = await this.loadFromDisk(slot, p.candidate, policy);
       } catch (err) {
-        this.report(slot, p.candidate, candidateArm(p.candidateMode), 'failed', p.revision, { reason: `cannot boot on it: ${describeError(err)}` });
+        this.report(slot, p.candidate, candidateArm(p.candidateMode), 'failed', p.revision, {
+          reason: `cannot boot on it: ${describeError(err)}`,
+        });
       }
     }
     const booted: PersistedCamera = {
@@ -235,8 +243,16 @@ export class ModelManager {
     if (rollback) {
       // Either way the camera now serves its primary: the previous one, or the same one without the candidate.
       const to = primary.identity.sha256;
-      this.deps.logger.error('model rolled back at boot', { camera: slot.camera.id, model: rollback.failing.modelId, version: rollback.failing.version, reason: rollback.reason });
-      this.report(slot, rollback.failing, rollback.arm, 'rolled_back', p.revision, { reason: rollback.reason, rolledBackTo: to });
+      this.deps.logger.error('model rolled back at boot', {
+        camera: slot.camera.id,
+        model: rollback.failing.modelId,
+        version: rollback.failing.version,
+        reason: rollback.reason,
+      });
+      this.report(slot, rollback.failing, rollback.arm, 'rolled_back', p.revision, {
+        reason: rollback.reason,
+        rolledBackTo: to,
+      });
       this.deps.observer?.modelRollback?.(slot.camera.id, 'crash_loop');
     }
     this.scheduleStable(slot);
@@ -257,7 +273,12 @@ export class ModelManager {
     const boots = act.boots + 1;
     if (boots < policy.crashLoopRestarts) {
       this.persist(slot, { ...p, activation: { ...act, boots } });
-      this.deps.logger.warn('restart soon after a model activation', { camera: slot.camera.id, boots, of: policy.crashLoopRestarts, windowS: policy.crashLoopWindowS });
+      this.deps.logger.warn('restart soon after a model activation', {
+        camera: slot.camera.id,
+        boots,
+        of: policy.crashLoopRestarts,
+        windowS: policy.crashLoopWindowS,
+      });
       return null;
     }
     const reason = `crash loop: ${boots} restarts within ${policy.crashLoopWindowS} s`;
@@ -280,14 +301,17 @@ export class ModelManager {
     const act = slot.persisted.activation;
     if (!act || act.stable || !this.deps.control) return;
     const remaining = this.policy(slot.persisted.policy).crashLoopWindowS * 1000 - (this.now() - act.atMs);
-    slot.stableTimer = setTimeout(() => {
-      slot.stableTimer = null;
-      const current = slot.persisted.activation;
-      if (current && current.atMs === act.atMs && !this.stopping) {
-        this.persist(slot, { ...slot.persisted, activation: { ...current, stable: true, boots: 0 } });
-        this.deps.logger.info('model activation stable', { camera: slot.camera.id, sha256: current.sha256 });
-      }
-    }, Math.max(0, remaining));
+    slot.stableTimer = setTimeout(
+      () => {
+        slot.stableTimer = null;
+        const current = slot.persisted.activation;
+        if (current && current.atMs === act.atMs && !this.stopping) {
+          this.persist(slot, { ...slot.persisted, activation: { ...current, stable: true, boots: 0 } });
+          this.deps.logger.info('model activation stable', { camera: slot.camera.id, sha256: current.sha256 });
+        }
+      },
+      Math.max(0, remaining),
+    );
     slot.stableTimer.unref();
   }
 
@@ -314,16 +338,31 @@ export class ModelManager {
     const handle = await this.deps.pool.acquire(key, m.path, this.loadOptions(slot, false));
     return {
       handle,
-      identity: { modelId: m.id ?? m.path, version: m.version ?? 'local', sha256: handle.detector.info.sha256, serial: 0, baseline: true },
+      identity: {
+        modelId: m.id ?? m.path,
+        version: m.version ?? 'local',
+        sha256: handle.detector.info.sha256,
+        serial: 0,
+        baseline: true,
+      },
       health: null,
     };
   }
 
   /** Loads an assigned artifact already on disk and warms it up. Throws when it is not there or fails. */
-  private async loadFromDisk(slot: Slot, d: ModelDescriptor, policy: RollbackPolicy, onWarming?: () => void): Promise<ActiveModel> {
+  private async loadFromDisk(
+    slot: Slot,
+    d: ModelDescriptor,
+    policy: RollbackPolicy,
+    onWarming?: () => void,
+  ): Promise<ActiveModel> {
     const control = this.deps.control;
     if (!control) throw new EdgeError('EDGE_ERR_MODEL_NOT_FOUND', 'no model store without a control section');
-    if (!control.store.has(d.sha256)) throw new EdgeError('EDGE_ERR_MODEL_NOT_FOUND', `${d.modelId} ${d.version} (${d.sha256}) is not in the model store`);
+    if (!control.store.has(d.sha256))
+      throw new EdgeError(
+        'EDGE_ERR_MODEL_NOT_FOUND',
+        `${d.modelId} ${d.version} (${d.sha256}) is not in the model store`,
+      );
     const m = slot.baseline;
     const key = `artifact:${d.sha256}:${JSON.stringify([m.providers, m.tensorrtFp16, m.inferenceThread, m.sessions])}`;
     const handle = await this.deps.pool.acquire(key, control.store.pathOf(d.sha256), this.loadOptions(slot, true));
@@ -331,7 +370,10 @@ export class ModelManager {
       if (handle.detector.info.sha256 !== d.sha256) {
         // The file changed on disk after it was verified: never serve it, and let it be fetched again.
         control.store.remove(d.sha256);
-        throw new ModelRejectedError('tampered', `tampered: the stored file hashes to ${handle.detector.info.sha256}, not ${d.sha256}`);
+        throw new ModelRejectedError(
+          'tampered',
+          `tampered: the stored file hashes to ${handle.detector.info.sha256}, not ${d.sha256}`,
+        );
       }
       onWarming?.();
       await warmUp(handle.detector, control.settings.warmupRuns);
@@ -374,7 +416,10 @@ export class ModelManager {
       if (!slot) {
         if (!this.warned.has(a.cameraId)) {
           this.warned.add(a.cameraId);
-          this.deps.logger.warn('assignment for a camera this agent does not run', { camera: a.cameraId, revision: a.revision });
+          this.deps.logger.warn('assignment for a camera this agent does not run', {
+            camera: a.cameraId,
+            revision: a.revision,
+          });
         }
         continue;
       }
@@ -399,7 +444,10 @@ export class ModelManager {
     slot.desired = null;
     // A camera whose models never loaded (its baseline failed) cannot take assignments.
     if (!slot.models) {
-      this.deps.logger.warn('assignment ignored: the camera has no running model', { camera: slot.camera.id, revision: a.revision });
+      this.deps.logger.warn('assignment ignored: the camera has no running model', {
+        camera: slot.camera.id,
+        revision: a.revision,
+      });
       return;
     }
     const abort = new AbortController();
@@ -424,7 +472,9 @@ export class ModelManager {
     const policy = this.policy(a.policy);
     log.info('assignment received', {
       primary: `${a.primary.modelId} ${a.primary.version}`,
-      candidate: a.candidate ? `${a.candidate.modelId} ${a.candidate.version} (${a.candidateMode}${a.candidateMode === 'split' ? ` ${a.splitBasisPoints / 100} %` : ''})` : null,
+      candidate: a.candidate
+        ? `${a.candidate.modelId} ${a.candidate.version} (${a.candidateMode}${a.candidateMode === 'split' ? ` ${a.splitBasisPoints / 100} %` : ''})`
+        : null,
       rollback: a.rollback,
       reason: a.reason,
     });
@@ -501,7 +551,9 @@ export class ModelManager {
       ? { arm: 'primary', sha256: a.primary.sha256, atMs: this.now(), boots: 0, stable: false }
       : newCandidate && a.candidate
         ? { arm: 'candidate', sha256: a.candidate.sha256, atMs: this.now(), boots: 0, stable: false }
-        : p.activation && (p.activation.arm === 'primary' || candidate) ? p.activation : null;
+        : p.activation && (p.activation.arm === 'primary' || candidate)
+          ? p.activation
+          : null;
     this.persist(slot, {
       cameraId: slot.camera.id,
       revision: a.revision,
@@ -516,11 +568,23 @@ export class ModelManager {
     this.scheduleStable(slot);
     this.announce(slot, next);
 
-    this.report(slot, descriptorOf(next.primary, a.primary), 'primary', 'active', a.revision, a.rollback && newPrimary ? { reason: `rollback: ${a.reason}` } : {});
-    if (next.candidate) this.report(slot, descriptorOf(next.candidate, a.candidate), candidateArm(next.mode), 'active', a.revision);
+    this.report(
+      slot,
+      descriptorOf(next.primary, a.primary),
+      'primary',
+      'active',
+      a.revision,
+      a.rollback && newPrimary ? { reason: `rollback: ${a.reason}` } : {},
+    );
+    if (next.candidate)
+      this.report(slot, descriptorOf(next.candidate, a.candidate), candidateArm(next.mode), 'active', a.revision);
     const removedCandidate = cur.candidate !== null && next.candidate === null;
     if (a.rollback && (newPrimary || removedCandidate)) {
-      log.warn('commanded rollback applied', { to: `${next.primary.identity.modelId} ${next.primary.identity.version}`, removedCandidate, reason: a.reason });
+      log.warn('commanded rollback applied', {
+        to: `${next.primary.identity.modelId} ${next.primary.identity.version}`,
+        removedCandidate,
+        reason: a.reason,
+      });
       this.deps.observer?.modelRollback?.(slot.camera.id, 'commanded');
     }
     log.info('models active', {
@@ -532,7 +596,14 @@ export class ModelManager {
   }
 
   /** Fetch (download + verify when not on disk), load beside the running models, warm up: the model, not yet serving. */
-  private async prepare(slot: Slot, d: ModelDescriptor, arm: ModelArm, revision: number, policy: RollbackPolicy, signal: AbortSignal): Promise<ActiveModel> {
+  private async prepare(
+    slot: Slot,
+    d: ModelDescriptor,
+    arm: ModelArm,
+    revision: number,
+    policy: RollbackPolicy,
+    signal: AbortSignal,
+  ): Promise<ActiveModel> {
     const control = this.deps.control;
     if (!control) throw new EdgeError('EDGE_ERR_CONTROL', 'no control section');
     if (!control.store.has(d.sha256)) {
@@ -559,7 +630,13 @@ export class ModelManager {
 
   private refused(slot: Slot, d: ModelDescriptor, arm: ModelArm, revision: number, err: unknown): void {
     const reason = err instanceof ModelRejectedError ? err.reason : describeError(err);
-    this.deps.logger.warn('model refused; the running model keeps serving', { camera: slot.camera.id, model: d.modelId, version: d.version, arm, reason });
+    this.deps.logger.warn('model refused; the running model keeps serving', {
+      camera: slot.camera.id,
+      model: d.modelId,
+      version: d.version,
+      arm,
+      reason,
+    });
     this.report(slot, d, arm, 'failed', revision, { reason });
   }
 
@@ -573,7 +650,13 @@ export class ModelManager {
       // A candidate goes at once: the primary is loaded and serving already.
       models.swap({ ...now, candidate: null, mode: null, splitBasisPoints: 0 });
       const p = slot.persisted;
-      this.persist(slot, { ...p, candidate: null, candidateMode: null, splitBasisPoints: 0, activation: p.activation?.arm === 'candidate' ? null : p.activation });
+      this.persist(slot, {
+        ...p,
+        candidate: null,
+        candidateMode: null,
+        splitBasisPoints: 0,
+        activation: p.activation?.arm === 'candidate' ? null : p.activation,
+      });
       this.scheduleStable(slot);
       this.announce(slot, models.current());
       this.rolledBack(slot, model, arm, breach.kind, breach.reason, now.primary.identity.sha256);
@@ -581,7 +664,9 @@ export class ModelManager {
     }
     if (now.primary === model && !slot.primaryRollback) {
       slot.primaryRollback = this.rollbackPrimary(slot, models, model, breach)
-        .catch((err: unknown) => this.deps.logger.error('rollback failed', { camera: slot.camera.id, error: describeError(err) }))
+        .catch((err: unknown) =>
+          this.deps.logger.error('rollback failed', { camera: slot.camera.id, error: describeError(err) }),
+        )
         .finally(() => {
           slot.primaryRollback = null;
         });
@@ -595,23 +680,37 @@ export class ModelManager {
     let next: ActiveModel | null = null;
     // On probation the replaced primary is still loaded: back to it at once, no reload.
     const standby = models.current().fallback;
-    if (standby && standby.identity.sha256 !== failing.identity.sha256 && (target ? standby.identity.sha256 === target.sha256 : standby.identity.baseline)) {
+    if (
+      standby &&
+      standby.identity.sha256 !== failing.identity.sha256 &&
+      (target ? standby.identity.sha256 === target.sha256 : standby.identity.baseline)
+    ) {
       standby.handle.retain();
       // Watched afresh from now on, as a model reloaded from disk would be.
-      next = { handle: standby.handle, identity: standby.identity, health: standby.health ? new ModelHealth(policy) : null };
+      next = {
+        handle: standby.handle,
+        identity: standby.identity,
+        health: standby.health ? new ModelHealth(policy) : null,
+      };
     }
     if (!next && target && target.sha256 !== failing.identity.sha256) {
       try {
         next = await this.loadFromDisk(slot, target, policy);
       } catch (err) {
-        this.deps.logger.error('previous model cannot load; rolling back to the configured model', { camera: slot.camera.id, error: describeError(err) });
+        this.deps.logger.error('previous model cannot load; rolling back to the configured model', {
+          camera: slot.camera.id,
+          error: describeError(err),
+        });
       }
     }
     if (!next && !failing.identity.baseline) {
       try {
         next = await this.loadBaseline(slot);
       } catch (err) {
-        this.deps.logger.error('rollback impossible: the configured model cannot load either', { camera: slot.camera.id, error: describeError(err) });
+        this.deps.logger.error('rollback impossible: the configured model cannot load either', {
+          camera: slot.camera.id,
+          error: describeError(err),
+        });
       }
     }
     if (!next) return;
@@ -623,15 +722,34 @@ export class ModelManager {
     models.swap({ ...now, primary: next, fallback: null });
     next.handle.release();
     const p = slot.persisted;
-    this.persist(slot, { ...p, primary: next.identity.baseline ? null : target, previous: null, activation: p.activation?.arm === 'primary' ? null : p.activation });
+    this.persist(slot, {
+      ...p,
+      primary: next.identity.baseline ? null : target,
+      previous: null,
+      activation: p.activation?.arm === 'primary' ? null : p.activation,
+    });
     this.scheduleStable(slot);
     this.announce(slot, models.current());
     this.rolledBack(slot, failing, 'primary', breach.kind, breach.reason, next.identity.sha256);
     this.prune();
   }
 
-  private rolledBack(slot: Slot, model: ActiveModel, arm: ModelArm, kind: RollbackKind, reason: string, to: string): void {
-    this.deps.logger.error('model rolled back', { camera: slot.camera.id, model: model.identity.modelId, version: model.identity.version, arm, reason, rolledBackTo: to });
+  private rolledBack(
+    slot: Slot,
+    model: ActiveModel,
+    arm: ModelArm,
+    kind: RollbackKind,
+    reason: string,
+    to: string,
+  ): void {
+    this.deps.logger.error('model rolled back', {
+      camera: slot.camera.id,
+      model: model.identity.modelId,
+      version: model.identity.version,
+      arm,
+      reason,
+      rolledBackTo: to,
+    });
     this.report(slot, model.identity, arm, 'rolled_back', slot.persisted.revision, { reason, rolledBackTo: to });
     this.deps.observer?.modelRollback?.(slot.camera.id, kind);
   }
@@ -700,7 +818,13 @@ export class ModelManager {
         protect.add(r.primary.identity.sha256);
         if (r.candidate) protect.add(r.candidate.identity.sha256);
       }
-      for (const d of [slot.persisted.primary, slot.persisted.previous, slot.persisted.candidate, slot.desired?.primary, slot.desired?.candidate]) {
+      for (const d of [
+        slot.persisted.primary,
+        slot.persisted.previous,
+        slot.persisted.candidate,
+        slot.desired?.primary,
+        slot.desired?.candidate,
+      ]) {
         if (d) protect.add(d.sha256);
       }
     }
@@ -713,8 +837,14 @@ export class ModelManager {
   }
 
   /** Per-camera state for status and health: revision, previous primary, activation, what waits. */
-  status(): Record<string, { revision: number; previous: string | null; activation: Activation | null; pending: number | null }> {
-    const out: Record<string, { revision: number; previous: string | null; activation: Activation | null; pending: number | null }> = {};
+  status(): Record<
+    string,
+    { revision: number; previous: string | null; activation: Activation | null; pending: number | null }
+  > {
+    const out: Record<
+      string,
+      { revision: number; previous: string | null; activation: Activation | null; pending: number | null }
+    > = {};
     for (const [id, slot] of this.slots) {
       const prev = slot.persisted.previous;
       out[id] = {
@@ -745,6 +875,9 @@ export class ModelManager {
 }
 
 /** The descriptor fields of a model now serving (the assignment's when it is that model). */
-function descriptorOf(m: ActiveModel, assigned: ModelDescriptor | undefined): Pick<ModelIdentity, 'modelId' | 'version' | 'sha256'> {
+function descriptorOf(
+  m: ActiveModel,
+  assigned: ModelDescriptor | undefined,
+): Pick<ModelIdentity, 'modelId' | 'version' | 'sha256'> {
   return assigned && assigned.sha256 === m.identity.sha256 ? assigned : m.identity;
 }

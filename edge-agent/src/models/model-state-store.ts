@@ -33,7 +33,17 @@ export interface PersistedCamera {
 }
 
 export function emptyCamera(cameraId: string): PersistedCamera {
-  return { cameraId, revision: 0, primary: null, previous: null, candidate: null, candidateMode: null, splitBasisPoints: 0, policy: null, activation: null };
+  return {
+    cameraId,
+    revision: 0,
+    primary: null,
+    previous: null,
+    candidate: null,
+    candidateMode: null,
+    splitBasisPoints: 0,
+    policy: null,
+    activation: null,
+  };
 }
 
 /** The arm a candidate's reports and detections carry. */
@@ -58,8 +68,10 @@ interface DescriptorJson extends Omit<ModelDescriptor, 'signature'> {
   readonly signature: string;
 }
 
-const toJson = (d: ModelDescriptor | null): DescriptorJson | null => (d ? { ...d, signature: Buffer.from(d.signature).toString('base64') } : null);
-const fromJson = (d: DescriptorJson | null): ModelDescriptor | null => (d ? { ...d, signature: new Uint8Array(Buffer.from(d.signature, 'base64')) } : null);
+const toJson = (d: ModelDescriptor | null): DescriptorJson | null =>
+  d ? { ...d, signature: Buffer.from(d.signature).toString('base64') } : null;
+const fromJson = (d: DescriptorJson | null): ModelDescriptor | null =>
+  d ? { ...d, signature: new Uint8Array(Buffer.from(d.signature, 'base64')) } : null;
 
 /**
  * Per-camera model state and the clean-stop flag in `<dataDir>/model-state.sqlite` (WAL, synchronous FULL:
@@ -77,7 +89,8 @@ export class ModelStateStore {
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       const current = db.pragma('user_version', { simple: true }) as number;
-      if (current > MIGRATIONS.length) throw new Error(`schema version ${current} is newer than this agent's ${MIGRATIONS.length}`);
+      if (current > MIGRATIONS.length)
+        throw new Error(`schema version ${current} is newer than this agent's ${MIGRATIONS.length}`);
       for (let v = current + 1; v <= MIGRATIONS.length; v++) {
         const sql = MIGRATIONS[v - 1] as string;
         db.transaction(() => {
@@ -94,37 +107,64 @@ export class ModelStateStore {
 
   load(): Map<string, PersistedCamera> {
     const out = new Map<string, PersistedCamera>();
-    for (const row of this.db.prepare<[], { camera_id: string; state: string }>('SELECT camera_id, state FROM cameras').all()) {
+    for (const row of this.db
+      .prepare<[], { camera_id: string; state: string }>('SELECT camera_id, state FROM cameras')
+      .all()) {
       const s = JSON.parse(row.state) as Omit<PersistedCamera, 'primary' | 'previous' | 'candidate'> & {
         primary: DescriptorJson | null;
         previous: DescriptorJson | null;
         candidate: DescriptorJson | null;
       };
-      out.set(row.camera_id, { ...s, cameraId: row.camera_id, primary: fromJson(s.primary), previous: fromJson(s.previous), candidate: fromJson(s.candidate) });
+      out.set(row.camera_id, {
+        ...s,
+        cameraId: row.camera_id,
+        primary: fromJson(s.primary),
+        previous: fromJson(s.previous),
+        candidate: fromJson(s.candidate),
+      });
     }
     return out;
   }
 
   save(c: PersistedCamera): void {
-    const state = JSON.stringify({ ...c, primary: toJson(c.primary), previous: toJson(c.previous), candidate: toJson(c.candidate) });
+    const state = JSON.stringify({
+      ...c,
+      primary: toJson(c.primary),
+      previous: toJson(c.previous),
+      candidate: toJson(c.candidate),
+    });
     try {
-      this.db.prepare('INSERT INTO cameras (camera_id, state) VALUES (?, ?) ON CONFLICT (camera_id) DO UPDATE SET state = excluded.state').run(c.cameraId, state);
+      this.db
+        .prepare(
+          'INSERT INTO cameras (camera_id, state) VALUES (?, ?) ON CONFLICT (camera_id) DO UPDATE SET state = excluded.state',
+        )
+        .run(c.cameraId, state);
     } catch (err) {
-      throw new EdgeError('EDGE_ERR_MODEL_STATE', `save camera ${c.cameraId}: ${(err as Error).message}`, { cause: err });
+      throw new EdgeError('EDGE_ERR_MODEL_STATE', `save camera ${c.cameraId}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
   /** Called once at boot: whether the previous run stopped cleanly; from now on the agent counts as running. */
   markRunning(): { cleanStop: boolean } {
     const row = this.db.prepare<[], { value: string }>("SELECT value FROM agent WHERE key = 'run_state'").get();
-    this.db.prepare("INSERT INTO agent (key, value) VALUES ('run_state', 'running') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
+    this.db
+      .prepare(
+        "INSERT INTO agent (key, value) VALUES ('run_state', 'running') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run();
     // A first boot (no row) is not a restart.
     return { cleanStop: row === undefined || row.value === 'stopped' };
   }
 
   /** Called by a clean stop (SIGTERM): the next boot is not a crash. */
   markStopped(): void {
-    this.db.prepare("INSERT INTO agent (key, value) VALUES ('run_state', 'stopped') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
+    this.db
+      .prepare(
+        "INSERT INTO agent (key, value) VALUES ('run_state', 'stopped') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run();
   }
 
   close(): void {

@@ -1,4 +1,15 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ModelChunk, ModelDescriptor } from '@edgefleet/proto';
 import { EdgeError, describeError } from '../errors.js';
@@ -13,7 +24,11 @@ export interface ArtifactSource {
    * ended normally. Rejects with EDGE_ERR_MODEL_DOWNLOAD (`retryable` in its details) otherwise.
    * `chunk.data` may be a view of a buffer the source reuses: it is valid only during `onChunk`.
    */
-  download(request: { sha256: string; offset: number }, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<void>;
+  download(
+    request: { sha256: string; offset: number },
+    onChunk: (chunk: ModelChunk) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 export interface FetchObserver {
@@ -37,7 +52,11 @@ const PARTIAL = /^([0-9a-f]{64})\.partial$/;
 
 /** The downloader says whether a failure may pass (connection lost) or will not (unknown artifact). */
 function retryable(err: unknown): boolean {
-  return err instanceof EdgeError && err.code === 'EDGE_ERR_MODEL_DOWNLOAD' && (err.details as { retryable?: boolean } | undefined)?.retryable === true;
+  return (
+    err instanceof EdgeError &&
+    err.code === 'EDGE_ERR_MODEL_DOWNLOAD' &&
+    (err.details as { retryable?: boolean } | undefined)?.retryable === true
+  );
 }
 
 /**
@@ -94,7 +113,12 @@ export class ModelStore {
       return await Promise.race([
         shared.promise,
         new Promise<never>((_, reject) => {
-          const onAbort = () => reject(new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${d.sha256}: no longer wanted`, { details: { retryable: false } }));
+          const onAbort = () =>
+            reject(
+              new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${d.sha256}: no longer wanted`, {
+                details: { retryable: false },
+              }),
+            );
           if (signal.aborted) onAbort();
           else signal.addEventListener('abort', onAbort, { once: true });
         }),
@@ -126,7 +150,12 @@ export class ModelStore {
           }
           if (!retryable(err) || this.abort.signal.aborted || observers.size === 0) throw err;
           const delay = this.deps.retryDelay(attempt);
-          this.deps.logger.warn('model download interrupted; resuming', { sha256: d.sha256, bytes: existsSync(partial) ? statSync(partial).size : 0, inMs: delay, error: describeError(err) });
+          this.deps.logger.warn('model download interrupted; resuming', {
+            sha256: d.sha256,
+            bytes: existsSync(partial) ? statSync(partial).size : 0,
+            inMs: delay,
+            error: describeError(err),
+          });
           await sleep(delay, this.abort.signal);
           if (this.abort.signal.aborted) throw err;
           continue;
@@ -145,7 +174,12 @@ export class ModelStore {
   }
 
   /** Appends the stream from `offset` to the partial file; size problems are refusals, not retries. */
-  private async receive(d: ModelDescriptor, partial: string, offset: number, progress: (bytes: number) => void): Promise<void> {
+  private async receive(
+    d: ModelDescriptor,
+    partial: string,
+    offset: number,
+    progress: (bytes: number) => void,
+  ): Promise<void> {
     const fd = openSync(partial, 'a');
     let size = offset;
     try {
@@ -153,7 +187,11 @@ export class ModelStore {
         { sha256: d.sha256, offset },
         (chunk) => {
           if (chunk.offset !== size) {
-            throw new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${d.sha256}: chunk at offset ${chunk.offset}, expected ${size}`, { details: { retryable: true } });
+            throw new EdgeError(
+              'EDGE_ERR_MODEL_DOWNLOAD',
+              `${d.sha256}: chunk at offset ${chunk.offset}, expected ${size}`,
+              { details: { retryable: true } },
+            );
           }
           if (size + chunk.data.length > d.sizeBytes) checkSize(size + chunk.data.length, d);
           writeSync(fd, chunk.data);
@@ -173,7 +211,8 @@ export class ModelStore {
     try {
       unlinkSync(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.logger.warn('cannot delete a refused model file', { path, error: describeError(err) });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.deps.logger.warn('cannot delete a refused model file', { path, error: describeError(err) });
     }
   }
 

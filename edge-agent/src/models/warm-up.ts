@@ -4,7 +4,14 @@ import { EdgeError } from '../errors.js';
 /** A mid-grey frame at the model's input size: every real detector runs on it, nothing is detected. */
 export function warmUpFrame(detector: Detector): RgbFrame {
   const { inputWidth: width, inputHeight: height, pixelFormat } = detector.info;
-  return { data: new Uint8Array(width * height * 3).fill(128), width, height, format: pixelFormat, sourceWidth: width, sourceHeight: height };
+  return {
+    data: new Uint8Array(width * height * 3).fill(128),
+    width,
+    height,
+    format: pixelFormat,
+    sourceWidth: width,
+    sourceHeight: height,
+  };
 }
 
 /**
@@ -20,7 +27,11 @@ export async function warmUp(detector: Detector, runs: number): Promise<void> {
       // One detection per session at once, so every session of a replicated model is warm.
       await Promise.all(Array.from({ length: detector.info.sessions }, () => detector.detect(frame)));
     } catch (err) {
-      throw new EdgeError('EDGE_ERR_MODEL_WARMUP', `${detector.info.path}: run ${i + 1} of ${runs}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new EdgeError(
+        'EDGE_ERR_MODEL_WARMUP',
+        `${detector.info.path}: run ${i + 1} of ${runs}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     }
   }
 }

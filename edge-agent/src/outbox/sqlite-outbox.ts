@@ -173,7 +173,8 @@ export class SqliteOutbox implements Outbox {
       mkdirSync(dirname(options.path), { recursive: true });
       db = new Database(options.path);
       const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new OutboxError('open', `${options.path}: WAL mode not available (journal_mode=${String(mode)})`);
+      if (mode !== 'wal')
+        throw new OutboxError('open', `${options.path}: WAL mode not available (journal_mode=${String(mode)})`);
       db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
       // Another process (a backup, sqlite3 CLI) may briefly hold the lock.
       db.pragma('busy_timeout = 5000');
@@ -190,7 +191,10 @@ export class SqliteOutbox implements Outbox {
         )
         .get()!;
       const counters = new Map(
-        db.prepare<[], { name: string; value: number }>('SELECT name, value FROM counters').all().map((r) => [r.name, r.value]),
+        db
+          .prepare<[], { name: string; value: number }>('SELECT name, value FROM counters')
+          .all()
+          .map((r) => [r.name, r.value]),
       );
       const seqs = new Map<string, CameraSeq>();
       for (const r of db
@@ -265,16 +269,41 @@ export class SqliteOutbox implements Outbox {
     const lastSeq = n > 0 ? prev.lastSeq + n : null;
     const deviceId = this.options.deviceId;
     const info = this.stmts.insertFrame.run(
-      deviceId, f.cameraId, frameSeq, f.frameId, Math.round(f.timestampMs), f.modelId, f.modelVersion, f.arm,
-      n, firstSeq, lastSeq, bytes,
+      deviceId,
+      f.cameraId,
+      frameSeq,
+      f.frameId,
+      Math.round(f.timestampMs),
+      f.modelId,
+      f.modelVersion,
+      f.arm,
+      n,
+      firstSeq,
+      lastSeq,
+      bytes,
     );
     const rowId = Number(info.lastInsertRowid);
     let seq = prev.lastSeq;
     for (const d of f.detections) {
       seq++;
       this.stmts.insertDetection.run(
-        rowId, deviceId, f.cameraId, seq, frameSeq, f.frameId, Math.round(f.timestampMs), d.modelId ?? f.modelId, d.modelVersion ?? f.modelVersion,
-        d.arm ?? f.arm, d.classId, d.label, d.score, d.box[0], d.box[1], d.box[2], d.box[3],
+        rowId,
+        deviceId,
+        f.cameraId,
+        seq,
+        frameSeq,
+        f.frameId,
+        Math.round(f.timestampMs),
+        d.modelId ?? f.modelId,
+        d.modelVersion ?? f.modelVersion,
+        d.arm ?? f.arm,
+        d.classId,
+        d.label,
+        d.score,
+        d.box[0],
+        d.box[1],
+        d.box[2],
+        d.box[3],
       );
     }
     touched.set(f.cameraId, { lastFrameSeq: frameSeq, lastSeq: seq });
@@ -298,7 +327,10 @@ export class SqliteOutbox implements Outbox {
     let detections = 0;
     let bytes = 0;
     let lastRowId = 0;
-    const cameras = new Map<string, { frames: number; detections: number; firstFrameSeq: number; lastFrameSeq: number }>();
+    const cameras = new Map<
+      string,
+      { frames: number; detections: number; firstFrameSeq: number; lastFrameSeq: number }
+    >();
     for (const row of this.stmts.oldestFrames.iterate()) {
       if (frames >= maxFrames || (frames + detections >= overRows && bytes >= overBytes)) break;
       frames++;
@@ -312,7 +344,12 @@ export class SqliteOutbox implements Outbox {
         c.firstFrameSeq = Math.min(c.firstFrameSeq, row.frame_seq);
         c.lastFrameSeq = Math.max(c.lastFrameSeq, row.frame_seq);
       } else {
-        cameras.set(row.camera_id, { frames: 1, detections: row.detection_count, firstFrameSeq: row.frame_seq, lastFrameSeq: row.frame_seq });
+        cameras.set(row.camera_id, {
+          frames: 1,
+          detections: row.detection_count,
+          firstFrameSeq: row.frame_seq,
+          lastFrameSeq: row.frame_seq,
+        });
       }
     }
     if (frames === 0) return;
@@ -336,7 +373,8 @@ export class SqliteOutbox implements Outbox {
 
   peekFrames(limit: number, afterRowId = 0): PeekResult {
     this.assertOpen();
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new OutboxError('peek', `limit must be a positive integer, got ${String(limit)}`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new OutboxError('peek', `limit must be a positive integer, got ${String(limit)}`);
     try {
       const frameRows = this.stmts.peekFrames.all(afterRowId, limit);
       if (frameRows.length === 0) return { frames: [], detections: [] };
@@ -378,7 +416,8 @@ export class SqliteOutbox implements Outbox {
 
   evictOldest(frames: number): EvictionEvent | null {
     this.assertOpen();
-    if (!Number.isSafeInteger(frames) || frames < 1) throw new OutboxError('evict', `frames must be a positive integer, got ${String(frames)}`);
+    if (!Number.isSafeInteger(frames) || frames < 1)
+      throw new OutboxError('evict', `frames must be a positive integer, got ${String(frames)}`);
     const totals = { ...this.totals };
     const evictions: EvictionEvent[] = [];
     try {

@@ -21,12 +21,17 @@ export function toCameraStatus(input: CameraReportInput): CameraStatus {
   const { status } = input;
   const capture = status.capture;
   const state: CameraState =
-    status.state === 'finished' || status.state === 'failed' ? status.state : WIRE_STATES.has(capture.state) ? (capture.state as CameraState) : 'stopped';
+    status.state === 'finished' || status.state === 'failed'
+      ? status.state
+      : WIRE_STATES.has(capture.state)
+        ? (capture.state as CameraState)
+        : 'stopped';
   const lastError = capture.lastError ?? status.error ?? '';
   return {
     cameraId: capture.cameraId,
     state,
-    lastError: lastError.length > MAX_ERROR_TEXT_LENGTH ? `${lastError.slice(0, MAX_ERROR_TEXT_LENGTH - 3)}...` : lastError,
+    lastError:
+      lastError.length > MAX_ERROR_TEXT_LENGTH ? `${lastError.slice(0, MAX_ERROR_TEXT_LENGTH - 3)}...` : lastError,
     lastErrorAtMs: Math.max(0, Math.round(capture.lastErrorAt ?? 0)),
     restarts: capture.restarts,
     framesCaptured: capture.framesCaptured,

@@ -21,9 +21,13 @@ export function syncSettings(sync: SyncConfig): MqttSyncSettings {
       details: ['/sync/passwordFile: not allowed together with /sync/password'],
     });
   }
-  const password = sync.passwordFile !== undefined ? readPasswordFile(sync.passwordFile, 'sync passwordFile') : sync.password;
+  const password =
+    sync.passwordFile !== undefined ? readPasswordFile(sync.passwordFile, 'sync passwordFile') : sync.password;
   const tls =
-    sync.tlsCaFile !== undefined || sync.tlsCertFile !== undefined || sync.tlsKeyFile !== undefined || !sync.tlsRejectUnauthorized
+    sync.tlsCaFile !== undefined ||
+    sync.tlsCertFile !== undefined ||
+    sync.tlsKeyFile !== undefined ||
+    !sync.tlsRejectUnauthorized
       ? {
           ca: sync.tlsCaFile !== undefined ? readSecretFile(sync.tlsCaFile, 'sync tlsCaFile') : undefined,
           cert: sync.tlsCertFile !== undefined ? readSecretFile(sync.tlsCertFile, 'sync tlsCertFile') : undefined,

@@ -40,7 +40,9 @@ import { redactUrl, resolveSyncOptions, type MqttSyncOptions, type MqttSyncSetti
  */
 
 /** Fields of DeviceStatus the agent supplies; the worker fills the device, sync and outbox fields. */
-export type StatusReport = Partial<Pick<DeviceStatus, 'agentVersion' | 'startedAtMs' | 'cameras' | 'hardware' | 'providers'>>;
+export type StatusReport = Partial<
+  Pick<DeviceStatus, 'agentVersion' | 'startedAtMs' | 'cameras' | 'hardware' | 'providers'>
+>;
 /** Fields of DeviceMetrics the agent supplies. */
 export type MetricsReport = Partial<Pick<DeviceMetrics, 'cameras'>>;
 
@@ -187,7 +189,10 @@ export class MqttSyncWorker {
     detectionsTopic(this.deps.deviceId, options.topicPrefix);
     this.options = options;
     this.headerBytes = batchHeaderWireSize(this.deps.deviceId, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    this.batcher = new OutboxBatcher(this.deps.outbox, { maxFrames: options.batchMaxFrames, maxBytes: options.batchMaxBytes - this.headerBytes });
+    this.batcher = new OutboxBatcher(this.deps.outbox, {
+      maxFrames: options.batchMaxFrames,
+      maxBytes: options.batchMaxBytes - this.headerBytes,
+    });
     this.protocolVersion = options.protocol === 'mqtt311' ? 4 : 5;
     this.stopping = false;
     this.startedAt = this.now();
@@ -272,7 +277,10 @@ export class MqttSyncWorker {
 
   private async run(): Promise<void> {
     const options = this.options as MqttSyncOptions;
-    const backoff = new Backoff({ initialMs: options.reconnectMinMs, maxMs: options.reconnectMaxMs, factor: 2, jitter: 0.2 }, this.deps.random);
+    const backoff = new Backoff(
+      { initialMs: options.reconnectMinMs, maxMs: options.reconnectMaxMs, factor: 2, jitter: 0.2 },
+      this.deps.random,
+    );
     while (!this.stopping) {
       this.state = 'connecting';
       const end = await this.connectOnce(options);
@@ -310,7 +318,13 @@ export class MqttSyncWorker {
       // Always listened to: an 'error' event without a listener would throw.
       client.on('error', (err) => {
         const code = (err as { code?: unknown }).code;
-        if (session.connectedAt === 0 && typeof code === 'number' && PROTOCOL_REFUSED.has(code) && options.protocol === 'auto' && this.protocolVersion === 5) {
+        if (
+          session.connectedAt === 0 &&
+          typeof code === 'number' &&
+          PROTOCOL_REFUSED.has(code) &&
+          options.protocol === 'auto' &&
+          this.protocolVersion === 5
+        ) {
           refusedProtocol = true;
           this.protocolVersion = 4;
           this.deps.logger.info('broker refused MQTT 5, using MQTT 3.1.1', { url: redactUrl(options.url) });
@@ -324,7 +338,8 @@ export class MqttSyncWorker {
         if (this.session === session) this.onDisconnected(lost);
         if (this.client === client) this.client = null;
         client.end(true);
-        const healthy = session.connectedAt > 0 && (session.acks > 0 || this.now() - session.connectedAt >= STABLE_CONNECTION_MS);
+        const healthy =
+          session.connectedAt > 0 && (session.acks > 0 || this.now() - session.connectedAt >= STABLE_CONNECTION_MS);
         resolve({ healthy, retryNow: refusedProtocol });
       });
     });
@@ -346,16 +361,29 @@ export class MqttSyncWorker {
       queueQoSZero: false,
       resubscribe: false,
       will: { topic: statusTopic(deviceId, options.topicPrefix), payload: Buffer.from(will), qos: 1, retain: true },
-      ...(options.tls ? { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key, rejectUnauthorized: options.tls.rejectUnauthorized } : {}),
+      ...(options.tls
+        ? {
+            ca: options.tls.ca,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            rejectUnauthorized: options.tls.rejectUnauthorized,
+          }
+        : {}),
     };
   }
 
-  private onConnected(session: Session, receiveMaximum: number | undefined, maximumPacketSize: number | undefined): void {
+  private onConnected(
+    session: Session,
+    receiveMaximum: number | undefined,
+    maximumPacketSize: number | undefined,
+  ): void {
     const options = this.options as MqttSyncOptions;
     this.session = session;
     // [MQTT-3.2.2-15] a packet above the broker's Maximum Packet Size gets the connection closed; keep
     // batches below it (the PUBLISH header, topic included, stays under 512 bytes).
-    const maxBytes = maximumPacketSize ? Math.max(1024, Math.min(options.batchMaxBytes, maximumPacketSize - 512)) : options.batchMaxBytes;
+    const maxBytes = maximumPacketSize
+      ? Math.max(1024, Math.min(options.batchMaxBytes, maximumPacketSize - 512))
+      : options.batchMaxBytes;
     this.batcher?.setLimits({ maxFrames: options.batchMaxFrames, maxBytes: maxBytes - this.headerBytes });
     this.state = 'connected';
     this.protocolInUse = this.protocolVersion === 5 ? 'mqtt5' : 'mqtt311';
@@ -364,7 +392,9 @@ export class MqttSyncWorker {
     this.batcher?.rewind();
     // [MQTT-3.3.4-7] no more unacknowledged QoS 1 publishes than the broker's Receive Maximum;
     // one slot stays free for the status message.
-    this.effectiveWindow = receiveMaximum ? Math.max(1, Math.min(options.inFlightWindow, receiveMaximum - 1)) : options.inFlightWindow;
+    this.effectiveWindow = receiveMaximum
+      ? Math.max(1, Math.min(options.inFlightWindow, receiveMaximum - 1))
+      : options.inFlightWindow;
     this.deps.logger.info('sync connected', {
       url: redactUrl(options.url),
       clientId: options.clientId,
@@ -373,8 +403,10 @@ export class MqttSyncWorker {
     });
     this.deps.observer?.connectionChanged?.(true);
     this.publishStatus(session);
-    if (options.statusIntervalMs > 0) this.statusTimer = setInterval(() => this.publishStatus(session), options.statusIntervalMs);
-    if (options.metricsIntervalMs > 0) this.metricsTimer = setInterval(() => this.publishMetrics(session), options.metricsIntervalMs);
+    if (options.statusIntervalMs > 0)
+      this.statusTimer = setInterval(() => this.publishStatus(session), options.statusIntervalMs);
+    if (options.metricsIntervalMs > 0)
+      this.metricsTimer = setInterval(() => this.publishMetrics(session), options.metricsIntervalMs);
     this.pump();
   }
 
@@ -530,7 +562,9 @@ export class MqttSyncWorker {
     this.deps.logger.error('sync dropped frames the wire contract rejects', {
       frames: bad.length,
       detections,
-      rejected: bad.slice(0, 10).map((b) => ({ camera: b.frame.frame.cameraId, frameSeq: b.frame.frame.frameSeq, error: b.error.message })),
+      rejected: bad
+        .slice(0, 10)
+        .map((b) => ({ camera: b.frame.frame.cameraId, frameSeq: b.frame.frame.frameSeq, error: b.error.message })),
     });
     this.deps.outbox.ack(bad.map((b) => b.frame.rowId));
     this.counters.rejectedFrames += bad.length;
@@ -538,7 +572,9 @@ export class MqttSyncWorker {
   }
 
   private statusMessage(online: boolean): DeviceStatus {
-    const report = online ? safeCall(() => this.deps.reports?.status?.(), this.deps.logger, 'status report') : undefined;
+    const report = online
+      ? safeCall(() => this.deps.reports?.status?.(), this.deps.logger, 'status report')
+      : undefined;
     const stats = online ? this.stats() : null;
     let evicted = 0;
     try {
@@ -572,9 +608,14 @@ export class MqttSyncWorker {
       return;
     }
     const options = this.options as MqttSyncOptions;
-    session.client.publish(statusTopic(this.deps.deviceId, options.topicPrefix), Buffer.from(payload), { qos: 1, retain: true }, (err) => {
-      if (err && session.live) this.recordError('status publish', err);
-    });
+    session.client.publish(
+      statusTopic(this.deps.deviceId, options.topicPrefix),
+      Buffer.from(payload),
+      { qos: 1, retain: true },
+      (err) => {
+        if (err && session.live) this.recordError('status publish', err);
+      },
+    );
   }
 
   private publishMetrics(session: Session): void {

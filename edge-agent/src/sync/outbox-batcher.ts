@@ -50,7 +50,10 @@ export function toWireFrame(f: StoredFrame): Frame {
 }
 
 /** A detection on the wire; model and arm travel only when they differ from its frame's (shadow detections). */
-export function toWireDetection(d: StoredDetection, frame?: Pick<StoredFrame, 'modelId' | 'modelVersion' | 'arm'>): Detection {
+export function toWireDetection(
+  d: StoredDetection,
+  frame?: Pick<StoredFrame, 'modelId' | 'modelVersion' | 'arm'>,
+): Detection {
   const wire: Detection = {
     cameraId: d.cameraId,
     seq: d.seq,
@@ -63,7 +66,8 @@ export function toWireDetection(d: StoredDetection, frame?: Pick<StoredFrame, 'm
     x2: d.box[2],
     y2: d.box[3],
   };
-  if (!frame || (d.modelId === frame.modelId && d.modelVersion === frame.modelVersion && d.arm === frame.arm)) return wire;
+  if (!frame || (d.modelId === frame.modelId && d.modelVersion === frame.modelVersion && d.arm === frame.arm))
+    return wire;
   return { ...wire, modelId: d.modelId, modelVersion: d.modelVersion, arm: d.arm as Arm };
 }
 
@@ -142,7 +146,8 @@ export class OutboxBatcher {
     const { maxFrames, maxBytes } = this.limits;
     const have = this.pendingFrames;
     if (have >= maxFrames || this.pendingBytes >= maxBytes) return;
-    const wanted = this.avgFrameBytes > 0 ? Math.ceil((maxBytes - this.pendingBytes) / this.avgFrameBytes) + 1 : FIRST_PEEK_FRAMES;
+    const wanted =
+      this.avgFrameBytes > 0 ? Math.ceil((maxBytes - this.pendingBytes) / this.avgFrameBytes) + 1 : FIRST_PEEK_FRAMES;
     const limit = Math.max(1, Math.min(maxFrames - have, wanted));
     const { frames, detections } = this.outbox.peekFrames(limit, this.cursor);
     let d = 0;

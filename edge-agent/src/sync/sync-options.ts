@@ -65,15 +65,26 @@ export const DEFAULT_SYNC_OPTIONS = {
 
 /** Fills defaults and checks ranges; throws RangeError naming every bad option. */
 export function resolveSyncOptions(settings: MqttSyncSettings, deviceId: string): MqttSyncOptions {
-  const o: MqttSyncOptions = { ...DEFAULT_SYNC_OPTIONS, clientId: `edge-${deviceId}`, ...stripUndefined(settings), url: settings.url };
+  const o: MqttSyncOptions = {
+    ...DEFAULT_SYNC_OPTIONS,
+    clientId: `edge-${deviceId}`,
+    ...stripUndefined(settings),
+    url: settings.url,
+  };
   const problems: string[] = [];
   const int = (name: keyof MqttSyncOptions, min: number, max: number) => {
     const v = o[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      problems.push(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
   };
-  if (typeof o.url !== 'string' || !/^(mqtts?|tcp|ssl|wss?):\/\/[^/]/.test(o.url)) problems.push(`url must be mqtt://, mqtts://, tcp://, ssl://, ws:// or wss://, got ${JSON.stringify(redactUrl(String(o.url)))}`);
-  if (typeof o.clientId !== 'string' || o.clientId.length === 0 || o.clientId.length > 128) problems.push('clientId must be 1..128 characters');
-  if (!['auto', 'mqtt5', 'mqtt311'].includes(o.protocol)) problems.push(`protocol must be auto, mqtt5 or mqtt311, got ${String(o.protocol)}`);
+  if (typeof o.url !== 'string' || !/^(mqtts?|tcp|ssl|wss?):\/\/[^/]/.test(o.url))
+    problems.push(
+      `url must be mqtt://, mqtts://, tcp://, ssl://, ws:// or wss://, got ${JSON.stringify(redactUrl(String(o.url)))}`,
+    );
+  if (typeof o.clientId !== 'string' || o.clientId.length === 0 || o.clientId.length > 128)
+    problems.push('clientId must be 1..128 characters');
+  if (!['auto', 'mqtt5', 'mqtt311'].includes(o.protocol))
+    problems.push(`protocol must be auto, mqtt5 or mqtt311, got ${String(o.protocol)}`);
   int('keepaliveSeconds', 0, 65_535);
   int('connectTimeoutMs', 100, 600_000);
   int('batchMaxFrames', 1, MAX_BATCH_FRAMES);
@@ -85,7 +96,8 @@ export function resolveSyncOptions(settings: MqttSyncSettings, deviceId: string)
   int('statusIntervalMs', 0, 86_400_000);
   int('metricsIntervalMs', 0, 86_400_000);
   int('drainTimeoutMs', 0, 600_000);
-  if (o.reconnectMaxMs < o.reconnectMinMs) problems.push(`reconnectMaxMs (${o.reconnectMaxMs}) must be >= reconnectMinMs (${o.reconnectMinMs})`);
+  if (o.reconnectMaxMs < o.reconnectMinMs)
+    problems.push(`reconnectMaxMs (${o.reconnectMaxMs}) must be >= reconnectMinMs (${o.reconnectMinMs})`);
   if (problems.length > 0) throw new RangeError(`invalid sync options: ${problems.join('; ')}`);
   return o;
 }

@@ -76,10 +76,14 @@ export class SdNotifier implements Notifier {
       socket?.close();
     }
     if (failure) {
-      throw new EdgeError('EDGE_ERR_SD_NOTIFY', `sending to NOTIFY_SOCKET ${address} failed: ${errnoName(failure.errno)}`, {
-        cause: failure,
-        details: { address, errno: failure.errno },
-      });
+      throw new EdgeError(
+        'EDGE_ERR_SD_NOTIFY',
+        `sending to NOTIFY_SOCKET ${address} failed: ${errnoName(failure.errno)}`,
+        {
+          cause: failure,
+          details: { address, errno: failure.errno },
+        },
+      );
     }
     return true;
   }
@@ -118,7 +122,10 @@ export class SdNotifier implements Notifier {
       );
     }
     if (!isAbsolute(raw)) {
-      throw new EdgeError('EDGE_ERR_SD_NOTIFY', `NOTIFY_SOCKET ${raw} is not an absolute socket path (vsock and relative addresses are not supported)`);
+      throw new EdgeError(
+        'EDGE_ERR_SD_NOTIFY',
+        `NOTIFY_SOCKET ${raw} is not an absolute socket path (vsock and relative addresses are not supported)`,
+      );
     }
     if (Buffer.byteLength(raw) > SUN_PATH_MAX) {
       throw new EdgeError('EDGE_ERR_SD_NOTIFY', `NOTIFY_SOCKET path is longer than ${SUN_PATH_MAX} bytes: ${raw}`);
@@ -133,7 +140,8 @@ export function encode(fields: NotifyFields): string {
   if (entries.length === 0) throw new EdgeError('EDGE_ERR_SD_NOTIFY', 'nothing to notify: no fields given');
   let out = '';
   for (const [key, value] of entries) {
-    if (!KEY.test(key)) throw new EdgeError('EDGE_ERR_SD_NOTIFY', `invalid notification field name ${JSON.stringify(key)}`);
+    if (!KEY.test(key))
+      throw new EdgeError('EDGE_ERR_SD_NOTIFY', `invalid notification field name ${JSON.stringify(key)}`);
     const text = String(value);
     if (/[\n\0]/.test(text)) {
       throw new EdgeError('EDGE_ERR_SD_NOTIFY', `notification field ${key} must be one line without NUL bytes`);

@@ -24,11 +24,15 @@ export function watchdogIntervalUsec(env: NodeJS.ProcessEnv, pid: number): numbe
   const usec = env.WATCHDOG_USEC;
   if (usec === undefined || usec === '') return null;
   if (!/^[0-9]+$/.test(usec) || Number(usec) <= 0 || !Number.isSafeInteger(Number(usec))) {
-    throw new EdgeError('EDGE_ERR_SD_NOTIFY', `WATCHDOG_USEC must be a positive integer (microseconds), got ${JSON.stringify(usec)}`);
+    throw new EdgeError(
+      'EDGE_ERR_SD_NOTIFY',
+      `WATCHDOG_USEC must be a positive integer (microseconds), got ${JSON.stringify(usec)}`,
+    );
   }
   const wpid = env.WATCHDOG_PID;
   if (wpid !== undefined && wpid !== '') {
-    if (!/^[0-9]+$/.test(wpid)) throw new EdgeError('EDGE_ERR_SD_NOTIFY', `WATCHDOG_PID must be a process id, got ${JSON.stringify(wpid)}`);
+    if (!/^[0-9]+$/.test(wpid))
+      throw new EdgeError('EDGE_ERR_SD_NOTIFY', `WATCHDOG_PID must be a process id, got ${JSON.stringify(wpid)}`);
     // The watchdog was meant for another process (e.g. we are a child of the service's main process).
     if (Number(wpid) !== pid) return null;
   }

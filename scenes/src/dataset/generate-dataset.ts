@@ -52,14 +52,27 @@ export function splitCounts(count: number, split: readonly [number, number, numb
 }
 
 function validate(o: GenerateOptions): void {
-  if (!Number.isInteger(o.count) || o.count < 1 || o.count > 10_000_000) throw new ScenesError('SCENES_ERR_ARGS', `count must be a positive integer, got ${o.count}`);
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new ScenesError('SCENES_ERR_ARGS', `seed must be an integer within 0..4294967295, got ${o.seed}`);
+  if (!Number.isInteger(o.count) || o.count < 1 || o.count > 10_000_000)
+    throw new ScenesError('SCENES_ERR_ARGS', `count must be a positive integer, got ${o.count}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff)
+    throw new ScenesError('SCENES_ERR_ARGS', `seed must be an integer within 0..4294967295, got ${o.seed}`);
   const split = o.split ?? [0.8, 0.1, 0.1];
-  if (split.length !== 3 || split.some((v) => !Number.isFinite(v) || v < 0) || Math.abs(split[0] + split[1] + split[2] - 1) > 1e-6) {
-    throw new ScenesError('SCENES_ERR_ARGS', `split must be three non-negative fractions summing to 1, got ${split.join(',')}`);
+  if (
+    split.length !== 3 ||
+    split.some((v) => !Number.isFinite(v) || v < 0) ||
+    Math.abs(split[0] + split[1] + split[2] - 1) > 1e-6
+  ) {
+    throw new ScenesError(
+      'SCENES_ERR_ARGS',
+      `split must be three non-negative fractions summing to 1, got ${split.join(',')}`,
+    );
   }
-  for (const [name, v] of [['width', o.width ?? 320], ['height', o.height ?? 320]] as const) {
-    if (!Number.isInteger(v) || v < 32 || v > 8192) throw new ScenesError('SCENES_ERR_ARGS', `${name} must be an integer within 32..8192, got ${v}`);
+  for (const [name, v] of [
+    ['width', o.width ?? 320],
+    ['height', o.height ?? 320],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 32 || v > 8192)
+      throw new ScenesError('SCENES_ERR_ARGS', `${name} must be an integer within 32..8192, got ${v}`);
   }
 }
 
@@ -72,8 +85,13 @@ function prepareOutDir(outDir: string, overwrite: boolean): void {
       throw new ScenesError('SCENES_ERR_OUTPUT', `${outDir} is not a readable directory`, { cause: err });
     }
     if (entries.length > 0) {
-      if (!overwrite) throw new ScenesError('SCENES_ERR_OUTPUT', `${outDir} is not empty (pass --overwrite to replace a dataset there)`);
-      for (const name of ['images', 'labels', 'data.yaml', 'manifest.json']) rmSync(join(outDir, name), { recursive: true, force: true });
+      if (!overwrite)
+        throw new ScenesError(
+          'SCENES_ERR_OUTPUT',
+          `${outDir} is not empty (pass --overwrite to replace a dataset there)`,
+        );
+      for (const name of ['images', 'labels', 'data.yaml', 'manifest.json'])
+        rmSync(join(outDir, name), { recursive: true, force: true });
     }
   }
   try {
@@ -112,7 +130,7 @@ export function generateDataset(options: GenerateOptions): DatasetSummary {
         writeFileSync(join(imgDir, `${name}.png`), encodePng(r.data, width, height));
         const lines = r.labels.map((l) => yoloLine(l.classId, l.box, width, height));
         for (const l of r.labels) instances[l.className] = (instances[l.className] ?? 0) + 1;
-        writeFileSync(join(lblDir, `${name}.txt`), lines.length ? lines.join('\n') + '\n' : '');
+        writeFileSync(join(lblDir, `${name}.txt`), lines.length ? `${lines.join('\n')}\n` : '');
         options.onProgress?.(index + 1, options.count);
       }
     }
@@ -120,7 +138,12 @@ export function generateDataset(options: GenerateOptions): DatasetSummary {
     for (const s of SPLITS) if (counts[s] > 0) splits[s] = `images/${s}`;
     writeFileSync(
       join(outDir, 'data.yaml'),
-      formatDataYaml({ comment: `procedural scenes by @edgefleet/scenes: domain ${domain}, seed ${options.seed}, ${options.count} images of ${width}x${height}`, path: outDir, splits, names: CLASS_NAMES }),
+      formatDataYaml({
+        comment: `procedural scenes by @edgefleet/scenes: domain ${domain}, seed ${options.seed}, ${options.count} images of ${width}x${height}`,
+        path: outDir,
+        splits,
+        names: CLASS_NAMES,
+      }),
     );
     const manifest = {
       generator: '@edgefleet/scenes',
@@ -136,7 +159,7 @@ export function generateDataset(options: GenerateOptions): DatasetSummary {
       labelRule: DEFAULT_LABEL_RULE,
       names: CLASS_NAMES,
     };
-    writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   } catch (err) {
     if (err instanceof ScenesError) throw err;
     throw new ScenesError('SCENES_ERR_OUTPUT', `writing the dataset to ${outDir} failed`, { cause: err });

@@ -28,5 +28,5 @@ export function formatDataYaml(y: DataYaml): string {
   }
   lines.push(`nc: ${y.names.length}`, 'names:');
   y.names.forEach((n, i) => lines.push(`  ${i}: ${n}`));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -7,7 +7,15 @@
  */
 
 import { ScenesError } from '../errors.js';
-import { DAY, formatDomain, interpolateParams, parseDomain, resolveDomain, type DomainParams, type DomainSpec } from './domain-spec.js';
+import {
+  DAY,
+  formatDomain,
+  interpolateParams,
+  parseDomain,
+  resolveDomain,
+  type DomainParams,
+  type DomainSpec,
+} from './domain-spec.js';
 
 export interface ScheduleSegment {
   readonly domain: DomainSpec;
@@ -26,14 +34,16 @@ export interface DomainState {
 }
 
 export function parseSchedule(text: string): ScheduleSegment[] {
-  if (text.trim() === '') throw new ScenesError('SCENES_ERR_SCHEDULE', 'empty schedule (expected e.g. day:300,fog:300~30)');
+  if (text.trim() === '')
+    throw new ScenesError('SCENES_ERR_SCHEDULE', 'empty schedule (expected e.g. day:300,fog:300~30)');
   return text.split(',').map((raw, i) => {
     const part = raw.trim();
     const colon = part.lastIndexOf(':');
     if (colon < 0) throw new ScenesError('SCENES_ERR_SCHEDULE', `segment ${i + 1} "${part}" needs DOMAIN:DURATION_S`);
     const domain = parseDomain(part.slice(0, colon));
     const [durText = '', transText, extra] = part.slice(colon + 1).split('~');
-    if (extra !== undefined) throw new ScenesError('SCENES_ERR_SCHEDULE', `segment ${i + 1} "${part}" has more than one ~`);
+    if (extra !== undefined)
+      throw new ScenesError('SCENES_ERR_SCHEDULE', `segment ${i + 1} "${part}" has more than one ~`);
     const durationS = Number(durText);
     const transitionS = transText === undefined ? 0 : Number(transText);
     const segment: ScheduleSegment = { domain, durationS, transitionS };
@@ -47,11 +57,17 @@ export function parseSchedule(text: string): ScheduleSegment[] {
 
 function validateSegment(s: ScheduleSegment, i: number): void {
   if (!Number.isFinite(s.durationS) || s.durationS <= 0) {
-    throw new ScenesError('SCENES_ERR_SCHEDULE', `segment ${i + 1}: duration must be a positive number of seconds, got ${String(s.durationS)}`);
+    throw new ScenesError(
+      'SCENES_ERR_SCHEDULE',
+      `segment ${i + 1}: duration must be a positive number of seconds, got ${String(s.durationS)}`,
+    );
   }
   const tr = s.transitionS ?? 0;
   if (!Number.isFinite(tr) || tr < 0 || tr > s.durationS) {
-    throw new ScenesError('SCENES_ERR_SCHEDULE', `segment ${i + 1}: transition must be within 0..duration (${s.durationS}s), got ${String(tr)}`);
+    throw new ScenesError(
+      'SCENES_ERR_SCHEDULE',
+      `segment ${i + 1}: transition must be within 0..duration (${s.durationS}s), got ${String(tr)}`,
+    );
   }
 }
 

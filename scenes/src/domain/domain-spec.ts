@@ -55,13 +55,20 @@ function isDomainName(s: string): s is DomainName {
 /** Parses `name` or `name@intensity` terms joined by `+`, e.g. `night@0.5+fog@0.5`. */
 export function parseDomain(text: string): DomainMix {
   const trimmed = text.trim();
-  if (trimmed === '') throw new ScenesError('SCENES_ERR_DOMAIN', `empty domain (expected one of ${DOMAIN_NAMES.join(', ')}, or a mix like night@0.5+fog@0.5)`);
+  if (trimmed === '')
+    throw new ScenesError(
+      'SCENES_ERR_DOMAIN',
+      `empty domain (expected one of ${DOMAIN_NAMES.join(', ')}, or a mix like night@0.5+fog@0.5)`,
+    );
   const mix: Record<string, number> = {};
   for (const term of trimmed.split('+')) {
     const [name = '', intensityText, extra] = term.trim().split('@');
     if (extra !== undefined) throw new ScenesError('SCENES_ERR_DOMAIN', `"${term}" has more than one @`);
     if (!isDomainName(name)) {
-      throw new ScenesError('SCENES_ERR_DOMAIN', `unknown domain "${name}" in "${text}" (expected one of ${DOMAIN_NAMES.join(', ')})`);
+      throw new ScenesError(
+        'SCENES_ERR_DOMAIN',
+        `unknown domain "${name}" in "${text}" (expected one of ${DOMAIN_NAMES.join(', ')})`,
+      );
     }
     const intensity = intensityText === undefined ? 1 : Number(intensityText);
     if (intensityText !== undefined && (intensityText.trim() === '' || !Number.isFinite(intensity))) {
@@ -76,7 +83,11 @@ export function parseDomain(text: string): DomainMix {
 
 function validateMix(mix: DomainMix): void {
   for (const [name, v] of Object.entries(mix)) {
-    if (!isDomainName(name)) throw new ScenesError('SCENES_ERR_DOMAIN', `unknown domain "${name}" (expected one of ${DOMAIN_NAMES.join(', ')})`);
+    if (!isDomainName(name))
+      throw new ScenesError(
+        'SCENES_ERR_DOMAIN',
+        `unknown domain "${name}" (expected one of ${DOMAIN_NAMES.join(', ')})`,
+      );
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
       throw new ScenesError('SCENES_ERR_DOMAIN', `intensity of ${name} must be within 0..1, got ${String(v)}`);
     }

@@ -80,11 +80,25 @@ export function bicycleGeometry(spec: BicycleSpec, style: number): BicycleGeomet
   parts.push(line(headBottom, headTop, tube * 1.2, frameColor));
   parts.push(line(headBottom, front, tube * 0.9, frameColor));
   parts.push(line(seat, saddle, tube * 0.7, RIM));
-  parts.push(line([saddle[0] - r * 0.28, saddle[1]], [saddle[0] + r * 0.22, saddle[1] + r * 0.03], Math.max(1.4, r * 0.16), SADDLE));
+  parts.push(
+    line(
+      [saddle[0] - r * 0.28, saddle[1]],
+      [saddle[0] + r * 0.22, saddle[1] + r * 0.03],
+      Math.max(1.4, r * 0.16),
+      SADDLE,
+    ),
+  );
   parts.push(line(headTop, stemTop, tube * 0.8, RIM));
   parts.push(line(stemTop, grip, tube * 0.8, SADDLE));
   parts.push(line(bb, pedalNear, tube * 0.8, RIM));
-  parts.push(line([pedalNear[0] - r * 0.12, pedalNear[1]], [pedalNear[0] + r * 0.12, pedalNear[1]], Math.max(1.2, r * 0.08), SADDLE));
+  parts.push(
+    line(
+      [pedalNear[0] - r * 0.12, pedalNear[1]],
+      [pedalNear[0] + r * 0.12, pedalNear[1]],
+      Math.max(1.2, r * 0.08),
+      SADDLE,
+    ),
+  );
   return { saddle, pedals: [pedalNear, pedalFar], grip, parts };
 }
 

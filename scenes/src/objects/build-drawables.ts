@@ -15,7 +15,7 @@ export const MAX_DISTANCE = 31;
 
 export function horizonOf(scene: SceneDescription): number {
   const bg = scene.background;
-  return bg.kind === 'procedural' ? bg.horizon : bg.horizon ?? 0;
+  return bg.kind === 'procedural' ? bg.horizon : (bg.horizon ?? 0);
 }
 
 /**
@@ -34,13 +34,38 @@ export function buildDrawables(scene: SceneDescription, style: number, nightLit 
     const distance = groundDistance(spec.y, horizon, scene.height);
     switch (spec.kind) {
       case 'person':
-        out.push({ kind: 'person', classId: CLASS_ID.person, baseY: spec.y, distance, parts: personParts(spec, style), lights: [], specIndex });
+        out.push({
+          kind: 'person',
+          classId: CLASS_ID.person,
+          baseY: spec.y,
+          distance,
+          parts: personParts(spec, style),
+          lights: [],
+          specIndex,
+        });
         break;
       case 'bicycle': {
         const { bike, rider } = bicycleParts(spec, style);
-        out.push({ kind: 'bicycle', classId: CLASS_ID.bicycle, baseY: spec.y, distance, parts: bike, lights: [], specIndex });
+        out.push({
+          kind: 'bicycle',
+          classId: CLASS_ID.bicycle,
+          baseY: spec.y,
+          distance,
+          parts: bike,
+          lights: [],
+          specIndex,
+        });
         // The rider sits in front of its own bicycle but keeps the same depth for everything else.
-        if (rider) out.push({ kind: 'person', classId: CLASS_ID.person, baseY: spec.y + 1e-6, distance, parts: rider, lights: [], specIndex });
+        if (rider)
+          out.push({
+            kind: 'person',
+            classId: CLASS_ID.person,
+            baseY: spec.y + 1e-6,
+            distance,
+            parts: rider,
+            lights: [],
+            specIndex,
+          });
         break;
       }
       case 'car': {

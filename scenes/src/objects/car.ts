@@ -69,7 +69,20 @@ function sideView(spec: CarSpec, style: number): { parts: Part[]; lights: Light[
   parts.push({ contours: [pl.contour(polygon(cabin))], color: body });
   parts.push({ contours: [pl.contour(polygon(bodyPoly))], color: body });
   // A light crease along the beltline and a dark sill make the body read as a car body, not a box.
-  parts.push({ contours: [pl.contour(polygon([[-0.49 * L, 0.42 * H], [0.49 * L, 0.4 * H], [0.49 * L, 0.44 * H], [-0.49 * L, 0.46 * H]]))], color: scaleColor(body, 1.18), flat: true });
+  parts.push({
+    contours: [
+      pl.contour(
+        polygon([
+          [-0.49 * L, 0.42 * H],
+          [0.49 * L, 0.4 * H],
+          [0.49 * L, 0.44 * H],
+          [-0.49 * L, 0.46 * H],
+        ]),
+      ),
+    ],
+    color: scaleColor(body, 1.18),
+    flat: true,
+  });
   parts.push({ contours: [pl.contour(rect(-0.44 * L, b, 0.44 * L, b + 0.07 * H))], color: dark });
   // Side windows split by a B-pillar.
   const win = inset(cabin, Math.max(1, H * 0.06));
@@ -77,8 +90,16 @@ function sideView(spec: CarSpec, style: number): { parts: Part[]; lights: Light[
   const pillar = Math.max(0.8, L * 0.012);
   const midBottom = (w0[0] + w1[0]) / 2 + 0.03 * L;
   const midTop = (w3[0] + w2[0]) / 2 + 0.03 * L;
-  parts.push({ contours: [pl.contour(polygon([w0, [midBottom - pillar, w0[1]], [midTop - pillar, w3[1]], w3]))], color: glass, flat: true });
-  parts.push({ contours: [pl.contour(polygon([[midBottom + pillar, w1[1]], w1, w2, [midTop + pillar, w2[1]]]))], color: scaleColor(glass, 1.1), flat: true });
+  parts.push({
+    contours: [pl.contour(polygon([w0, [midBottom - pillar, w0[1]], [midTop - pillar, w3[1]], w3]))],
+    color: glass,
+    flat: true,
+  });
+  parts.push({
+    contours: [pl.contour(polygon([[midBottom + pillar, w1[1]], w1, w2, [midTop + pillar, w2[1]]]))],
+    color: scaleColor(glass, 1.1),
+    flat: true,
+  });
   // Door seams and handles.
   const seamW = Math.max(1, L * 0.006);
   for (const u of [midBottom, cabinFront - 0.02 * L]) {
@@ -88,7 +109,19 @@ function sideView(spec: CarSpec, style: number): { parts: Part[]; lights: Light[
     parts.push({ contours: [pl.contour(rect(u, 0.47 * H, u + 0.04 * L, 0.5 * H))], color: dark, flat: true });
   }
   // Side mirror at the foot of the windshield.
-  parts.push({ contours: [pl.contour(polygon([[cabinFront - 0.03 * L, belt], [cabinFront + 0.02 * L, belt], [cabinFront + 0.01 * L, belt + 0.09 * H], [cabinFront - 0.03 * L, belt + 0.08 * H]]))], color: body });
+  parts.push({
+    contours: [
+      pl.contour(
+        polygon([
+          [cabinFront - 0.03 * L, belt],
+          [cabinFront + 0.02 * L, belt],
+          [cabinFront + 0.01 * L, belt + 0.09 * H],
+          [cabinFront - 0.03 * L, belt + 0.08 * H],
+        ]),
+      ),
+    ],
+    color: body,
+  });
   // Bumpers.
   parts.push({ contours: [pl.contour(rect(0.44 * L, b, 0.505 * L, b + 0.14 * H))], color: [45, 45, 48] });
   parts.push({ contours: [pl.contour(rect(-0.505 * L, b, -0.45 * L, b + 0.14 * H))], color: [45, 45, 48] });
@@ -97,10 +130,33 @@ function sideView(spec: CarSpec, style: number): { parts: Part[]; lights: Light[
     parts.push({ contours: [pl.contour(ellipse(u, rw * 1.05, rw * 1.18, rw * 1.18))], color: [20, 20, 22] });
     parts.push({ contours: [pl.contour(ellipse(u, rw, rw, rw))], color: TYRE });
     parts.push({ contours: [pl.contour(ellipse(u, rw, rw * 0.6, rw * 0.6))], color: HUB });
-    parts.push({ contours: [pl.contour(ellipse(u, rw, rw * 0.22, rw * 0.22))], color: scaleColor(HUB, 0.7), flat: true });
+    parts.push({
+      contours: [pl.contour(ellipse(u, rw, rw * 0.22, rw * 0.22))],
+      color: scaleColor(HUB, 0.7),
+      flat: true,
+    });
   }
-  parts.push({ contours: [pl.contour(polygon([[0.47 * L, 0.34 * H], [0.5 * L, 0.36 * H], [0.5 * L, 0.44 * H], [0.44 * L, 0.46 * H]]))], color: HEADLIGHT, emissive: spec.headlightsOn, flat: true });
-  parts.push({ contours: [pl.contour(rect(-0.5 * L, 0.36 * H, -0.475 * L, 0.47 * H))], color: TAILLIGHT, emissive: spec.headlightsOn, flat: true });
+  parts.push({
+    contours: [
+      pl.contour(
+        polygon([
+          [0.47 * L, 0.34 * H],
+          [0.5 * L, 0.36 * H],
+          [0.5 * L, 0.44 * H],
+          [0.44 * L, 0.46 * H],
+        ]),
+      ),
+    ],
+    color: HEADLIGHT,
+    emissive: spec.headlightsOn,
+    flat: true,
+  });
+  parts.push({
+    contours: [pl.contour(rect(-0.5 * L, 0.36 * H, -0.475 * L, 0.47 * H))],
+    color: TAILLIGHT,
+    emissive: spec.headlightsOn,
+    flat: true,
+  });
   const lights: Light[] = [];
   if (spec.headlightsOn) {
     const [x, y] = pl.point(0.49 * L, 0.41 * H);
@@ -117,7 +173,10 @@ function frontView(spec: CarSpec, style: number): { parts: Part[]; lights: Light
   const glass = styledColor(spec.glass, style);
   const parts: Part[] = [];
   for (const side of [-1, 1]) {
-    parts.push({ contours: [pl.contour(rect(side * 0.44 * W - 0.08 * W, 0, side * 0.44 * W + 0.08 * W, 0.25 * H))], color: TYRE });
+    parts.push({
+      contours: [pl.contour(rect(side * 0.44 * W - 0.08 * W, 0, side * 0.44 * W + 0.08 * W, 0.25 * H))],
+      color: TYRE,
+    });
   }
   const cabin: P[] = [
     [-0.42 * W, 0.58 * H],
@@ -128,14 +187,18 @@ function frontView(spec: CarSpec, style: number): { parts: Part[]; lights: Light
   parts.push({ contours: [pl.contour(polygon(cabin))], color: body });
   parts.push({ contours: [pl.contour(polygon(inset(cabin, Math.max(1, H * 0.05))))], color: glass, flat: true });
   parts.push({
-    contours: [pl.contour(polygon([
-      [-0.5 * W, 0.1 * H],
-      [0.5 * W, 0.1 * H],
-      [0.5 * W, 0.52 * H],
-      [0.44 * W, 0.6 * H],
-      [-0.44 * W, 0.6 * H],
-      [-0.5 * W, 0.52 * H],
-    ]))],
+    contours: [
+      pl.contour(
+        polygon([
+          [-0.5 * W, 0.1 * H],
+          [0.5 * W, 0.1 * H],
+          [0.5 * W, 0.52 * H],
+          [0.44 * W, 0.6 * H],
+          [-0.44 * W, 0.6 * H],
+          [-0.5 * W, 0.52 * H],
+        ]),
+      ),
+    ],
     color: body,
   });
   for (const side of [-1, 1]) {
@@ -145,7 +208,12 @@ function frontView(spec: CarSpec, style: number): { parts: Part[]; lights: Light
   parts.push({ contours: [pl.contour(rect(-0.1 * W, 0.15 * H, 0.1 * W, 0.24 * H))], color: PLATE, flat: true });
   const lights: Light[] = [];
   for (const side of [-1, 1]) {
-    parts.push({ contours: [pl.contour(ellipse(side * 0.36 * W, 0.4 * H, 0.08 * W, 0.05 * H))], color: HEADLIGHT, emissive: spec.headlightsOn, flat: true });
+    parts.push({
+      contours: [pl.contour(ellipse(side * 0.36 * W, 0.4 * H, 0.08 * W, 0.05 * H))],
+      color: HEADLIGHT,
+      emissive: spec.headlightsOn,
+      flat: true,
+    });
     if (spec.headlightsOn) {
       const [x, y] = pl.point(side * 0.36 * W, 0.4 * H);
       lights.push({ x, y, radius: W * 0.35, color: HEADLIGHT_GLOW, strength: 1 });

@@ -39,8 +39,27 @@ export function distractorParts(spec: DistractorSpec, nightLit: number): { parts
         parts.push({ contours: c(rect(-r, s - 2 * r, r, s)), color: [30, 70, 170] });
         parts.push({ contours: c(rect(-r * 0.3, s - 1.7 * r, r * 0.3, s - 0.3 * r)), color: WHITE, flat: true });
       } else {
-        parts.push({ contours: c(polygon([[-r * 1.1, s - 1.9 * r], [r * 1.1, s - 1.9 * r], [0, s]])), color: [220, 40, 30] });
-        parts.push({ contours: c(polygon([[-r * 0.7, s - 1.65 * r], [r * 0.7, s - 1.65 * r], [0, s - 0.45 * r]])), color: [240, 220, 60], flat: true });
+        parts.push({
+          contours: c(
+            polygon([
+              [-r * 1.1, s - 1.9 * r],
+              [r * 1.1, s - 1.9 * r],
+              [0, s],
+            ]),
+          ),
+          color: [220, 40, 30],
+        });
+        parts.push({
+          contours: c(
+            polygon([
+              [-r * 0.7, s - 1.65 * r],
+              [r * 0.7, s - 1.65 * r],
+              [0, s - 0.45 * r],
+            ]),
+          ),
+          color: [240, 220, 60],
+          flat: true,
+        });
       }
       break;
     }
@@ -57,8 +76,28 @@ export function distractorParts(spec: DistractorSpec, nightLit: number): { parts
     case 'cone': {
       const w = s * 0.42;
       parts.push({ contours: c(rect(-w * 0.65, 0, w * 0.65, s * 0.08)), color: [40, 40, 40] });
-      parts.push({ contours: c(polygon([[-w / 2, s * 0.08], [w / 2, s * 0.08], [0, s]])), color: color(spec, 0) });
-      parts.push({ contours: c(polygon([[-w * 0.33, s * 0.4], [w * 0.33, s * 0.4], [w * 0.24, s * 0.56], [-w * 0.24, s * 0.56]])), color: WHITE, flat: true });
+      parts.push({
+        contours: c(
+          polygon([
+            [-w / 2, s * 0.08],
+            [w / 2, s * 0.08],
+            [0, s],
+          ]),
+        ),
+        color: color(spec, 0),
+      });
+      parts.push({
+        contours: c(
+          polygon([
+            [-w * 0.33, s * 0.4],
+            [w * 0.33, s * 0.4],
+            [w * 0.24, s * 0.56],
+            [-w * 0.24, s * 0.56],
+          ]),
+        ),
+        color: WHITE,
+        flat: true,
+      });
       break;
     }
     case 'bush': {
@@ -66,13 +105,26 @@ export function distractorParts(spec: DistractorSpec, nightLit: number): { parts
       for (let k = 0; k < n; k++) {
         const u = (k / Math.max(1, n - 1) - 0.5) * s * 1.1;
         const r = s * (0.3 + 0.25 * param(spec, 2 + k));
-        parts.push({ contours: c(ellipse(u, r * 0.9, r, r * 0.85)), color: scaleColor(color(spec, k), 0.85 + 0.3 * param(spec, 8 + k)) });
+        parts.push({
+          contours: c(ellipse(u, r * 0.9, r, r * 0.85)),
+          color: scaleColor(color(spec, k), 0.85 + 0.3 * param(spec, 8 + k)),
+        });
       }
       break;
     }
     case 'bin': {
       const w = s * 0.62;
-      parts.push({ contours: c(polygon([[-w * 0.45, 0], [w * 0.45, 0], [w * 0.5, s * 0.9], [-w * 0.5, s * 0.9]])), color: color(spec, 0) });
+      parts.push({
+        contours: c(
+          polygon([
+            [-w * 0.45, 0],
+            [w * 0.45, 0],
+            [w * 0.5, s * 0.9],
+            [-w * 0.5, s * 0.9],
+          ]),
+        ),
+        color: color(spec, 0),
+      });
       parts.push({ contours: c(rect(-w * 0.56, s * 0.88, w * 0.56, s)), color: scaleColor(color(spec, 0), 0.7) });
       break;
     }
@@ -103,7 +155,10 @@ export function distractorParts(spec: DistractorSpec, nightLit: number): { parts
       for (let k = 0; k < 3; k++) {
         const u = (k - 1) * s * 0.16;
         const r = s * (0.2 + 0.1 * param(spec, 2 + k));
-        parts.push({ contours: c(ellipse(u, s * (0.62 + 0.12 * (k % 2)), r * 1.1, r)), color: scaleColor(color(spec, k), 0.85 + 0.25 * param(spec, 6 + k)) });
+        parts.push({
+          contours: c(ellipse(u, s * (0.62 + 0.12 * (k % 2)), r * 1.1, r)),
+          color: scaleColor(color(spec, k), 0.85 + 0.25 * param(spec, 6 + k)),
+        });
       }
       break;
     }
@@ -119,7 +174,12 @@ export function distractorParts(spec: DistractorSpec, nightLit: number): { parts
           const u = -w / 2 + (i + 0.5) * (w / cols);
           const v = (j + 0.55) * (s / rows);
           const lit = param(spec, 2 + ((i * 7 + j * 3) % 10)) < nightLit;
-          parts.push({ contours: c(rect(u - ww / 2, v - wh / 2, u + ww / 2, v + wh / 2)), color: lit ? [250, 220, 140] : color(spec, 1), emissive: lit, flat: true });
+          parts.push({
+            contours: c(rect(u - ww / 2, v - wh / 2, u + ww / 2, v + wh / 2)),
+            color: lit ? [250, 220, 140] : color(spec, 1),
+            emissive: lit,
+            flat: true,
+          });
         }
       }
       break;

@@ -107,7 +107,12 @@ function standingSkeleton(spec: PersonSpec, d: PersonDims): Skeleton {
       const end: P = [side * (hipHalf + stance), 0];
       return { root, joint: [(root[0] + end[0]) / 2, (root[1] + end[1]) / 2] as P, end };
     }) as [Limb, Limb];
-    const arms = ([[-1, spec.armLeft], [1, spec.armRight]] as const).map(([side, angle]) => {
+    const arms = (
+      [
+        [-1, spec.armLeft],
+        [1, spec.armRight],
+      ] as const
+    ).map(([side, angle]) => {
       const root: P = [side * (d.shoulderHalf - d.limb * 0.45), shoulderV - d.limb * 0.5];
       const joint = hang(root, upperArm, side * angle);
       return { root, joint, end: hang(joint, foreArm, side * (angle + 0.15)) };
@@ -144,7 +149,10 @@ export function ridingSkeleton(d: PersonDims, saddle: P, pedals: readonly [P, P]
   const hip: P = [saddle[0], saddle[1] + d.limb * 0.4];
   const thigh = d.leg * 0.52;
   const shin = d.leg * 0.5;
-  const legs = [solveTwoLink(hip, pedals[1], thigh, shin, 1), solveTwoLink(hip, pedals[0], thigh, shin, 1)] as [Limb, Limb];
+  const legs = [solveTwoLink(hip, pedals[1], thigh, shin, 1), solveTwoLink(hip, pedals[0], thigh, shin, 1)] as [
+    Limb,
+    Limb,
+  ];
   // Lean the torso toward the handlebar.
   const lean = Math.atan2(grip[0] - hip[0], Math.max(1e-6, d.torso * 0.9));
   const shoulder: P = [hip[0] + Math.sin(lean) * d.torso, hip[1] + Math.cos(lean) * d.torso];
@@ -154,10 +162,21 @@ export function ridingSkeleton(d: PersonDims, saddle: P, pedals: readonly [P, P]
   return { hip, shoulder, head, legs, arms: [arm, arm] };
 }
 
-function limbParts(pl: Placement, limb: Limb, width: number, upper: Rgb, lower: Rgb, endColor: Rgb, endR: number): Part[] {
+function limbParts(
+  pl: Placement,
+  limb: Limb,
+  width: number,
+  upper: Rgb,
+  lower: Rgb,
+  endColor: Rgb,
+  endR: number,
+): Part[] {
   return [
     { contours: [pl.contour(capsule(limb.root[0], limb.root[1], limb.joint[0], limb.joint[1], width))], color: upper },
-    { contours: [pl.contour(capsule(limb.joint[0], limb.joint[1], limb.end[0], limb.end[1], width * 0.9))], color: lower },
+    {
+      contours: [pl.contour(capsule(limb.joint[0], limb.joint[1], limb.end[0], limb.end[1], width * 0.9))],
+      color: lower,
+    },
     { contours: [pl.contour(ellipse(limb.end[0], limb.end[1], endR * 1.1, endR * 0.8))], color: endColor },
   ];
 }
@@ -178,9 +197,21 @@ function skeletonParts(pl: Placement, sk: Skeleton, d: PersonDims, c: PersonColo
   const sx = sk.shoulder[0];
   const sy = sk.shoulder[1];
   if (view === 'side') {
-    parts.push(...limbParts(pl, farArm, armW, scaleColor(c.shirt, far), scaleColor(c.skin, far), scaleColor(c.skin, far), handR));
+    parts.push(
+      ...limbParts(pl, farArm, armW, scaleColor(c.shirt, far), scaleColor(c.skin, far), scaleColor(c.skin, far), handR),
+    );
   }
-  parts.push(...limbParts(pl, farLeg, legW, view === 'side' ? scaleColor(c.pants, far) : c.pants, view === 'side' ? scaleColor(c.pants, far) : c.pants, c.shoes, footR));
+  parts.push(
+    ...limbParts(
+      pl,
+      farLeg,
+      legW,
+      view === 'side' ? scaleColor(c.pants, far) : c.pants,
+      view === 'side' ? scaleColor(c.pants, far) : c.pants,
+      c.shoes,
+      footR,
+    ),
+  );
   parts.push(...limbParts(pl, nearLeg, legW, c.pants, c.pants, c.shoes, footR));
   // Pelvis, then torso tapering from the shoulders to the hips (rotated with the spine when leaning).
   const ax = sx - hx;
@@ -190,28 +221,42 @@ function skeletonParts(pl: Placement, sk: Skeleton, d: PersonDims, c: PersonColo
   const ny = -ax / len;
   const hipTop: P = [hx + (ax / len) * d.limb * 0.8, hy + (ay / len) * d.limb * 0.8];
   parts.push({
-    contours: [pl.contour(polygon([
-      [hx - nx * hipHalf, hy - ny * hipHalf - d.limb * 0.6],
-      [hx + nx * hipHalf, hy + ny * hipHalf - d.limb * 0.6],
-      [hipTop[0] + nx * hipHalf, hipTop[1] + ny * hipHalf],
-      [hipTop[0] - nx * hipHalf, hipTop[1] - ny * hipHalf],
-    ]))],
+    contours: [
+      pl.contour(
+        polygon([
+          [hx - nx * hipHalf, hy - ny * hipHalf - d.limb * 0.6],
+          [hx + nx * hipHalf, hy + ny * hipHalf - d.limb * 0.6],
+          [hipTop[0] + nx * hipHalf, hipTop[1] + ny * hipHalf],
+          [hipTop[0] - nx * hipHalf, hipTop[1] - ny * hipHalf],
+        ]),
+      ),
+    ],
     color: c.pants,
   });
   parts.push({
-    contours: [pl.contour(polygon([
-      [hx - nx * hipHalf * 0.95, hy - ny * hipHalf * 0.95],
-      [hx + nx * hipHalf * 0.95, hy + ny * hipHalf * 0.95],
-      [sx + nx * chestHalf, sy + ny * chestHalf],
-      [sx - nx * chestHalf, sy - ny * chestHalf],
-    ]))],
+    contours: [
+      pl.contour(
+        polygon([
+          [hx - nx * hipHalf * 0.95, hy - ny * hipHalf * 0.95],
+          [hx + nx * hipHalf * 0.95, hy + ny * hipHalf * 0.95],
+          [sx + nx * chestHalf, sy + ny * chestHalf],
+          [sx - nx * chestHalf, sy - ny * chestHalf],
+        ]),
+      ),
+    ],
     color: c.shirt,
   });
   const neckW = Math.max(1.2, d.height * 0.06);
-  parts.push({ contours: [pl.contour(capsule(sx, sy - d.limb * 0.3, sk.head[0], sk.head[1] - d.headR * 0.7, neckW))], color: c.skin });
+  parts.push({
+    contours: [pl.contour(capsule(sx, sy - d.limb * 0.3, sk.head[0], sk.head[1] - d.headR * 0.7, neckW))],
+    color: c.skin,
+  });
   // Hair first, offset upward and backward, so the face covers all but a cap.
   const back = view === 'side' ? -d.headR * 0.18 : 0;
-  parts.push({ contours: [pl.contour(ellipse(sk.head[0] + back, sk.head[1] + d.headR * 0.16, d.headR * 0.9, d.headR * 0.95))], color: c.hair });
+  parts.push({
+    contours: [pl.contour(ellipse(sk.head[0] + back, sk.head[1] + d.headR * 0.16, d.headR * 0.9, d.headR * 0.95))],
+    color: c.hair,
+  });
   parts.push({ contours: [pl.contour(ellipse(sk.head[0], sk.head[1], d.headR * 0.82, d.headR))], color: c.skin });
   if (view === 'front') {
     parts.push(...limbParts(pl, farArm, armW, c.shirt, c.shirt, c.skin, handR));

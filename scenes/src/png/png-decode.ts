@@ -43,10 +43,18 @@ function unfilter(raw: Uint8Array, width: number, height: number, bpp: number): 
       const c = y > 0 && i >= bpp ? (out[prev + i - bpp] as number) : 0;
       let v: number;
       switch (f) {
-        case 0: v = x; break;
-        case 1: v = x + a; break;
-        case 2: v = x + b; break;
-        case 3: v = x + ((a + b) >> 1); break;
+        case 0:
+          v = x;
+          break;
+        case 1:
+          v = x + a;
+          break;
+        case 2:
+          v = x + b;
+          break;
+        case 3:
+          v = x + ((a + b) >> 1);
+          break;
         case 4: {
           const p = a + b - c;
           const pa = Math.abs(p - a);

@@ -49,11 +49,20 @@ function filterRows(rgb: Uint8Array, width: number, height: number): Uint8Array 
         const c = prev >= 0 && i >= 3 ? (rgb[prev + i - 3] as number) : 0;
         let v: number;
         switch (f) {
-          case 0: v = x; break;
-          case 1: v = x - a; break;
-          case 2: v = x - b; break;
-          case 3: v = x - ((a + b) >> 1); break;
-          default: v = x - paeth(a, b, c);
+          case 0:
+            v = x;
+            break;
+          case 1:
+            v = x - a;
+            break;
+          case 2:
+            v = x - b;
+            break;
+          case 3:
+            v = x - ((a + b) >> 1);
+            break;
+          default:
+            v = x - paeth(a, b, c);
         }
         v &= 0xff;
         line[i] = v;
@@ -77,7 +86,10 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Buffe
     throw new ScenesError('SCENES_ERR_PNG_ENCODE', `image size must be positive integers, got ${width}x${height}`);
   }
   if (rgb.length !== width * height * 3) {
-    throw new ScenesError('SCENES_ERR_PNG_ENCODE', `expected ${width * height * 3} bytes of RGB for ${width}x${height}, got ${rgb.length}`);
+    throw new ScenesError(
+      'SCENES_ERR_PNG_ENCODE',
+      `expected ${width * height * 3} bytes of RGB for ${width}x${height}, got ${rgb.length}`,
+    );
   }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
@@ -88,5 +100,10 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Buffe
   ihdr[11] = 0; // adaptive filtering
   ihdr[12] = 0; // no interlace
   const idat = deflateSync(filterRows(rgb, width, height), { level: 6 });
-  return Buffer.concat([Buffer.from(PNG_SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    Buffer.from(PNG_SIGNATURE),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }

@@ -14,7 +14,17 @@ export function renderBackground(buf: FrameBuffers, bg: BackgroundSpec, camera: 
   const { width, height, rgb, distance } = buf;
   const inv = camera.isIdentity ? null : camera.inverse();
   const m = inv?.m ?? [1, 0, 0, 0, 1, 0, 0, 0, 1];
-  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = m as [number, number, number, number, number, number, number, number, number];
+  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = m as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (bg.kind === 'flat') {
     const horizon = bg.horizon ?? 0;
     const [r, g, b] = bg.color;

@@ -75,7 +75,7 @@ export function applyGlare(buf: FrameBuffers, lights: readonly Light[], night: n
       for (let x = x0; x <= x1; x++) {
         const dx = x + 0.5 - light.x;
         const q = 1 + (dx * dx + dy * dy) * inv;
-        const g = (strength / (q * q)) / 255;
+        const g = strength / (q * q) / 255;
         if (g < 0.002) continue;
         const o = (y * width + x) * 3;
         rgb[o] = (rgb[o] as number) + lr * g;

@@ -14,7 +14,17 @@ export class Homography {
 
   get isIdentity(): boolean {
     const m = this.m;
-    return m[0] === 1 && m[1] === 0 && m[2] === 0 && m[3] === 0 && m[4] === 1 && m[5] === 0 && m[6] === 0 && m[7] === 0 && m[8] === 1;
+    return (
+      m[0] === 1 &&
+      m[1] === 0 &&
+      m[2] === 0 &&
+      m[3] === 0 &&
+      m[4] === 1 &&
+      m[5] === 0 &&
+      m[6] === 0 &&
+      m[7] === 0 &&
+      m[8] === 1
+    );
   }
 
   /** this ∘ other (apply `other` first). */
@@ -24,7 +34,11 @@ export class Homography {
     const out: number[] = [];
     for (let r = 0; r < 3; r++) {
       for (let c = 0; c < 3; c++) {
-        out.push((a[r * 3] as number) * (b[c] as number) + (a[r * 3 + 1] as number) * (b[3 + c] as number) + (a[r * 3 + 2] as number) * (b[6 + c] as number));
+        out.push(
+          (a[r * 3] as number) * (b[c] as number) +
+            (a[r * 3 + 1] as number) * (b[3 + c] as number) +
+            (a[r * 3 + 2] as number) * (b[6 + c] as number),
+        );
       }
     }
     return new Homography(out);
@@ -33,7 +47,10 @@ export class Homography {
   apply(x: number, y: number): [number, number] {
     const m = this.m as number[];
     const w = (m[6] as number) * x + (m[7] as number) * y + (m[8] as number);
-    return [((m[0] as number) * x + (m[1] as number) * y + (m[2] as number)) / w, ((m[3] as number) * x + (m[4] as number) * y + (m[5] as number)) / w];
+    return [
+      ((m[0] as number) * x + (m[1] as number) * y + (m[2] as number)) / w,
+      ((m[3] as number) * x + (m[4] as number) * y + (m[5] as number)) / w,
+    ];
   }
 
   applyContour(c: readonly number[]): number[] {
@@ -56,19 +73,43 @@ export class Homography {
   }
 
   inverse(): Homography {
-    const [a, b, c, d, e, f, g, h, i] = this.m as [number, number, number, number, number, number, number, number, number];
+    const [a, b, c, d, e, f, g, h, i] = this.m as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const A = e * i - f * h;
     const B = -(d * i - f * g);
     const C = d * h - e * g;
     const det = a * A + b * B + c * C;
     if (Math.abs(det) < 1e-12) throw new RangeError('homography is singular');
-    const inv = [A, -(b * i - c * h), b * f - c * e, B, a * i - c * g, -(a * f - c * d), C, -(a * h - b * g), a * e - b * d];
+    const inv = [
+      A,
+      -(b * i - c * h),
+      b * f - c * e,
+      B,
+      a * i - c * g,
+      -(a * f - c * d),
+      C,
+      -(a * h - b * g),
+      a * e - b * d,
+    ];
     return new Homography(inv.map((v) => v / det));
   }
 }
 
 /** Camera homography for a `width`×`height` frame: keystone tilt, then zoom and roll, about the centre. */
-export function cameraHomography(width: number, height: number, cam: { zoom: number; rollDeg: number; tilt: number }): Homography {
+export function cameraHomography(
+  width: number,
+  height: number,
+  cam: { zoom: number; rollDeg: number; tilt: number },
+): Homography {
   if (cam.zoom === 1 && cam.rollDeg === 0 && cam.tilt === 0) return Homography.identity();
   if (!(cam.zoom > 0)) throw new RangeError(`camera zoom must be positive, got ${cam.zoom}`);
   const cx = width / 2;

@@ -17,7 +17,13 @@ export interface LabelRule {
 
 export const DEFAULT_LABEL_RULE: LabelRule = Object.freeze({ minVisibleFraction: 0.4, minBoxPx: 4 });
 
-export function isLabelled(rule: LabelRule, visiblePixels: number, totalPixels: number, boxW: number, boxH: number): boolean {
+export function isLabelled(
+  rule: LabelRule,
+  visiblePixels: number,
+  totalPixels: number,
+  boxW: number,
+  boxH: number,
+): boolean {
   if (totalPixels <= 0 || visiblePixels <= 0) return false;
   return visiblePixels / totalPixels >= rule.minVisibleFraction && boxW >= rule.minBoxPx && boxH >= rule.minBoxPx;
 }

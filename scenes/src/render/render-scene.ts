@@ -59,7 +59,14 @@ export interface RenderOptions {
 
 function validateScene(scene: SceneDescription): void {
   const { width, height } = scene;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 8 || height < 8 || width > 8192 || height > 8192) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 8 ||
+    height < 8 ||
+    width > 8192 ||
+    height > 8192
+  ) {
     throw new ScenesError('SCENES_ERR_SCENE', `frame size must be integers within 8..8192, got ${width}x${height}`);
   }
   if (scene.objects.length > 60000) throw new ScenesError('SCENES_ERR_SCENE', 'too many objects');
@@ -76,7 +83,11 @@ function composite(buf: FrameBuffers, drawable: Drawable, id: number, camera: Ho
   const w = Math.ceil(maxX) - originX + 1;
   const h = Math.ceil(maxY) - originY + 1;
   if (!(w > 0 && h > 0)) return 0;
-  if (w * h > 64_000_000) throw new ScenesError('SCENES_ERR_SCENE', `a ${drawable.kind} spans ${w}x${h} pixels; objects must stay within 64 Mpx`);
+  if (w * h > 64_000_000)
+    throw new ScenesError(
+      'SCENES_ERR_SCENE',
+      `a ${drawable.kind} spans ${w}x${h} pixels; objects must stay within 64 Mpx`,
+    );
   const plane = { data: new Uint8Array(w * h), width: w, height: h, originX, originY };
   partContours.forEach((contours, k) => fillContours(plane, contours, k + 1));
   let total = 0;
@@ -117,7 +128,13 @@ interface Visible {
 }
 
 function visibleStats(buf: FrameBuffers, n: number): Visible[] {
-  const stats: Visible[] = Array.from({ length: n + 1 }, () => ({ count: 0, minX: Infinity, minY: Infinity, maxX: -1, maxY: -1 }));
+  const stats: Visible[] = Array.from({ length: n + 1 }, () => ({
+    count: 0,
+    minX: Infinity,
+    minY: Infinity,
+    maxX: -1,
+    maxY: -1,
+  }));
   const { width, height, ids } = buf;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -139,7 +156,11 @@ export function sensorSigma(params: DomainParams): number {
   return 1 + 9 * params.night + 1.5 * params.rain;
 }
 
-export function renderScene(scene: SceneDescription, params: DomainParams = DAY, options: RenderOptions = {}): RenderedScene {
+export function renderScene(
+  scene: SceneDescription,
+  params: DomainParams = DAY,
+  options: RenderOptions = {},
+): RenderedScene {
   validateScene(scene);
   const rule = options.labelRule ?? DEFAULT_LABEL_RULE;
   const seed = options.seed ?? 0;
@@ -179,7 +200,15 @@ export function renderScene(scene: SceneDescription, params: DomainParams = DAY,
     const box: PixelBox | null = s.count > 0 ? [s.minX, s.minY, s.maxX + 1, s.maxY + 1] : null;
     const labelled = box !== null && isLabelled(rule, s.count, total, box[2] - box[0], box[3] - box[1]);
     const className = CLASS_NAMES[d.classId] as ClassName;
-    objects.push({ classId: d.classId, className, specIndex: d.specIndex, box, visiblePixels: s.count, totalPixels: total, labelled });
+    objects.push({
+      classId: d.classId,
+      className,
+      specIndex: d.specIndex,
+      box,
+      visiblePixels: s.count,
+      totalPixels: total,
+      labelled,
+    });
     if (labelled && box) labels.push({ classId: d.classId, className, box, visibleFraction: s.count / total });
   });
   return { width, height, data, labels, objects, params };

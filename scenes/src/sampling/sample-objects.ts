@@ -4,7 +4,14 @@
  */
 
 import type { Rgb } from '../raster/color.js';
-import type { BicycleSpec, CarSpec, DistractorShape, DistractorSpec, PersonLook, PersonSpec } from '../objects/object-spec.js';
+import type {
+  BicycleSpec,
+  CarSpec,
+  DistractorShape,
+  DistractorSpec,
+  PersonLook,
+  PersonSpec,
+} from '../objects/object-spec.js';
 import type { Rng } from '../prng.js';
 import * as P from './palettes.js';
 
@@ -64,7 +71,8 @@ export function sampleBicycle(rng: Rng, x: number, y: number, wheelRadius: numbe
 }
 
 export function sampleCar(rng: Rng, x: number, y: number, personHeight: number, view: 'side' | 'front'): CarSpec {
-  const size = view === 'side' ? 2.55 * personHeight * rng.range(0.9, 1.1) : 1.05 * personHeight * rng.range(0.95, 1.05);
+  const size =
+    view === 'side' ? 2.55 * personHeight * rng.range(0.9, 1.1) : 1.05 * personHeight * rng.range(0.95, 1.05);
   return {
     kind: 'car',
     x,
@@ -94,23 +102,47 @@ const DISTRACTOR_SCALE: Readonly<Record<DistractorShape, readonly [number, numbe
   building: [1, 1],
 };
 
-export function sampleDistractor(rng: Rng, shape: DistractorShape, x: number, y: number, personHeight: number): DistractorSpec {
+export function sampleDistractor(
+  rng: Rng,
+  shape: DistractorShape,
+  x: number,
+  y: number,
+  personHeight: number,
+): DistractorSpec {
   const [lo, hi] = DISTRACTOR_SCALE[shape];
   const size = personHeight * rng.range(lo, hi);
   let colors: Rgb[];
   switch (shape) {
     case 'cone':
-      colors = [rng.pick([[240, 110, 20], [230, 60, 30]] as Rgb[])];
+      colors = [
+        rng.pick([
+          [240, 110, 20],
+          [230, 60, 30],
+        ] as Rgb[]),
+      ];
       break;
     case 'bush':
     case 'tree':
       colors = [rng.pick(P.FOLIAGE), rng.pick(P.FOLIAGE), rng.pick(P.FOLIAGE)];
       break;
     case 'bin':
-      colors = [rng.pick([[40, 90, 50], [60, 60, 65], [30, 60, 120], [150, 40, 30]] as Rgb[])];
+      colors = [
+        rng.pick([
+          [40, 90, 50],
+          [60, 60, 65],
+          [30, 60, 120],
+          [150, 40, 30],
+        ] as Rgb[]),
+      ];
       break;
     case 'crate':
-      colors = [rng.pick([[160, 120, 70], [130, 95, 55], [190, 150, 90]] as Rgb[])];
+      colors = [
+        rng.pick([
+          [160, 120, 70],
+          [130, 95, 55],
+          [190, 150, 90],
+        ] as Rgb[]),
+      ];
       break;
     case 'building':
       colors = [rng.pick(P.BUILDING), rng.pick(P.WINDOW)];

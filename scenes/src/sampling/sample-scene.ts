@@ -4,7 +4,13 @@
  * ground plane in perspective (size proportional to the distance below the horizon).
  */
 
-import type { DistractorShape, DistractorSpec, ObjectSpec, ProceduralBackground, SceneDescription } from '../objects/object-spec.js';
+import type {
+  DistractorShape,
+  DistractorSpec,
+  ObjectSpec,
+  ProceduralBackground,
+  SceneDescription,
+} from '../objects/object-spec.js';
 import { Rng } from '../prng.js';
 import * as P from './palettes.js';
 import { sampleBicycle, sampleCar, sampleDistractor, samplePerson } from './sample-objects.js';
@@ -41,7 +47,7 @@ export class GroundPlane {
   /** Random depth biased toward far (small) objects, nearest a bit below the frame edge. */
   sampleDepth(rng: Rng, minPersonPx: number): number {
     const dMin = Math.min(0.9, Math.max(0.04, minPersonPx / this.personAtBottom));
-    return dMin + (1.12 - dMin) * Math.pow(rng.next(), 1.3);
+    return dMin + (1.12 - dMin) * rng.next() ** 1.3;
   }
 }
 
@@ -92,7 +98,12 @@ function checkRange(name: string, r: readonly [number, number]): void {
   }
 }
 
-export function sampleScene(seed: number, width: number, height: number, options: SceneSamplerOptions = {}): SceneDescription {
+export function sampleScene(
+  seed: number,
+  width: number,
+  height: number,
+  options: SceneSamplerOptions = {},
+): SceneDescription {
   const objectRange = options.objects ?? [1, 8];
   const distractorRange = options.distractors ?? [2, 9];
   checkRange('objects', objectRange);
@@ -133,7 +144,9 @@ export function sampleScene(seed: number, width: number, height: number, options
     const d = ground.sampleDepth(clutterRng, minPersonPx);
     const y = ground.yAt(d);
     const shape = clutterRng.pick(CLUTTER);
-    objects.push(sampleDistractor(clutterRng, shape, clutterRng.range(-0.05, 1.05) * width, y, d * ground.personAtBottom));
+    objects.push(
+      sampleDistractor(clutterRng, shape, clutterRng.range(-0.05, 1.05) * width, y, d * ground.personAtBottom),
+    );
   }
   return { width, height, background, objects };
 }

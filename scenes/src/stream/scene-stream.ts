@@ -47,7 +47,8 @@ export interface SceneFrame {
 }
 
 function positiveInt(name: string, v: number, max: number): number {
-  if (!Number.isInteger(v) || v < 8 || v > max) throw new ScenesError('SCENES_ERR_ARGS', `${name} must be an integer within 8..${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < 8 || v > max)
+    throw new ScenesError('SCENES_ERR_ARGS', `${name} must be an integer within 8..${max}, got ${v}`);
   return v;
 }
 
@@ -67,12 +68,15 @@ export class SceneStream implements Iterable<SceneFrame> {
     this.width = positiveInt('width', options.width ?? 640, 8192);
     this.height = positiveInt('height', options.height ?? 480, 8192);
     this.fps = options.fps ?? 10;
-    if (!Number.isFinite(this.fps) || this.fps <= 0 || this.fps > 240) throw new ScenesError('SCENES_ERR_ARGS', `fps must be within (0, 240], got ${this.fps}`);
+    if (!Number.isFinite(this.fps) || this.fps <= 0 || this.fps > 240)
+      throw new ScenesError('SCENES_ERR_ARGS', `fps must be within (0, 240], got ${this.fps}`);
     const density = options.density ?? 8;
-    if (!Number.isFinite(density) || density < 0 || density > 100) throw new ScenesError('SCENES_ERR_ARGS', `density must be within 0..100, got ${density}`);
+    if (!Number.isFinite(density) || density < 0 || density > 100)
+      throw new ScenesError('SCENES_ERR_ARGS', `density must be within 0..100, got ${density}`);
     this.seed = (options.seed ?? 0) >>> 0;
     this.noise = options.noise ?? true;
-    const schedule = typeof options.domainSchedule === 'string' ? parseSchedule(options.domainSchedule) : options.domainSchedule;
+    const schedule =
+      typeof options.domainSchedule === 'string' ? parseSchedule(options.domainSchedule) : options.domainSchedule;
     this.clock = new ScheduleClock(schedule, options.loop ?? false);
     const rng = new Rng(hashSeed(this.seed, 0x5ce0e));
     const background = sampleBackground(rng, this.width, this.height);
@@ -84,7 +88,9 @@ export class SceneStream implements Iterable<SceneFrame> {
     for (let k = 0; k < n; k++) {
       const d = ground.sampleDepth(rng, this.height * 0.05);
       const shape = rng.pick(['sign', 'lamp', 'lamp', 'bush', 'bin', 'tree', 'cone'] as const);
-      this.staticObjects.push(sampleDistractor(rng, shape, rng.range(0, this.width), ground.yAt(d), d * ground.personAtBottom));
+      this.staticObjects.push(
+        sampleDistractor(rng, shape, rng.range(0, this.width), ground.yAt(d), d * ground.personAtBottom),
+      );
     }
     this.traffic = new Traffic(this.seed, this.width, ground, background, density);
   }
@@ -95,10 +101,14 @@ export class SceneStream implements Iterable<SceneFrame> {
   }
 
   frameAt(index: number): SceneFrame {
-    if (!Number.isInteger(index) || index < 0) throw new ScenesError('SCENES_ERR_ARGS', `frame index must be a non-negative integer, got ${index}`);
+    if (!Number.isInteger(index) || index < 0)
+      throw new ScenesError('SCENES_ERR_ARGS', `frame index must be a non-negative integer, got ${index}`);
     const tS = index / this.fps;
     const state = this.clock.at(tS);
-    const rendered = renderScene(this.sceneAt(tS), state.params, { seed: hashSeed(this.seed, index), noise: this.noise });
+    const rendered = renderScene(this.sceneAt(tS), state.params, {
+      seed: hashSeed(this.seed, index),
+      noise: this.noise,
+    });
     return {
       index,
       timestampMs: Math.round(tS * 1000),

@@ -71,7 +71,13 @@ export class Traffic {
       if (moving) {
         speed = Math.max(speed, (this.width + 2 * extent) / MAX_LIFETIME_S);
         const x0 = dir > 0 ? -extent : this.width + extent;
-        tracks.push({ start, lifetime: (this.width + 2 * extent) / speed, velocity: dir * speed, x0, spec: { ...spec, facing: dir } });
+        tracks.push({
+          start,
+          lifetime: (this.width + 2 * extent) / speed,
+          velocity: dir * speed,
+          x0,
+          spec: { ...spec, facing: dir },
+        });
       } else {
         let x0 = rng.range(0.05, 0.95) * this.width;
         if (spec.kind === 'car' && spec.view === 'front' && this.background.road) {
@@ -100,7 +106,11 @@ export class Traffic {
         const spec = track.spec;
         switch (spec.kind) {
           case 'person':
-            out.push({ ...spec, x, walkPhase: spec.walkPhase + (travelled / Math.max(1, spec.height * 0.8)) * Math.PI * 2 });
+            out.push({
+              ...spec,
+              x,
+              walkPhase: spec.walkPhase + (travelled / Math.max(1, spec.height * 0.8)) * Math.PI * 2,
+            });
             break;
           case 'bicycle':
             out.push({ ...spec, x, crankPhase: spec.crankPhase + travelled / Math.max(1, spec.wheelRadius * 2.6) });

@@ -7,7 +7,7 @@ import { parseClassNames } from '../ultralytics-metadata.js';
 
 /** Names from Ultralytics `names` metadata, or null when the model has none. */
 export function metadataClassNames(metadata: Readonly<Record<string, string>>): string[] | null {
-  const names = metadata['names'];
+  const names = metadata.names;
   return names === undefined ? null : parseClassNames(names);
 }
 

@@ -73,6 +73,7 @@ export function singleOutputOf(s: ModelSignature): TensorSignature | string {
   const output = s.outputs[0]!;
   if (output.type !== 'float32') return `output '${output.name}' is ${output.type}, expected float32`;
   if (output.dims.length !== 3) return `output '${output.name}' has rank ${output.dims.length}, expected 3`;
-  if (output.dims[0] !== null && output.dims[0] !== 1) return `output '${output.name}' has batch ${output.dims[0]}, expected 1`;
+  if (output.dims[0] !== null && output.dims[0] !== 1)
+    return `output '${output.name}' has batch ${output.dims[0]}, expected 1`;
   return output;
 }

@@ -22,11 +22,17 @@ export function selectAdapter(signature: ModelSignature, override?: string): Det
   if (override !== undefined) {
     const entry = ADAPTERS.find(([name]) => name === override);
     if (!entry) {
-      throw new VisionError('VISION_ERR_BAD_OPTION', `unknown adapter '${override}' (known: ${ADAPTER_NAMES.join(', ')})`);
+      throw new VisionError(
+        'VISION_ERR_BAD_OPTION',
+        `unknown adapter '${override}' (known: ${ADAPTER_NAMES.join(', ')})`,
+      );
     }
     const result = entry[1](signature);
     if (typeof result === 'string') {
-      throw new VisionError('VISION_ERR_MODEL_NOT_DETECTOR', `adapter '${override}' does not fit: ${result} (${describeSignature(signature)})`);
+      throw new VisionError(
+        'VISION_ERR_MODEL_NOT_DETECTOR',
+        `adapter '${override}' does not fit: ${result} (${describeSignature(signature)})`,
+      );
     }
     return result;
   }

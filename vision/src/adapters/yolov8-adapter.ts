@@ -31,8 +31,8 @@ export class Yolov8Adapter implements DetectorAdapter {
   /** The adapter for `signature`, or the reason it does not fit. */
   static fromSignature(signature: ModelSignature): Yolov8Adapter | string {
     const { metadata } = signature;
-    if (metadata['task'] !== undefined && metadata['task'] !== 'detect') {
-      return `metadata task is '${metadata['task']}', only 'detect' is supported`;
+    if (metadata.task !== undefined && metadata.task !== 'detect') {
+      return `metadata task is '${metadata.task}', only 'detect' is supported`;
     }
     const input = imageInputOf(signature);
     if (typeof input === 'string') return input;
@@ -48,8 +48,10 @@ export class Yolov8Adapter implements DetectorAdapter {
         return `output '${output.name}' has ${channels} channels but metadata names lists ${classCount} classes (expected 4 + ${classCount})`;
       }
     } else {
-      if (channels === null || channels === undefined) return `output '${output.name}' has a dynamic channel dimension and no names metadata`;
-      if (channels < 5) return `output '${output.name}' has ${channels} channels, expected 4 box values plus at least one class`;
+      if (channels === null || channels === undefined)
+        return `output '${output.name}' has a dynamic channel dimension and no names metadata`;
+      if (channels < 5)
+        return `output '${output.name}' has ${channels} channels, expected 4 box values plus at least one class`;
       // Without metadata the layout is recognised by shape: [1, 4+nc, N] has far more anchors than channels.
       if (anchors === null || anchors === undefined || anchors <= channels) {
         return `output '${output.name}' is not [1, 4+nc, N] with N > 4+nc`;
@@ -61,7 +63,8 @@ export class Yolov8Adapter implements DetectorAdapter {
     let height = input.height;
     let width = input.width;
     if (height === null || width === null) {
-      const imgsz = metadata['imgsz'] !== undefined ? parseImgsz(metadata['imgsz']) : { height: DEFAULT_SIZE, width: DEFAULT_SIZE };
+      const imgsz =
+        metadata.imgsz !== undefined ? parseImgsz(metadata.imgsz) : { height: DEFAULT_SIZE, width: DEFAULT_SIZE };
       height ??= imgsz.height;
       width ??= imgsz.width;
     }
@@ -74,7 +77,10 @@ export class Yolov8Adapter implements DetectorAdapter {
     const n = dims[2] ?? 0;
     const nc = this.classNames.length;
     if (dims.length !== 3 || channels !== 4 + nc || data.length < channels * n) {
-      throw new VisionError('VISION_ERR_INFERENCE', `yolov8 output dims [${dims.join(',')}] do not match [1, ${4 + nc}, N]`);
+      throw new VisionError(
+        'VISION_ERR_INFERENCE',
+        `yolov8 output dims [${dims.join(',')}] do not match [1, ${4 + nc}, N]`,
+      );
     }
     if (this.maxScore.length < n) {
       this.maxScore = new Float32Array(n);

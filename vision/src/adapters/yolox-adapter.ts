@@ -60,7 +60,8 @@ export class YoloxAdapter implements DetectorAdapter {
     if (typeof output === 'string') return output;
     const [, anchors, channels] = output.dims;
     if (channels === null || channels === undefined) return `output '${output.name}' has a dynamic last dimension`;
-    if (channels < 6) return `output '${output.name}' has ${channels} values per anchor, expected 5 + at least one class`;
+    if (channels < 6)
+      return `output '${output.name}' has ${channels} values per anchor, expected 5 + at least one class`;
     const width = input.width ?? DEFAULT_SIZE;
     const height = input.height ?? DEFAULT_SIZE;
     const expected = yoloxAnchorCount(width, height);

@@ -40,7 +40,10 @@ export function downloadModelHandler(deps: FleetControlDeps) {
   };
 }
 
-async function download(deps: FleetControlDeps, call: ServerWritableStream<Buffer, ModelChunk | EncodedMessage>): Promise<void> {
+async function download(
+  deps: FleetControlDeps,
+  call: ServerWritableStream<Buffer, ModelChunk | EncodedMessage>,
+): Promise<void> {
   let cancelled = false;
   const cancellation = new Promise<void>((resolve) =>
     call.once('cancelled', () => {
@@ -48,15 +51,17 @@ async function download(deps: FleetControlDeps, call: ServerWritableStream<Buffe
       resolve();
     }),
   );
-  let source: NodeJS.ReadableStream & { destroy(): void } | null = null;
+  let source: (NodeJS.ReadableStream & { destroy(): void }) | null = null;
   try {
     await deps.authenticator.authenticate(identityOf(call));
     const request = decodeDownloadModelRequest(call.request);
-    if (!(await deps.registry.findModelBySha256(request.sha256))) throw new CpError('CP_ERR_ARTIFACT_NOT_FOUND', `no registered model has sha256 ${request.sha256}`);
+    if (!(await deps.registry.findModelBySha256(request.sha256)))
+      throw new CpError('CP_ERR_ARTIFACT_NOT_FOUND', `no registered model has sha256 ${request.sha256}`);
     const chunkBytes = chunkSizeFor(request.chunkBytes);
     const size = await deps.artifacts.size(request.sha256);
     if (size === null) throw new CpError('CP_ERR_ARTIFACT_NOT_FOUND', request.sha256);
-    if (request.offset > size) throw new CpError('CP_ERR_ARTIFACT_RANGE', `offset ${request.offset} is past the end (${size} bytes)`);
+    if (request.offset > size)
+      throw new CpError('CP_ERR_ARTIFACT_RANGE', `offset ${request.offset} is past the end (${size} bytes)`);
     const cached = await deps.chunks?.get(request.sha256, size, chunkBytes);
     const send = async (message: ModelChunk | EncodedMessage): Promise<void> => {
       if (!call.write(message)) await Promise.race([once(call, 'drain'), cancellation]);
@@ -66,13 +71,21 @@ async function download(deps: FleetControlDeps, call: ServerWritableStream<Buffe
       // Encoded once for every download of this artifact; a resume inside a chunk sends that chunk's rest first.
       let index = Math.floor(request.offset / chunkBytes);
       const within = request.offset - index * chunkBytes;
-      const rest = within > 0 ? { offset: request.offset, data: decodeModelChunk((cached.messages[index] as EncodedMessage).bytes).data.subarray(within), totalBytes: size } : null;
+      const rest =
+        within > 0
+          ? {
+              offset: request.offset,
+              data: decodeModelChunk((cached.messages[index] as EncodedMessage).bytes).data.subarray(within),
+              totalBytes: size,
+            }
+          : null;
       if (rest) index++;
       if (raw) {
         await sendInPlace(call, raw, cancellation, () => cancelled, rest, cached.messages.slice(index));
       } else {
         if (rest) await send(rest);
-        for (; index < cached.messages.length && !cancelled; index++) await send(cached.messages[index] as EncodedMessage);
+        for (; index < cached.messages.length && !cancelled; index++)
+          await send(cached.messages[index] as EncodedMessage);
       }
     } else if (!cached) {
       const opened = await deps.artifacts.open(request.sha256, request.offset, { chunkBytes });

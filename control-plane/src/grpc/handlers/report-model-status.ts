@@ -24,7 +24,8 @@ export function reportModelStatusHandler(deps: FleetControlDeps) {
 async function report(deps: FleetControlDeps, call: ServerUnaryCall<Buffer, ModelStatusAck>): Promise<ModelStatusAck> {
   const deviceId = await deps.authenticator.authenticate(identityOf(call));
   const status = decodeModelStatusReport(call.request);
-  if (status.deviceId !== deviceId) throw new CpError('CP_ERR_FORBIDDEN', `device ${deviceId} may not report for ${status.deviceId}`);
+  if (status.deviceId !== deviceId)
+    throw new CpError('CP_ERR_FORBIDDEN', `device ${deviceId} may not report for ${status.deviceId}`);
   // A camera the device reports on is one of its cameras, whether or not it listed it before.
   await deps.registry.upsertCameras(deviceId, [{ cameraId: status.cameraId }], (deps.now ?? Date.now)());
   await deps.assignments.recordDeviceReport(status);

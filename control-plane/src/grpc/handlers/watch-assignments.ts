@@ -38,11 +38,22 @@ async function watch(deps: FleetControlDeps, call: ServerWritableStream<Buffer, 
   try {
     const deviceId = await deps.authenticator.authenticate(identityOf(call));
     const request = decodeWatchAssignmentsRequest(call.request);
-    if (request.deviceId !== deviceId) throw new CpError('CP_ERR_FORBIDDEN', `device ${deviceId} may not watch the assignments of ${request.deviceId}`);
+    if (request.deviceId !== deviceId)
+      throw new CpError('CP_ERR_FORBIDDEN', `device ${deviceId} may not watch the assignments of ${request.deviceId}`);
     if (closed) return;
     const seenAt = (deps.now ?? Date.now)();
-    await deps.registry.recordAgent({ deviceId, agentVersion: request.agentVersion, hardware: request.hardware, providers: request.providers, seenAt });
-    await deps.registry.upsertCameras(deviceId, request.cameras.map((c) => ({ cameraId: c.cameraId, source: c.source })), seenAt);
+    await deps.registry.recordAgent({
+      deviceId,
+      agentVersion: request.agentVersion,
+      hardware: request.hardware,
+      providers: request.providers,
+      seenAt,
+    });
+    await deps.registry.upsertCameras(
+      deviceId,
+      request.cameras.map((c) => ({ cameraId: c.cameraId, source: c.source })),
+      seenAt,
+    );
 
     let lastSent = '';
     let building = false;
@@ -75,7 +86,11 @@ async function watch(deps: FleetControlDeps, call: ServerWritableStream<Buffer, 
       }),
     );
     cleanups.push(deps.watches.add({ deviceId, end: () => (closed ? undefined : (close(), call.end())) }));
-    deps.logger.debug('watch opened', { deviceId, knownRevision: request.knownRevision, cameras: request.cameras.length });
+    deps.logger.debug('watch opened', {
+      deviceId,
+      knownRevision: request.knownRevision,
+      cameras: request.cameras.length,
+    });
     cleanups.push(() => deps.logger.debug('watch closed', { deviceId }));
     await send();
   } catch (err) {

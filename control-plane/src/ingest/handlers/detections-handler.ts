@@ -24,7 +24,11 @@ export class DetectionsHandler implements MessageHandler {
     } catch (err) {
       return protoRejection(err);
     }
-    if (batch.deviceId !== deviceId) return rejected('device-mismatch', `payload device_id ${JSON.stringify(batch.deviceId)} on the topic of ${deviceId}`);
+    if (batch.deviceId !== deviceId)
+      return rejected(
+        'device-mismatch',
+        `payload device_id ${JSON.stringify(batch.deviceId)} on the topic of ${deviceId}`,
+      );
     const rows = batchToRows(batch);
     if (typeof rows === 'string') return rejected('unstorable', rows);
     if (rows.detections.length === 0 && rows.frames.length === 0) return STORED;

@@ -21,7 +21,11 @@ export class MetricsHandler implements MessageHandler {
     } catch (err) {
       return protoRejection(err);
     }
-    if (metrics.deviceId !== deviceId) return rejected('device-mismatch', `payload device_id ${JSON.stringify(metrics.deviceId)} on the topic of ${deviceId}`);
+    if (metrics.deviceId !== deviceId)
+      return rejected(
+        'device-mismatch',
+        `payload device_id ${JSON.stringify(metrics.deviceId)} on the topic of ${deviceId}`,
+      );
     try {
       await this.deps.store.updateDeviceMetrics({ deviceId, metrics, seenAt: (this.deps.now ?? Date.now)() });
     } catch (err) {

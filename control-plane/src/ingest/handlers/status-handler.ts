@@ -25,7 +25,11 @@ export class StatusHandler implements MessageHandler {
     } catch (err) {
       return protoRejection(err);
     }
-    if (status.deviceId !== deviceId) return rejected('device-mismatch', `payload device_id ${JSON.stringify(status.deviceId)} on the topic of ${deviceId}`);
+    if (status.deviceId !== deviceId)
+      return rejected(
+        'device-mismatch',
+        `payload device_id ${JSON.stringify(status.deviceId)} on the topic of ${deviceId}`,
+      );
     const json = JSON.stringify(status);
     if (json.includes('\\u0000')) return rejected('unstorable', 'NUL character in a text field');
     try {
@@ -33,7 +37,13 @@ export class StatusHandler implements MessageHandler {
       await this.deps.store.updateDeviceStatus({ deviceId, online: status.online, status, seenAt });
       // The last will (online = false) carries no cameras and no agent facts: it changes neither.
       if (status.agentVersion !== '') {
-        await this.deps.store.registry.recordAgent({ deviceId, agentVersion: status.agentVersion, hardware: status.hardware, providers: status.providers, seenAt });
+        await this.deps.store.registry.recordAgent({
+          deviceId,
+          agentVersion: status.agentVersion,
+          hardware: status.hardware,
+          providers: status.providers,
+          seenAt,
+        });
       }
       const cameras = status.cameras.map((c) => ({ cameraId: c.cameraId, status: c.state, lastError: c.lastError }));
       await this.deps.store.registry.upsertCameras(deviceId, cameras, seenAt);
