@@ -28,7 +28,12 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, ttlMs: num
   const { password } = await credentials.enrol('box-1');
   let verifications = 0;
   let now = 1_000_000;
-  const counting = { verify: (d: string, p: string) => (verifications++, credentials.verify(d, p)) };
+  const counting = {
+    verify: (d: string, p: string) => {
+      verifications++;
+      return credentials.verify(d, p);
+    },
+  };
   const auth = new DeviceAuthenticator({ credentials: counting, ttlMs, requireCertificate, now: () => now });
   return { auth, password, verifications: () => verifications, advance: (ms: number) => (now += ms) };
 }

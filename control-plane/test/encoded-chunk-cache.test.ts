@@ -20,7 +20,12 @@ test('an artifact is encoded once into chunks that decode back to its bytes, and
   const { store, shas } = await storeWith(t, blob);
   let opens = 0;
   const counting = Object.create(store, {
-    open: { value: (...a: Parameters<typeof store.open>) => (opens++, store.open(...a)) },
+    open: {
+      value: (...a: Parameters<typeof store.open>) => {
+        opens++;
+        return store.open(...a);
+      },
+    },
   }) as typeof store;
   const cache = new EncodedChunkCache(counting, 1 << 20);
   const [a, b] = await Promise.all([cache.get(shas[0]!, blob.length, 4096), cache.get(shas[0]!, blob.length, 4096)]);
@@ -52,7 +57,12 @@ test('the least recently used artifact leaves when the budget is exceeded; one a
   assert.ok(cache.bytes <= 7000, `${cache.bytes} bytes cached`);
   let opened: string | null = null;
   const watching = Object.create(store, {
-    open: { value: (sha: string, ...rest: [number?, object?]) => ((opened = sha), store.open(sha, ...rest)) },
+    open: {
+      value: (sha: string, ...rest: [number?, object?]) => {
+        opened = sha;
+        return store.open(sha, ...rest);
+      },
+    },
   }) as typeof store;
   const spy = new EncodedChunkCache(watching, 7000);
   assert.equal(await spy.get(shas[0]!, 8000, 1024), null, 'larger than the budget: the caller streams it');

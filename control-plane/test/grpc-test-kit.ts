@@ -105,7 +105,13 @@ export class StreamReader<T> {
         clearTimeout(timer);
         resolve(v);
       };
-      this.waiters.push({ resolve: done, reject: (e) => (clearTimeout(timer), reject(e)) });
+      this.waiters.push({
+        resolve: done,
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
     });
   }
 

@@ -122,7 +122,7 @@ for (const kind of STORE_KINDS) {
       );
       let record = await store.getDevice(device);
       assert.equal(record?.online, true);
-      assert.equal((record?.status as { agentVersion?: string }).agentVersion, '0.1.0');
+      assert.equal((record?.status as { agentVersion?: string } | undefined)?.agentVersion, '0.1.0');
       // The registry learns the agent and its cameras from the report.
       assert.deepEqual([record?.agentVersion, record?.hardware, record?.providers], ['0.1.0', 'test', ['cpu']]);
       const cam = await store.registry.getCamera(device, 'gate');

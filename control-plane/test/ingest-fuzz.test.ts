@@ -130,7 +130,14 @@ const CONTRACT_VIOLATIONS: { name: string; reason: string; apply: (b: Mut, other
     reason: 'invalid',
     apply: (b) => void ((b.detections[0] as Record<string, unknown>).seq = '9007199254740993'),
   },
-  { name: 'no frames', reason: 'invalid', apply: (b) => void ((b.frames = []), (b.detections = [])) },
+  {
+    name: 'no frames',
+    reason: 'invalid',
+    apply: (b) => {
+      b.frames = [];
+      b.detections = [];
+    },
+  },
   { name: 'sent_at zero', reason: 'invalid', apply: (b) => void (b.sentAtMs = 0) },
   { name: 'device id invalid', reason: 'invalid', apply: (b) => void (b.deviceId = 'no spaces allowed') },
   { name: 'another device', reason: 'device-mismatch', apply: (b, other) => void (b.deviceId = other) },

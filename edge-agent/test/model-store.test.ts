@@ -180,7 +180,9 @@ describe('model store: download, verification and retention', () => {
     const shas = store.list();
     assert.ok(shas.length >= 3, `artifacts on disk: ${shas.length}`);
     // Oldest first: the protected one is the oldest, so only protection keeps it.
-    shas.forEach((sha, i) => utimesSync(store.pathOf(sha), 1000 + i, 1000 + i));
+    shas.forEach((sha, i) => {
+      utimesSync(store.pathOf(sha), 1000 + i, 1000 + i);
+    });
     const oldest = shas[0]!;
     const newest = shas[shas.length - 1]!;
     const deleted = store.prune(2, new Set([oldest]));

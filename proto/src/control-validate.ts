@@ -98,7 +98,9 @@ export function validateModelDescriptor(m: ModelDescriptor, field = 'model'): vo
     throw invalid(`${field}.key_id`, `expected 16 lower-case hex digits, got ${render(m.keyId)}`);
   list(m.classNames, `${field}.class_names`, MAX_CLASS_NAMES);
   if (m.classNames.length === 0) throw invalid(`${field}.class_names`, 'a detector has at least one class');
-  m.classNames.forEach((n, i) => text(n, `${field}.class_names[${i}]`, false));
+  m.classNames.forEach((n, i) => {
+    text(n, `${field}.class_names[${i}]`, false);
+  });
   assertUint32(m.inputWidth, `${field}.input_width`);
   assertUint32(m.inputHeight, `${field}.input_height`);
 }
@@ -168,7 +170,9 @@ export function validateWatchAssignmentsRequest(r: WatchAssignmentsRequest): voi
   text(r.agentVersion, 'agent_version', false);
   text(r.hardware, 'hardware', false);
   list(r.providers, 'providers', MAX_PROVIDERS);
-  r.providers.forEach((p, i) => text(p, `providers[${i}]`, true));
+  r.providers.forEach((p, i) => {
+    text(p, `providers[${i}]`, true);
+  });
   list(r.cameras, 'cameras', MAX_CAMERAS);
   r.cameras.forEach((c, i) => {
     object(c, `cameras[${i}]`);

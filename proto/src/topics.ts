@@ -28,6 +28,7 @@ export interface ParsedTopic {
 /** Topic levels that are safe to publish to: no wildcards, no empty level, no `$` system prefix. */
 function checkPrefix(prefix: string): void {
   const levels = typeof prefix === 'string' ? prefix.split('/') : [];
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: MQTT topics must not contain U+0000 [MQTT-4.7.3-2]
   if (levels.length === 0 || levels.some((l) => l === '' || /[+#\u0000]/.test(l)) || prefix.startsWith('$')) {
     throw new ProtoError(
       'PROTO_ERR_INVALID',
@@ -95,6 +96,7 @@ export function sharedSubscription(
   prefix: string = DEFAULT_TOPIC_PREFIX,
 ): string {
   // [MQTT-4.8.2-2] ShareName must not contain '/', '+' or '#'.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: MQTT topics must not contain U+0000 [MQTT-4.7.3-2]
   if (typeof group !== 'string' || !/^[^/+#\u0000]+$/.test(group)) {
     throw new ProtoError(
       'PROTO_ERR_INVALID',

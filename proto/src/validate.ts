@@ -207,7 +207,9 @@ export function validateDeviceStatus(s: DeviceStatus, expectedDeviceId?: string)
   assertUint64(s.startedAtMs, 'started_at_ms');
   positive(s.reportedAtMs, 'reported_at_ms');
   list(s.cameras, 'cameras', MAX_CAMERAS);
-  s.cameras.forEach((c, i) => validateCameraStatus(c, `cameras[${i}]`));
+  s.cameras.forEach((c, i) => {
+    validateCameraStatus(c, `cameras[${i}]`);
+  });
   uniqueCameras(s.cameras);
   assertUint64(s.outboxFrames, 'outbox_frames');
   assertUint64(s.outboxDetections, 'outbox_detections');
@@ -215,7 +217,9 @@ export function validateDeviceStatus(s: DeviceStatus, expectedDeviceId?: string)
   assertUint64(s.syncLagMs, 'sync_lag_ms');
   text(s.hardware, 'hardware', false);
   list(s.providers, 'providers', MAX_PROVIDERS);
-  s.providers.forEach((p, i) => text(p, `providers[${i}]`, true));
+  s.providers.forEach((p, i) => {
+    text(p, `providers[${i}]`, true);
+  });
 }
 
 function validateCameraMetrics(c: CameraMetrics, field: string): void {
@@ -236,7 +240,9 @@ export function validateDeviceMetrics(m: DeviceMetrics, expectedDeviceId?: strin
   deviceId(m.deviceId, 'device_id', expectedDeviceId);
   positive(m.reportedAtMs, 'reported_at_ms');
   list(m.cameras, 'cameras', MAX_CAMERAS);
-  m.cameras.forEach((c, i) => validateCameraMetrics(c, `cameras[${i}]`));
+  m.cameras.forEach((c, i) => {
+    validateCameraMetrics(c, `cameras[${i}]`);
+  });
   uniqueCameras(m.cameras);
   assertUint64(m.outboxFrames, 'outbox_frames');
   assertUint64(m.outboxDetections, 'outbox_detections');

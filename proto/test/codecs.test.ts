@@ -123,7 +123,14 @@ describe('DetectionBatch codec', () => {
       ['device id with a topic separator', (b) => void (b.deviceId = 'dev/1'), 'device_id'],
       ['device id with a wildcard', (b) => void (b.deviceId = 'dev+1'), 'device_id'],
       ['missing sent_at_ms', (b) => void (b.sentAtMs = 0), 'sent_at_ms'],
-      ['no frames', (b) => void ((b.frames = []), (b.detections = [])), 'frames'],
+      [
+        'no frames',
+        (b) => {
+          b.frames = [];
+          b.detections = [];
+        },
+        'frames',
+      ],
       ['empty camera id', (b) => void (b.frames[1]!.cameraId = ''), 'frames[1].camera_id'],
       ['camera id with a slash', (b) => void (b.frames[1]!.cameraId = 'back/1'), 'frames[1].camera_id'],
       ['camera id of 65 characters', (b) => void (b.frames[1]!.cameraId = 'c'.repeat(65)), 'frames[1].camera_id'],

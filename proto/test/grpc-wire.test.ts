@@ -33,7 +33,9 @@ test('GrpcMessageReader gives back every message whatever the pieces (headers an
   for (const size of [1, 2, 4, 5, 6, 7, 13, 1000, 16_384, 65_536, bytes.length]) {
     const { messages: got, reader } = read(bytes, size);
     assert.equal(got.length, messages.length, `pieces of ${size}`);
-    got.forEach((m, i) => assert.ok(m.equals(messages[i]!), `message ${i} in pieces of ${size}`));
+    got.forEach((m, i) => {
+      assert.ok(m.equals(messages[i]!), `message ${i} in pieces of ${size}`);
+    });
     assert.ok(reader.atBoundary);
   }
 });

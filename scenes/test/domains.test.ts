@@ -204,6 +204,8 @@ test('a mix applies each domain at its intensity: night@0.5 sits between day and
 
 test('domains never change labels except through geometry (camera) and proportions (style)', () => {
   for (const d of ['night', 'fog', 'rain', 'night@0.5+fog@0.5']) {
-    renderSeeds(d).forEach((r, i) => assert.deepEqual(r.labels, day[i]!.labels, `${d} seed ${i}`));
+    renderSeeds(d).forEach((r, i) => {
+      assert.deepEqual(r.labels, day[i]!.labels, `${d} seed ${i}`);
+    });
   }
 });

@@ -28,12 +28,14 @@ function assertCaptureOrder(db: Database.Database, camera: string): void {
       id: number;
     }[]
   ).map((r) => r.id);
-  ids.forEach(
-    (id, i) => i === 0 || assert.ok(id > ids[i - 1]!, `${camera}: frame ${id} stored after frame ${ids[i - 1]}`),
-  );
+  for (let i = 1; i < ids.length; i++) {
+    assert.ok(ids[i]! > ids[i - 1]!, `${camera}: frame ${ids[i]} stored after frame ${ids[i - 1]}`);
+  }
 }
 function assertGapless(seqs: number[], from: number, what: string): void {
-  seqs.forEach((s, i) => assert.equal(s, from + i, `${what}: expected seq ${from + i} at position ${i}, got ${s}`));
+  seqs.forEach((s, i) => {
+    assert.equal(s, from + i, `${what}: expected seq ${from + i} at position ${i}, got ${s}`);
+  });
 }
 
 async function runToEnd(config: ReturnType<typeof parseConfig>): Promise<Agent> {

@@ -61,7 +61,9 @@ async function dbDetections(fleet: RolloutFleet, device: string, camera: string)
 }
 
 function assertGapless(seqs: readonly number[], what: string): void {
-  seqs.forEach((s, i) => assert.equal(s, seqs[0]! + i, `${what}: gap or duplicate at position ${i} (${s})`));
+  seqs.forEach((s, i) => {
+    assert.equal(s, seqs[0]! + i, `${what}: gap or duplicate at position ${i} (${s})`);
+  });
 }
 
 /** Every frame the agent processed is in the database, once (the outbox drained over MQTT). */

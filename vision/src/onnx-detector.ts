@@ -138,7 +138,7 @@ export class OnnxDetector implements Detector {
       dims: [1, 3, h, w],
     });
     this.running.add(run);
-    let result;
+    let result: Awaited<typeof run>;
     try {
       result = await run;
     } catch (err) {

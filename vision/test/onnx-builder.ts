@@ -154,7 +154,9 @@ export function buildOnnxModel(spec: ModelSpec): Uint8Array {
   w.uint32(tag(1, 0)).int64(8); // ir_version
   w.uint32(tag(2, 2)).string('edgefleet-test'); // producer_name
   w.uint32(tag(7, 2)).fork(); // graph
-  (spec.nodes ?? []).forEach((n, i) => node(w, n, `node${i}_${n.op}`));
+  (spec.nodes ?? []).forEach((n, i) => {
+    node(w, n, `node${i}_${n.op}`);
+  });
   for (const out of spec.outputs) {
     if ('identityOf' in out) identityNode(w, out.identityOf, out.name);
     else if ('constant' in out) constantNode(w, out, out.constant);

@@ -78,14 +78,12 @@ export const errorHandlerPlugin = fp<{ logger: Logger }>(
         .send({ error: { code: 'CP_ERR_INTERNAL', message: 'internal error' } } satisfies ErrorBody);
     });
     app.setNotFoundHandler((request, reply) =>
-      reply
-        .status(404)
-        .send({
-          error: {
-            code: 'CP_ERR_NOT_FOUND',
-            message: `route not found: ${request.method} ${request.url.split('?')[0]}`,
-          },
-        } satisfies ErrorBody),
+      reply.status(404).send({
+        error: {
+          code: 'CP_ERR_NOT_FOUND',
+          message: `route not found: ${request.method} ${request.url.split('?')[0]}`,
+        },
+      } satisfies ErrorBody),
     );
   },
   { name: 'cp-error-handler', fastify: '5.x' },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isSha256Hex } from '@edgefleet/proto';
@@ -81,7 +81,7 @@ export class FileArtifactStore implements ArtifactStore {
 
   async open(sha256: string, offset = 0, options: OpenOptions = {}): Promise<{ stream: Readable; sizeBytes: number }> {
     if (!isSha256Hex(sha256)) throw new CpError('CP_ERR_ARTIFACT_NOT_FOUND', `not a sha256: ${JSON.stringify(sha256)}`);
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(this.pathOf(sha256), 'r');
     } catch (err) {

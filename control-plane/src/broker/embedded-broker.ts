@@ -124,14 +124,21 @@ export class EmbeddedBroker {
 
   private authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): void {
     // client null: the broker's own publishes (wills replayed at start); nothing to check.
-    if (client === null) return done(null);
+    if (client === null) {
+      done(null);
+      return;
+    }
     const principal = this.principals.get(client);
     if (principal === undefined || !this.deps.authorizer.canPublish(principal, packet.topic)) {
       this.deps.logger.warn('mqtt publish refused', { clientId: client.id, topic: packet.topic });
-      return done(new Error(`not authorized to publish to ${packet.topic}`));
+      done(new Error(`not authorized to publish to ${packet.topic}`));
+      return;
     }
     const gate = this.deps.publishGate;
-    if (!gate) return done(null);
+    if (!gate) {
+      done(null);
+      return;
+    }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     gate(principal, packet.topic, payload).then(
       () => done(null),
@@ -148,7 +155,8 @@ export class EmbeddedBroker {
     if (principal === undefined || !this.deps.authorizer.canSubscribe(principal, sub.topic)) {
       this.deps.logger.warn('mqtt subscribe refused', { clientId: client.id, filter: sub.topic });
       // A null subscription answers SUBACK 0x80 (failure) for this filter only [MQTT-3.9.3].
-      return done(null, null);
+      done(null, null);
+      return;
     }
     done(null, sub);
   }

@@ -183,7 +183,9 @@ export function cocoMap(images: readonly EvalImage[], options: CocoMapOptions = 
   if (!(conf >= 0 && conf <= 1)) throw new RangeError(`confThreshold must be within 0..1, got ${conf}`);
   if (!(prIou > 0 && prIou <= 1)) throw new RangeError(`prIouThreshold must be within (0, 1], got ${prIou}`);
   for (const img of images) {
-    img.groundTruth.forEach((g) => checkBox(g.box, 'ground-truth'));
+    img.groundTruth.forEach((g) => {
+      checkBox(g.box, 'ground-truth');
+    });
     img.predictions.forEach((p) => {
       checkBox(p.box, 'prediction');
       if (!Number.isFinite(p.score)) throw new RangeError(`prediction score must be finite, got ${p.score}`);
@@ -208,7 +210,9 @@ export function cocoMap(images: readonly EvalImage[], options: CocoMapOptions = 
       gtCount += gts.length;
       const ious = dets.map((d) => gts.map((g) => boxIou(d.box, g.box)));
       const perThreshold = thresholds.map((t) => matchDetections(ious, gts.length, t));
-      dets.forEach((d, i) => ranked.push({ score: d.score, matched: perThreshold.map((m) => m[i] as boolean) }));
+      dets.forEach((d, i) => {
+        ranked.push({ score: d.score, matched: perThreshold.map((m) => m[i] as boolean) });
+      });
     }
     instances += gtCount;
     // Image order then per-image order is the input order; the stable sort keeps it for ties.

@@ -114,7 +114,9 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Eval
   const data = loadSplit(dataset, split);
   if (data.instances === 0)
     throw new CpError('CP_ERR_DATASET_SPLIT', `split ${split} has no labelled objects: mAP is undefined`);
-  data.images.forEach((img) => checkImageFormat(img.imagePath));
+  data.images.forEach((img) => {
+    checkImageFormat(img.imagePath);
+  });
   if (data.backgroundImages > 0)
     progress(`eval: ${data.backgroundImages} image(s) in ${split} have no label file and count as background`);
 

@@ -3,7 +3,7 @@
  * letterbox size before decoding. JPEG: the first SOFn segment (ITU T.81 B.2.2: P, Y, X after the
  * length); PNG: the IHDR chunk that must come first (PNG spec 11.2.2).
  */
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { EdgeError } from '../errors.js';
 import type { ImageCodec } from './source-spec.js';
 
@@ -93,7 +93,7 @@ export function parseImageHeader(bytes: Uint8Array): ParseResult {
 
 /** Reads the codec and native size of an image file. Throws EDGE_ERR_IMAGE_DECODE with the reason. */
 export async function readImageHeader(path: string): Promise<ImageHeader> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (err) {

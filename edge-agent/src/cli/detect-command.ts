@@ -75,10 +75,18 @@ function number(name: string, text: string | undefined): number | undefined {
   return value;
 }
 
-function parseDetectArgs(argv: string[]): DetectArgs {
-  let parsed;
+/** Runs a command-line parse, turning its failure into EDGE_ERR_USAGE. */
+function asUsageError<T>(parse: () => T): T {
   try {
-    parsed = parseArgs({
+    return parse();
+  } catch (err) {
+    throw new EdgeError('EDGE_ERR_USAGE', (err as Error).message, { cause: err });
+  }
+}
+
+function parseDetectArgs(argv: string[]): DetectArgs {
+  const parsed = asUsageError(() =>
+    parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
@@ -91,10 +99,8 @@ function parseDetectArgs(argv: string[]): DetectArgs {
         adapter: { type: 'string' },
         letterbox: { type: 'string' },
       },
-    });
-  } catch (err) {
-    throw new EdgeError('EDGE_ERR_USAGE', (err as Error).message, { cause: err });
-  }
+    }),
+  );
   const { values, positionals } = parsed;
   if (values.model === undefined || values.model === '') throw new EdgeError('EDGE_ERR_USAGE', '--model is required');
   if (positionals.length === 0) throw new EdgeError('EDGE_ERR_USAGE', 'at least one IMAGE is required');

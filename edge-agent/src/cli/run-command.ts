@@ -9,18 +9,22 @@ import type { CliIo } from './main.js';
  * `edge-agent run --config FILE`: validate the config (every bad path reported, nothing started
  * when invalid), run all cameras, and on SIGTERM/SIGINT stop capture, flush and close.
  */
+function parseRunArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'print-detections': { type: 'boolean', default: false },
+      'exit-when-idle': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+}
+
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseRunArgs>;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'print-detections': { type: 'boolean', default: false },
-        'exit-when-idle': { type: 'boolean', default: false },
-      },
-      strict: true,
-    });
+    args = parseRunArgs(argv);
   } catch (err) {
     io.stderr.write(`edge-agent run: ${(err as Error).message}\n`);
     return 2;
@@ -30,7 +34,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
 
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(args.values.config, process.env);
   } catch (err) {

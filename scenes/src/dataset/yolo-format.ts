@@ -27,6 +27,8 @@ export function formatDataYaml(y: DataYaml): string {
     if (p !== undefined) lines.push(`${split}: ${p}`);
   }
   lines.push(`nc: ${y.names.length}`, 'names:');
-  y.names.forEach((n, i) => lines.push(`  ${i}: ${n}`));
+  y.names.forEach((n, i) => {
+    lines.push(`  ${i}: ${n}`);
+  });
   return `${lines.join('\n')}\n`;
 }

@@ -89,7 +89,9 @@ function composite(buf: FrameBuffers, drawable: Drawable, id: number, camera: Ho
       `a ${drawable.kind} spans ${w}x${h} pixels; objects must stay within 64 Mpx`,
     );
   const plane = { data: new Uint8Array(w * h), width: w, height: h, originX, originY };
-  partContours.forEach((contours, k) => fillContours(plane, contours, k + 1));
+  partContours.forEach((contours, k) => {
+    fillContours(plane, contours, k + 1);
+  });
   let total = 0;
   const { width, height, rgb, ids, distance, emissive } = buf;
   const q = quantiseDistance(drawable.distance);

@@ -85,7 +85,16 @@ async function watch(deps: FleetControlDeps, call: ServerWritableStream<Buffer, 
         if (event.deviceId === deviceId && !closed) send().catch(fail);
       }),
     );
-    cleanups.push(deps.watches.add({ deviceId, end: () => (closed ? undefined : (close(), call.end())) }));
+    cleanups.push(
+      deps.watches.add({
+        deviceId,
+        end: () => {
+          if (closed) return;
+          close();
+          call.end();
+        },
+      }),
+    );
     deps.logger.debug('watch opened', {
       deviceId,
       knownRevision: request.knownRevision,
