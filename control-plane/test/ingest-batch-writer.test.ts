@@ -7,7 +7,7 @@ import { STORE_KINDS, lifo, openTestStore } from './ingest-test-kit.js';
 
 function writer(store: Store, stats: IngestStats, options: Partial<ConstructorParameters<typeof BatchWriter>[0]> = {}) {
   return new BatchWriter(
-    { batchMaxRows: 20_000, flushIntervalMs: 20, retryMaxDelayMs: 50, ...options },
+    { batchMaxRows: 20_000, flushIntervalMs: 20, retryMaxDelayMs: 50, drainTimeoutMs: 1000, ...options },
     { store, stats, logger: silentLogger },
   );
 }

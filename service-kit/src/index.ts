@@ -2,4 +2,4 @@
  * @edgefleet/service-kit: the runtime pieces both programs share. Each concept lives in one file
  * named for it; this entry re-exports them.
  */
-export { type Component, ComponentStack, type StopFailure } from './lifecycle.js';
+export { type Component, ComponentStack, type StopFailure, type Stoppable } from './lifecycle.js';

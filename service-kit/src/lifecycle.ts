@@ -11,6 +11,9 @@ export interface Component {
   stop(): Promise<void>;
 }
 
+/** What a composition root must be able to stop: a component, or a resource it adopted (a server, a pool). */
+export type Stoppable = Pick<Component, 'name' | 'stop'>;
+
 export interface StopFailure {
   readonly name: string;
   readonly error: unknown;
@@ -22,17 +25,20 @@ export interface StopFailure {
  * cannot keep the others holding ports or files.
  */
 export class ComponentStack {
-  private readonly started: Component[] = [];
+  private readonly started: Stoppable[] = [];
 
-  /** Starts `component` and remembers it for `stopAll`; returns it for chaining into later deps. */
+  /**
+   * Starts `component` and remembers it for `stopAll`; returns it for chaining into later deps. It is
+   * remembered before its start runs, so one whose start fails halfway still has what it acquired released.
+   */
   async start<T extends Component>(component: T, signal: AbortSignal): Promise<T> {
-    await component.start(signal);
     this.started.push(component);
+    await component.start(signal);
     return component;
   }
 
-  /** Remembers a component that was started elsewhere (or needs no start), so it is stopped in order. */
-  adopt<T extends Component>(component: T): T {
+  /** Remembers something started elsewhere (or that needs no start), so it is stopped in order. */
+  adopt<T extends Stoppable>(component: T): T {
     this.started.push(component);
     return component;
   }
@@ -43,7 +49,7 @@ export class ComponentStack {
 
   async stopAll(onStopError: (failure: StopFailure) => void): Promise<void> {
     while (this.started.length > 0) {
-      const component = this.started.pop() as Component;
+      const component = this.started.pop() as Stoppable;
       try {
         await component.stop();
       } catch (error) {

@@ -2,6 +2,7 @@ import { describeError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '../server/logger.js';
 import type { RegistryStore } from '../storage/registry-store.js';
+import type { Component } from '@edgefleet/service-kit';
 
 /**
  * Notices assignment changes this replica did not make (another replica on the same PostgreSQL, or a
@@ -21,7 +22,8 @@ export interface AssignmentResyncDeps {
   readonly logger: Logger;
 }
 
-export class AssignmentResync {
+export class AssignmentResync implements Component {
+  readonly name = 'assignment-resync';
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private lastFingerprint = '';
@@ -29,7 +31,7 @@ export class AssignmentResync {
 
   constructor(private readonly deps: AssignmentResyncDeps) {}
 
-  async start(): Promise<void> {
+  async start(_signal?: AbortSignal): Promise<void> {
     const fp = await this.deps.registry.historyFingerprint();
     this.lastFingerprint = `${fp.rows}/${fp.maxRevision}`;
     this.timer = setInterval(() => {

@@ -10,6 +10,7 @@ import {
 import { CpError, describeError } from '../errors.js';
 import type { Logger } from '../server/logger.js';
 import type { Principal, TopicAuthorizer } from './authorizer.js';
+import type { Component } from '@edgefleet/service-kit';
 
 /**
  * The embedded MQTT broker: aedes 1.x (MQTT 3.1.1) on a plain TCP server. Every connection
@@ -39,7 +40,8 @@ function authError(message: string, returnCode: 2 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
-export class EmbeddedBroker {
+export class EmbeddedBroker implements Component {
+  readonly name = 'mqtt-broker';
   private aedes: Aedes | null = null;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -60,7 +62,7 @@ export class EmbeddedBroker {
     return this.aedes?.connectedClients ?? 0;
   }
 
-  async start(): Promise<void> {
+  async start(_signal?: AbortSignal): Promise<void> {
     if (this.server) return;
     const { authorizer, logger } = this.deps;
     const aedes = await Aedes.createBroker({

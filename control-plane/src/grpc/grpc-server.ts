@@ -6,6 +6,7 @@ import type { FleetControlDeps } from './handler-deps.js';
 import { downloadModelHandler } from './handlers/download-model.js';
 import { reportModelStatusHandler } from './handlers/report-model-status.js';
 import { watchAssignmentsHandler } from './handlers/watch-assignments.js';
+import type { Component } from '@edgefleet/service-kit';
 
 /**
  * The gRPC server of `fleet.v1.FleetControl` for agents: plaintext, TLS, or mTLS (client certificates
@@ -36,7 +37,8 @@ async function readPem(path: string): Promise<Buffer> {
   }
 }
 
-export class FleetControlServer {
+export class FleetControlServer implements Component {
+  readonly name = 'grpc-server';
   private server: Server | null = null;
   private boundPort: number | null = null;
 
@@ -70,7 +72,7 @@ export class FleetControlServer {
     }
   }
 
-  async start(): Promise<number> {
+  async start(_signal?: AbortSignal): Promise<void> {
     const server = new Server({
       'grpc.keepalive_time_ms': this.options.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': 10_000,
@@ -101,7 +103,6 @@ export class FleetControlServer {
       ),
     );
     this.server = server;
-    return this.boundPort;
   }
 
   async stop(): Promise<void> {

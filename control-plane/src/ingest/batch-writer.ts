@@ -3,6 +3,7 @@ import type { Logger } from '../server/logger.js';
 import { isDataError } from '../storage/storage-errors.js';
 import type { DetectionRow, FrameRow, Store } from '../storage/store.js';
 import type { IngestStats } from './ingest-stats.js';
+import type { Stoppable } from '@edgefleet/service-kit';
 
 /**
  * Group commit of decoded rows into the Store. Messages queue their rows and wait; one flush (one
@@ -28,6 +29,8 @@ export interface BatchWriterOptions {
   readonly batchMaxRows: number;
   readonly flushIntervalMs: number;
   readonly retryMaxDelayMs: number;
+  /** How long stop() waits for queued rows to commit before abandoning them (unacknowledged). */
+  readonly drainTimeoutMs: number;
 }
 
 export interface BatchWriterDeps {
@@ -46,7 +49,8 @@ interface Entry {
 
 const RETRY_MIN_MS = 50;
 
-export class BatchWriter {
+export class BatchWriter implements Stoppable {
+  readonly name = 'ingest-batch-writer';
   private queue: Entry[] = [];
   private queuedRows = 0;
   private flushing: Promise<void> | null = null;
@@ -179,11 +183,11 @@ export class BatchWriter {
   }
 
   /**
-   * Stops taking rows and waits up to `timeoutMs` for everything queued to be committed; the rest is
+   * Stops taking rows and waits up to `timeoutMs` (default: the configured drain timeout) for everything queued to be committed; the rest is
    * abandoned (rejected, so never acknowledged). A statement still running then gets as long again to
    * settle (committed or abandoned) before stop returns; after that it settles on its own.
    */
-  async stop(timeoutMs: number): Promise<void> {
+  async stop(timeoutMs = this.options.drainTimeoutMs): Promise<void> {
     this.stopping = true;
     this.startFlush();
     const flushing = this.flushing;

@@ -4,6 +4,7 @@ import { redactUrl } from '../config/redact-url.js';
 import { CpError, describeError } from '../errors.js';
 import type { Logger } from '../server/logger.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
+import type { Component } from '@edgefleet/service-kit';
 
 /**
  * The ingest's transport on an external broker (Mosquitto, EMQX): MQTT 5 clients in a shared
@@ -38,7 +39,8 @@ export interface MqttIngestClientDeps {
   readonly logger: Logger;
 }
 
-export class MqttIngestClient {
+export class MqttIngestClient implements Component {
+  readonly name = 'mqtt-ingest-client';
   private clients: MqttClient[] = [];
 
   constructor(
@@ -62,7 +64,7 @@ export class MqttIngestClient {
     return this.clients.filter((c) => c.connected).length;
   }
 
-  async start(): Promise<void> {
+  async start(_signal?: AbortSignal): Promise<void> {
     const count = this.options.sharedGroup === null ? 1 : this.options.connections;
     const clients: MqttClient[] = [];
     try {

@@ -27,6 +27,7 @@ import type { SigningKeyInfo } from '../signing/model-signer.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { createLogger, type Logger } from './logger.js';
+import { ComponentStack } from '@edgefleet/service-kit';
 import { PartitionMaintainer } from './partition-maintainer.js';
 import { createRegistryServices, type RegistryServices } from './registry-services.js';
 
@@ -65,20 +66,19 @@ export interface ControlPlaneInfo {
   readonly database: string;
 }
 
+/** What a started control plane holds; absent before start and after stop. */
+interface Running {
+  readonly store: Store;
+  readonly services: RegistryServices;
+  readonly http: FastifyInstance;
+  readonly info: ControlPlaneInfo;
+}
+
 export class ControlPlane {
   readonly stats = new IngestStats();
   private readonly logger: Logger;
-  private storeRef: Store | null = null;
-  private ownsStore = false;
-  private writer: BatchWriter | null = null;
-  private broker: EmbeddedBroker | null = null;
-  private ingestClient: MqttIngestClient | null = null;
-  private http: FastifyInstance | null = null;
-  private grpc: FleetControlServer | null = null;
-  private resync: AssignmentResync | null = null;
-  private maintainer: PartitionMaintainer | null = null;
-  private infoRef: ControlPlaneInfo | null = null;
-  private servicesRef: RegistryServices | null = null;
+  private readonly components = new ComponentStack();
+  private running: Running | null = null;
   private adminTokenRef: string | null = null;
 
   constructor(
@@ -88,20 +88,22 @@ export class ControlPlane {
     this.logger = deps.logger ?? createLogger({ level: config.log.level });
   }
 
+  private get started(): Running {
+    if (!this.running) throw new Error('control plane is not started');
+    return this.running;
+  }
+
   get store(): Store {
-    if (!this.storeRef) throw new Error('control plane is not started');
-    return this.storeRef;
+    return this.started.store;
   }
 
   get info(): ControlPlaneInfo {
-    if (!this.infoRef) throw new Error('control plane is not started');
-    return this.infoRef;
+    return this.started.info;
   }
 
   /** Registry services (model registry, assignments, event bus…), for tests and embedding. */
   get services(): RegistryServices {
-    if (!this.servicesRef) throw new Error('control plane is not started');
-    return this.servicesRef;
+    return this.started.services;
   }
 
   /**
@@ -114,49 +116,34 @@ export class ControlPlane {
 
   /** The fastify instance (tests use `inject`). */
   get httpApp(): FastifyInstance {
-    if (!this.http) throw new Error('control plane is not started');
-    return this.http;
+    return this.started.http;
   }
 
-  async start(): Promise<ControlPlaneInfo> {
+  async start(signal: AbortSignal = new AbortController().signal): Promise<ControlPlaneInfo> {
     try {
-      return await this.startComponents();
+      this.running = await this.startComponents(signal);
+      this.logger.info('control plane started', { ...this.running.info });
+      return this.running.info;
     } catch (err) {
-      await this.stop().catch((stopErr: unknown) =>
-        this.logger.error('cleanup after a failed start failed', { error: describeError(stopErr) }),
-      );
+      await this.stop();
       throw err;
     }
   }
 
-  private async startComponents(): Promise<ControlPlaneInfo> {
-    const { config, logger } = this;
-    let database: string;
-    if (this.deps.store) {
-      this.storeRef = this.deps.store;
-      await this.storeRef.migrate();
-      database = this.storeRef.kind;
-    } else {
-      const opened = await openStore({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        onPoolError: (err) => logger.warn('idle database connection failed', { error: err.message }),
-      });
-      this.storeRef = opened.store;
-      this.ownsStore = true;
-      database = `${opened.store.kind} ${opened.location}`;
-    }
-    const store = this.storeRef;
-    this.maintainer = new PartitionMaintainer(
-      {
-        partitionsAhead: config.retention.partitionsAhead,
-        retentionDays: config.retention.days,
-        intervalMs: config.retention.maintenanceIntervalMs,
-      },
-      { store, logger, ...(this.deps.now ? { now: this.deps.now } : {}) },
+  private async startComponents(signal: AbortSignal): Promise<Running> {
+    const { config, logger, components } = this;
+    const { store, database } = await this.openStore();
+    await components.start(
+      new PartitionMaintainer(
+        {
+          partitionsAhead: config.retention.partitionsAhead,
+          retentionDays: config.retention.days,
+          intervalMs: config.retention.maintenanceIntervalMs,
+        },
+        { store, logger, ...(this.deps.now ? { now: this.deps.now } : {}) },
+      ),
+      signal,
     );
-    await this.maintainer.start();
-
     const services = await createRegistryServices({
       store,
       dataDir: config.dataDir,
@@ -166,63 +153,129 @@ export class ControlPlane {
       ...(this.deps.validateModel ? { validate: this.deps.validateModel } : {}),
       ...(this.deps.now ? { now: this.deps.now } : {}),
     });
-    this.servicesRef = services;
     const tokens = await this.apiTokens();
+    const credentials = new DeviceCredentials({ store, passwordBytes: config.enrolment.passwordBytes });
+    const writer = new BatchWriter(config.ingest, { store, stats: this.stats, logger });
+    const mqtt = await this.startMqtt(this.ingestPipeline(store, writer), credentials, signal);
+    // Stopped before the broker: what the writer commits while draining is still acknowledged to devices.
+    components.adopt(writer);
+    const http = await this.startHttp({ store, credentials, services, tokens, mqtt });
+    const watches = new WatchRegistry();
+    const grpc = config.grpc.enabled ? await this.startGrpc({ store, credentials, services, watches }, signal) : null;
+    await components.start(
+      new AssignmentResync({
+        registry: store.registry,
+        bus: services.bus,
+        watchedDevices: () => watches.devices(),
+        intervalMs: config.assignments.resyncIntervalMs,
+        logger,
+      }),
+      signal,
+    );
+    const address = http.server.address() as AddressInfo;
+    const info: ControlPlaneInfo = {
+      mqtt:
+        config.mqtt.mode === 'embedded'
+          ? { mode: 'embedded', host: config.mqtt.host, port: mqtt.broker?.port ?? null, url: null }
+          : { mode: 'external', host: null, port: null, url: redactUrl(config.mqtt.url as string) },
+      http: { host: config.http.host, port: address.port },
+      grpc: grpc ? { host: config.grpc.host, port: grpc.port, security: grpc.security } : null,
+      signingKey: services.signer.info,
+      adminTokenFile: this.adminTokenRef === null ? null : (config.auth.adminTokenFile as string),
+      dataDir: config.dataDir,
+      database,
+    };
+    return { store, services, http, info };
+  }
 
-    this.writer = new BatchWriter(config.ingest, { store, stats: this.stats, logger });
+  /** The injected store (tests) or one opened from the configuration, migrated; closed at stop only if opened here. */
+  private async openStore(): Promise<{ store: Store; database: string }> {
+    if (this.deps.store) {
+      await this.deps.store.migrate();
+      return { store: this.deps.store, database: this.deps.store.kind };
+    }
+    const opened = await openStore({
+      databaseUrl: this.config.databaseUrl,
+      dataDir: this.config.dataDir,
+      onPoolError: (err) => this.logger.warn('idle database connection failed', { error: err.message }),
+    });
+    const store = opened.store;
+    this.components.adopt({ name: 'store', stop: () => store.close() });
+    return { store, database: `${store.kind} ${opened.location}` };
+  }
+
+  private ingestPipeline(store: Store, writer: BatchWriter): IngestPipeline {
+    const { config, logger } = this;
     const maxPayloadBytes = config.ingest.maxPayloadBytes;
-    const pipeline = new IngestPipeline({
+    const now = this.deps.now ? { now: this.deps.now } : {};
+    return new IngestPipeline({
       handlers: {
-        detections: new DetectionsHandler({ writer: this.writer, maxPayloadBytes }),
-        status: new StatusHandler({ store, maxPayloadBytes, ...(this.deps.now ? { now: this.deps.now } : {}) }),
-        metrics: new MetricsHandler({ store, maxPayloadBytes, ...(this.deps.now ? { now: this.deps.now } : {}) }),
+        detections: new DetectionsHandler({ writer, maxPayloadBytes }),
+        status: new StatusHandler({ store, maxPayloadBytes, ...now }),
+        metrics: new MetricsHandler({ store, maxPayloadBytes, ...now }),
       },
       stats: this.stats,
       logger,
       topicPrefix: config.mqtt.topicPrefix,
     });
-    const credentials = new DeviceCredentials({ store, passwordBytes: config.enrolment.passwordBytes });
+  }
 
-    const mqtt = config.mqtt;
+  /** The embedded broker (the ingest as its publish gate) or, for an external broker, the ingest client. */
+  private async startMqtt(
+    pipeline: IngestPipeline,
+    credentials: DeviceCredentials,
+    signal: AbortSignal,
+  ): Promise<MqttEndpoint> {
+    const { logger } = this;
+    const mqtt = this.config.mqtt;
     if (mqtt.mode === 'embedded') {
       const authorizer = new TopicAuthorizer({
         credentials,
         services: new Map(mqtt.serviceAccounts.map((a) => [a.username, a.password])),
         topicPrefix: mqtt.topicPrefix,
       });
-      this.broker = new EmbeddedBroker(
+      const broker = new EmbeddedBroker(
         { host: mqtt.host, port: mqtt.port },
         { authorizer, logger, publishGate: embeddedIngestGate(pipeline) },
       );
-      await this.broker.start();
-    } else {
-      this.ingestClient = new MqttIngestClient(
-        {
-          url: mqtt.url as string,
-          username: mqtt.username,
-          password: mqtt.password,
-          clientId: mqtt.clientId as string,
-          connections: mqtt.connections,
-          sharedGroup: mqtt.sharedGroup,
-          protocolVersion: 5,
-          sessionExpirySeconds: mqtt.sessionExpirySeconds,
-          topicPrefix: mqtt.topicPrefix,
-        },
-        { pipeline, logger },
-      );
-      await this.ingestClient.start();
+      return { broker: await this.components.start(broker, signal), client: null };
     }
+    const client = new MqttIngestClient(
+      {
+        url: mqtt.url as string,
+        username: mqtt.username,
+        password: mqtt.password,
+        clientId: mqtt.clientId as string,
+        connections: mqtt.connections,
+        sharedGroup: mqtt.sharedGroup,
+        protocolVersion: 5,
+        sessionExpirySeconds: mqtt.sessionExpirySeconds,
+        topicPrefix: mqtt.topicPrefix,
+      },
+      { pipeline, logger },
+    );
+    return { broker: null, client: await this.components.start(client, signal) };
+  }
 
-    this.http = await buildHttpApp(
+  private async startHttp(parts: {
+    store: Store;
+    credentials: DeviceCredentials;
+    services: RegistryServices;
+    tokens: readonly ApiTokenEntry[];
+    mqtt: MqttEndpoint;
+  }): Promise<FastifyInstance> {
+    const { config } = this;
+    const { store, credentials, services, tokens, mqtt } = parts;
+    const http = await buildHttpApp(
       {
         store,
         credentials,
         ingestStats: this.stats,
         enrolmentEnabled: config.enrolment.enabled,
         broker: () => ({
-          mode: mqtt.mode,
-          port: this.broker?.port ?? null,
-          connected: this.broker !== null || (this.ingestClient?.connectedCount ?? 0) > 0,
+          mode: config.mqtt.mode,
+          port: mqtt.broker?.port ?? null,
+          connected: mqtt.broker !== null || (mqtt.client?.connectedCount ?? 0) > 0,
         }),
         models: services.models,
         assignments: services.assignments,
@@ -231,54 +284,36 @@ export class ControlPlane {
         maxUploadBytes: config.models.maxUploadBytes,
         tokens,
       },
-      logger,
+      this.logger,
       { rateLimit: config.http.rateLimit },
     );
-    await this.http.listen({ host: config.http.host, port: config.http.port });
-    const address = this.http.server.address() as AddressInfo;
+    this.components.adopt({ name: 'http', stop: () => http.close() });
+    await http.listen({ host: config.http.host, port: config.http.port });
+    return http;
+  }
 
-    const watches = new WatchRegistry();
-    if (config.grpc.enabled) {
-      this.grpc = new FleetControlServer(config.grpc, {
-        authenticator: new DeviceAuthenticator({
-          credentials,
-          ttlMs: config.grpc.authCacheTtlMs,
-          requireCertificate: config.grpc.tlsClientCaFile !== undefined,
-        }),
-        assignments: services.assignments,
-        registry: store.registry,
-        artifacts: services.artifacts,
-        chunks: new EncodedChunkCache(services.artifacts, config.grpc.chunkCacheBytes),
-        bus: services.bus,
-        watches,
-        logger,
-        ...(this.deps.now ? { now: this.deps.now } : {}),
-      });
-      await this.grpc.start();
-    }
-    this.resync = new AssignmentResync({
+  private async startGrpc(
+    parts: { store: Store; credentials: DeviceCredentials; services: RegistryServices; watches: WatchRegistry },
+    signal: AbortSignal,
+  ): Promise<FleetControlServer> {
+    const { config } = this;
+    const { store, credentials, services, watches } = parts;
+    const server = new FleetControlServer(config.grpc, {
+      authenticator: new DeviceAuthenticator({
+        credentials,
+        ttlMs: config.grpc.authCacheTtlMs,
+        requireCertificate: config.grpc.tlsClientCaFile !== undefined,
+      }),
+      assignments: services.assignments,
       registry: store.registry,
+      artifacts: services.artifacts,
+      chunks: new EncodedChunkCache(services.artifacts, config.grpc.chunkCacheBytes),
       bus: services.bus,
-      watchedDevices: () => watches.devices(),
-      intervalMs: config.assignments.resyncIntervalMs,
-      logger,
+      watches,
+      logger: this.logger,
+      ...(this.deps.now ? { now: this.deps.now } : {}),
     });
-    await this.resync.start();
-
-    this.infoRef = {
-      mqtt:
-        mqtt.mode === 'embedded'
-          ? { mode: 'embedded', host: mqtt.host, port: this.broker?.port ?? null, url: null }
-          : { mode: 'external', host: null, port: null, url: redactUrl(mqtt.url as string) },
-      http: { host: config.http.host, port: address.port },
-      grpc: this.grpc ? { host: config.grpc.host, port: this.grpc.port, security: this.grpc.security } : null,
-      signingKey: services.signer.info,
-      adminTokenFile: this.adminTokenRef === null ? null : (config.auth.adminTokenFile as string),
-      dataDir: config.dataDir,
-      database,
-    };
-    logger.info('control plane started', { ...this.infoRef });
-    return this.infoRef;
+    return this.components.start(server, signal);
   }
 
   /**
@@ -298,33 +333,21 @@ export class ControlPlane {
     return [{ name: 'bootstrap-admin', role: 'admin', tokenSha256: hashApiToken(bootstrap.token) }];
   }
 
-  /** Stops taking requests, commits (or abandons, unacknowledged) what the ingest holds, then closes broker and store. */
+  /**
+   * Stops in reverse start order: resync, gRPC and REST stop taking requests, the batch writer commits
+   * (or abandons, unacknowledged) what the ingest holds while the broker (or ingest client) can still
+   * acknowledge it, then the broker goes, partitions stop being maintained, and the store closes. A component that fails to stop is logged and the rest go on.
+   */
   async stop(): Promise<void> {
-    const resync = this.resync;
-    this.resync = null;
-    if (resync) await resync.stop();
-    const grpc = this.grpc;
-    this.grpc = null;
-    if (grpc) await grpc.stop();
-    const http = this.http;
-    this.http = null;
-    if (http) await http.close();
-    const writer = this.writer;
-    this.writer = null;
-    if (writer) await writer.stop(this.config.ingest.drainTimeoutMs);
-    const client = this.ingestClient;
-    this.ingestClient = null;
-    if (client) await client.stop();
-    const broker = this.broker;
-    this.broker = null;
-    if (broker) await broker.stop();
-    const maintainer = this.maintainer;
-    this.maintainer = null;
-    if (maintainer) await maintainer.stop();
-    const store = this.storeRef;
-    this.storeRef = null;
-    if (store && this.ownsStore) await store.close();
-    this.infoRef = null;
-    this.servicesRef = null;
+    this.running = null;
+    await this.components.stopAll(({ name, error }) =>
+      this.logger.error('component failed to stop', { component: name, error: describeError(error) }),
+    );
   }
+}
+
+/** Exactly one of the two is set, by the MQTT mode. */
+interface MqttEndpoint {
+  readonly broker: EmbeddedBroker | null;
+  readonly client: MqttIngestClient | null;
 }

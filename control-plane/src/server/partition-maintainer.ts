@@ -2,6 +2,7 @@ import { addDays, dayOf } from '../storage/day-partitions.js';
 import { describeError } from '../errors.js';
 import type { Store } from '../storage/store.js';
 import type { Logger } from './logger.js';
+import type { Component } from '@edgefleet/service-kit';
 
 /**
  * Keeps day partitions ahead of time and applies retention: at start and then every
@@ -20,7 +21,8 @@ export interface PartitionMaintainerDeps {
   readonly now?: () => number;
 }
 
-export class PartitionMaintainer {
+export class PartitionMaintainer implements Component {
+  readonly name = 'partition-maintainer';
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
@@ -39,7 +41,7 @@ export class PartitionMaintainer {
   }
 
   /** Runs once now (failing start if that fails), then periodically; later failures are logged and retried next time. */
-  async start(): Promise<void> {
+  async start(_signal?: AbortSignal): Promise<void> {
     await this.runOnce();
     this.timer = setInterval(() => {
       if (this.running) return;
