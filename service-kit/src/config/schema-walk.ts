@@ -2,7 +2,8 @@ import type { TSchema } from '@sinclair/typebox';
 
 /**
  * Small, structural helpers over the JSON Schema that TypeBox builds, shared by the error formatter,
- * the environment overrides and the reference generator (so all three describe a field the same way).
+ * the environment overrides, the derived-default check and the reference generator (so all of them
+ * describe a field the same way).
  */
 
 type Json = Record<string, unknown>;
