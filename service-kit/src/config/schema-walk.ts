@@ -65,6 +65,7 @@ export function describeSchema(s: TSchema): string {
     case 'string': {
       const parts: string[] = [j.minLength === 1 && !j.pattern ? 'non-empty string' : 'string'];
       if (typeof j.pattern === 'string') parts.push(`matching /${j.pattern}/`);
+      if (typeof j.minLength === 'number' && j.minLength > 1) parts.push(`of at least ${j.minLength} characters`);
       if (typeof j.maxLength === 'number') parts.push(`of at most ${j.maxLength} characters`);
       return parts.join(' ');
     }
