@@ -160,7 +160,7 @@ export class ControlPlane {
     const services = await createRegistryServices({
       store,
       dataDir: config.dataDir,
-      signingKeyFile: config.signing.keyFile as string,
+      signingKeyFile: config.signing.keyFile,
       maxUploadBytes: config.models.maxUploadBytes,
       logger,
       ...(this.deps.validateModel ? { validate: this.deps.validateModel } : {}),
@@ -198,10 +198,10 @@ export class ControlPlane {
     } else {
       this.ingestClient = new MqttIngestClient(
         {
-          url: mqtt.url as string,
+          url: mqtt.url,
           username: mqtt.username,
           password: mqtt.password,
-          clientId: mqtt.clientId as string,
+          clientId: mqtt.clientId,
           connections: mqtt.connections,
           sharedGroup: mqtt.sharedGroup,
           protocolVersion: 5,
@@ -269,11 +269,11 @@ export class ControlPlane {
       mqtt:
         mqtt.mode === 'embedded'
           ? { mode: 'embedded', host: mqtt.host, port: this.broker?.port ?? null, url: null }
-          : { mode: 'external', host: null, port: null, url: redactUrl(mqtt.url as string) },
+          : { mode: 'external', host: null, port: null, url: redactUrl(mqtt.url) },
       http: { host: config.http.host, port: address.port },
       grpc: this.grpc ? { host: config.grpc.host, port: this.grpc.port, security: this.grpc.security } : null,
       signingKey: services.signer.info,
-      adminTokenFile: this.adminTokenRef === null ? null : (config.auth.adminTokenFile as string),
+      adminTokenFile: this.adminTokenRef === null ? null : config.auth.adminTokenFile,
       dataDir: config.dataDir,
       database,
     };
@@ -288,7 +288,7 @@ export class ControlPlane {
   private async apiTokens(): Promise<readonly ApiTokenEntry[]> {
     const { auth } = this.config;
     if (auth.tokens.length > 0) return auth.tokens;
-    const file = auth.adminTokenFile as string;
+    const file = auth.adminTokenFile;
     const bootstrap = await loadOrCreateBootstrapToken(file);
     if (bootstrap.exposed)
       this.logger.warn('admin token file is readable by group or others; chmod 600 it', { path: file });
