@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import {
+  type ControlPlaneConfig,
   configReference,
   isCpError,
   loadControlPlaneConfig,
@@ -11,6 +12,17 @@ import {
   redactUrl,
 } from '../src/index.js';
 import { tempDir } from './temp-dir.js';
+
+// Compile-time: what the loader derives is present in the resolved type, and an external broker has a url.
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Expect<T extends true> = T;
+type External = Extract<ControlPlaneConfig['mqtt'], { mode: 'external' }>;
+export type TypeChecks = [
+  Expect<Equal<ControlPlaneConfig['signing']['keyFile'], string>>,
+  Expect<Equal<ControlPlaneConfig['auth']['adminTokenFile'], string>>,
+  Expect<Equal<ControlPlaneConfig['mqtt']['clientId'], string>>,
+  Expect<Equal<External['url'], string>>,
+];
 
 function problems(fn: () => unknown): string[] {
   try {
