@@ -61,7 +61,6 @@ export {
 } from './config/load-control-plane-config.js';
 export { redactUrl } from './config/redact-url.js';
 export { configReference } from './config/config-reference.js';
-export { applyEnvOverrides, ENV_PREFIX } from './config/config-env.js';
 
 // Storage
 export type {

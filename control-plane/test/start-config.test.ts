@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import {
+  type ControlPlaneConfig,
   configReference,
   isCpError,
   loadControlPlaneConfig,
@@ -11,6 +12,17 @@ import {
   redactUrl,
 } from '../src/index.js';
 import { tempDir } from './temp-dir.js';
+
+// Compile-time: what the loader derives is present in the resolved type, and an external broker has a url.
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Expect<T extends true> = T;
+type External = Extract<ControlPlaneConfig['mqtt'], { mode: 'external' }>;
+export type TypeChecks = [
+  Expect<Equal<ControlPlaneConfig['signing']['keyFile'], string>>,
+  Expect<Equal<ControlPlaneConfig['auth']['adminTokenFile'], string>>,
+  Expect<Equal<ControlPlaneConfig['mqtt']['clientId'], string>>,
+  Expect<Equal<External['url'], string>>,
+];
 
 function problems(fn: () => unknown): string[] {
   try {
@@ -106,6 +118,54 @@ test('a config file: relative dataDir resolves against its directory; unreadable
   assert.throws(
     () => loadControlPlaneConfig(join(dir, 'missing.json'), {}),
     (err: unknown) => isCpError(err, 'CP_ERR_CONFIG_READ') && /ENOENT/.test(err.message),
+  );
+});
+
+test('CP_* variables reach list items by index, and name a missing item or a non-index instead of ignoring it', () => {
+  const token = { name: 'ops', role: 'admin', tokenSha256: 'a'.repeat(64) };
+  const c = parseControlPlaneConfig(
+    { auth: { tokens: [token, { ...token, name: 'ci' }] } },
+    { env: { CP_AUTH__TOKENS__1__ROLE: 'viewer', CP_AUTH__TOKENS__0__NAME: 'operator' } },
+  );
+  assert.deepEqual(
+    c.auth.tokens.map((t) => [t.name, t.role]),
+    [
+      ['operator', 'admin'],
+      ['ci', 'viewer'],
+    ],
+  );
+  assert.deepEqual(
+    problems(() =>
+      parseControlPlaneConfig(
+        { auth: { tokens: [token] } },
+        {
+          env: {
+            CP_AUTH__TOKENS__2__ROLE: 'viewer',
+            CP_AUTH__TOKENS__OPS__ROLE: 'viewer',
+            CP_AUTH__TOKENS__0__ROLE: 'root',
+          },
+        },
+      ),
+    ),
+    [
+      'CP_AUTH__TOKENS__2__ROLE: /auth/tokens has 1 item(s); there is no item 2 to override (add it to the file)',
+      'CP_AUTH__TOKENS__OPS__ROLE: /auth/tokens is a list: expected an item index, got OPS',
+      '/auth/tokens/0/role: expected one of "admin", "viewer", got "root" (from CP_AUTH__TOKENS__0__ROLE)',
+    ],
+  );
+});
+
+test('a config file that is not JSON is CP_ERR_CONFIG_READ with the line and column of the syntax error', (t) => {
+  const file = join(tempDir(t), 'cp.json');
+  writeFileSync(file, '{\n  "http": { "port": 9000 },,\n}\n');
+  assert.throws(
+    () => loadControlPlaneConfig(file, {}),
+    (err: unknown) => {
+      assert.ok(isCpError(err, 'CP_ERR_CONFIG_READ'), String(err));
+      assert.match(err.message, /cp\.json:2:28: invalid JSON: /);
+      assert.deepEqual(err.details, { path: file, line: 2, column: 28, position: 29 });
+      return true;
+    },
   );
 });
 

@@ -19,6 +19,11 @@ export type TypeChecks = [
   Expect<Equal<CameraConfig['fps'], number | undefined>>,
   Expect<Equal<CameraConfig['platform'], 'generic' | 'jetson'>>,
   Expect<Equal<AgentConfig['log']['level'], 'debug' | 'info' | 'warn' | 'error'>>,
+  // Defaults the loader derives (from the file name, dataDir) are present in the resolved type.
+  Expect<Equal<AgentConfig['model']['id'], string>>,
+  Expect<Equal<AgentConfig['model']['engineCacheDir'], string>>,
+  Expect<Equal<AgentConfig['outbox']['path'], string>>,
+  Expect<Equal<NonNullable<CameraConfig['model']>['version'], string>>,
 ];
 
 const minimal = () => ({

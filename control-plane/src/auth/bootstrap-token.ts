@@ -1,5 +1,5 @@
 import { CpError } from '../errors.js';
-import { loadOrCreateSecretFile } from '../server/secret-file.js';
+import { loadOrCreateSecretFile } from '@edgefleet/service-kit/config';
 import { generateApiToken } from './api-token.js';
 
 /**
@@ -11,7 +11,7 @@ export async function loadOrCreateBootstrapToken(
   path: string,
 ): Promise<{ token: string; created: boolean; exposed: boolean }> {
   try {
-    const file = await loadOrCreateSecretFile(path, () => `${generateApiToken()}\n`);
+    const file = await loadOrCreateSecretFile({ path, make: () => `${generateApiToken()}\n` });
     const token = file.text.trim();
     if (token.length < 16)
       throw new CpError('CP_ERR_ADMIN_TOKEN', `${path} holds no token (delete it to generate a new one)`);

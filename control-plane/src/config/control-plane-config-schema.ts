@@ -1,5 +1,6 @@
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '@edgefleet/proto';
+import { Derived, type Resolved } from '@edgefleet/service-kit/config';
+import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 
 /**
  * The control plane's configuration schema: the single source of its TypeScript type, defaults,
@@ -53,7 +54,7 @@ export const MqttConfigSchema = Type.Object(
     password: Type.Optional(
       Type.String({ description: 'External broker: password of the ingest client (never logged).' }),
     ),
-    clientId: Type.Optional(
+    clientId: Derived(
       Type.String({
         pattern: '^[A-Za-z0-9._-]+$',
         maxLength: 64,
@@ -165,7 +166,7 @@ export const AuthConfigSchema = Type.Object(
           'REST bearer tokens (`Authorization: Bearer <token>`). When empty, an admin token is generated at the first start into `adminTokenFile` and only its path is printed.',
       },
     ),
-    adminTokenFile: Type.Optional(
+    adminTokenFile: Derived(
       Type.String({
         minLength: 1,
         description:
@@ -248,7 +249,7 @@ export const ModelsConfigSchema = Type.Object(
 
 export const SigningConfigSchema = Type.Object(
   {
-    keyFile: Type.Optional(
+    keyFile: Derived(
       Type.String({
         minLength: 1,
         description:
@@ -391,14 +392,14 @@ export const ControlPlaneConfigSchema = Type.Object(
   strict,
 );
 
-type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
-
-/** The validated, defaulted and frozen configuration. */
-export type ControlPlaneConfig = DeepReadonly<Static<typeof ControlPlaneConfigSchema>>;
+/**
+ * The validated, defaulted, resolved and frozen configuration: `mqtt.clientId`, `auth.adminTokenFile` and
+ * `signing.keyFile` are derived by the loader when the file leaves them out, so they are always present.
+ */
+export type ControlPlaneConfig = Omit<ResolvedConfig, 'mqtt'> & { readonly mqtt: ResolvedConfig['mqtt'] & MqttModes };
+type ResolvedConfig = Resolved<typeof ControlPlaneConfigSchema>;
+/** The loader's rule `/mqtt/url: required when /mqtt/mode is "external"` makes `mode` a discriminant. */
+type MqttModes = { readonly mode: 'embedded' } | { readonly mode: 'external'; readonly url: string };
 export type MqttConfig = ControlPlaneConfig['mqtt'];
 export type HttpConfig = ControlPlaneConfig['http'];
 export type IngestConfig = ControlPlaneConfig['ingest'];

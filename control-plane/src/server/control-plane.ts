@@ -147,7 +147,7 @@ export class ControlPlane {
     const services = await createRegistryServices({
       store,
       dataDir: config.dataDir,
-      signingKeyFile: config.signing.keyFile as string,
+      signingKeyFile: config.signing.keyFile,
       maxUploadBytes: config.models.maxUploadBytes,
       logger,
       ...(this.deps.validateModel ? { validate: this.deps.validateModel } : {}),
@@ -177,11 +177,11 @@ export class ControlPlane {
       mqtt:
         config.mqtt.mode === 'embedded'
           ? { mode: 'embedded', host: config.mqtt.host, port: mqtt.broker?.port ?? null, url: null }
-          : { mode: 'external', host: null, port: null, url: redactUrl(config.mqtt.url as string) },
+          : { mode: 'external', host: null, port: null, url: redactUrl(config.mqtt.url) },
       http: { host: config.http.host, port: address.port },
       grpc: grpc ? { host: config.grpc.host, port: grpc.port, security: grpc.security } : null,
       signingKey: services.signer.info,
-      adminTokenFile: this.adminTokenRef === null ? null : (config.auth.adminTokenFile as string),
+      adminTokenFile: this.adminTokenRef === null ? null : config.auth.adminTokenFile,
       dataDir: config.dataDir,
       database,
     };
@@ -242,10 +242,10 @@ export class ControlPlane {
     }
     const client = new MqttIngestClient(
       {
-        url: mqtt.url as string,
+        url: mqtt.url,
         username: mqtt.username,
         password: mqtt.password,
-        clientId: mqtt.clientId as string,
+        clientId: mqtt.clientId,
         connections: mqtt.connections,
         sharedGroup: mqtt.sharedGroup,
         protocolVersion: 5,
@@ -323,7 +323,7 @@ export class ControlPlane {
   private async apiTokens(): Promise<readonly ApiTokenEntry[]> {
     const { auth } = this.config;
     if (auth.tokens.length > 0) return auth.tokens;
-    const file = auth.adminTokenFile as string;
+    const file = auth.adminTokenFile;
     const bootstrap = await loadOrCreateBootstrapToken(file);
     if (bootstrap.exposed)
       this.logger.warn('admin token file is readable by group or others; chmod 600 it', { path: file });

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { modelSignaturePayload, signingKeyId, type ModelDescriptor } from '@edgefleet/proto';
 import { CpError } from '../errors.js';
-import { loadOrCreateSecretFile } from '../server/secret-file.js';
+import { loadOrCreateSecretFile } from '@edgefleet/service-kit/config';
 
 /**
  * The control plane's ed25519 model signing key. Generated at the first start into a PKCS#8 PEM file
@@ -40,9 +40,10 @@ export class ModelSigner {
   /** Loads the key from `path`, or generates it there first. CP_ERR_SIGNING_KEY when it cannot. */
   static async loadOrCreate(path: string): Promise<{ signer: ModelSigner; created: boolean; exposed: boolean }> {
     try {
-      const file = await loadOrCreateSecretFile(path, () =>
-        generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      );
+      const file = await loadOrCreateSecretFile({
+        path,
+        make: () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      });
       const privateKey = createPrivateKey(file.text);
       if (privateKey.asymmetricKeyType !== 'ed25519') {
         throw new CpError(

@@ -77,7 +77,7 @@ export class Agent {
     this.notifier = new SdNotifier();
     this.metrics = new AgentMetrics();
     const outbox = SqliteOutbox.open({
-      path: config.outbox.path ?? join(dataDir, 'outbox.sqlite'),
+      path: config.outbox.path,
       deviceId: config.deviceId,
       maxRows: config.outbox.maxRows,
       maxBytes: config.outbox.maxBytes,
@@ -115,8 +115,8 @@ export class Agent {
           logger: log,
           detectOptions: { conf: modelConfig.conf, iou: modelConfig.iou, maxDetections: modelConfig.maxDetections },
           configuredModel: {
-            modelId: modelConfig.id ?? modelConfig.path,
-            modelVersion: modelConfig.version ?? 'local',
+            modelId: modelConfig.id,
+            modelVersion: modelConfig.version,
           },
           onDetections: this.deps.onDetections,
         }),

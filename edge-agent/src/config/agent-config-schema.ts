@@ -1,4 +1,5 @@
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { Derived, type Resolved } from '@edgefleet/service-kit/config';
+import { Type, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 
 /**
  * The edge agent's configuration schema: the single source of its TypeScript type, defaults,
@@ -29,14 +30,14 @@ export const ModelConfigSchema = Type.Object(
       minLength: 1,
       description: 'ONNX model file; relative paths are resolved against the config file directory.',
     }),
-    id: Type.Optional(
+    id: Derived(
       Type.String({
         minLength: 1,
         maxLength: 256,
         description: 'Model id written with every detection. Default: the model file name without extension.',
       }),
     ),
-    version: Type.Optional(
+    version: Derived(
       Type.String({
         minLength: 1,
         maxLength: 256,
@@ -72,7 +73,7 @@ export const ModelConfigSchema = Type.Object(
       description:
         'ONNX Runtime sessions of the model, each in its own worker thread, frames going to the least busy (with `inferenceThread: worker`). `auto`: one single-threaded session per core, at most 4, when the model runs on the CPU (more frames/s than one session splitting each run over the cores, at a higher latency per frame); one session on TensorRT or CUDA. A number N > 1: N single-threaded sessions.',
     }),
-    engineCacheDir: Type.Optional(
+    engineCacheDir: Derived(
       Type.String({
         minLength: 1,
         description:
@@ -201,7 +202,7 @@ export const CameraConfigSchema = Type.Object(
 
 export const OutboxConfigSchema = Type.Object(
   {
-    path: Type.Optional(
+    path: Derived(
       Type.String({
         minLength: 1,
         description:
@@ -577,14 +578,8 @@ export const AgentConfigSchema = Type.Object(
   strict,
 );
 
-type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
-
-/** The validated, defaulted and frozen configuration. */
-export type AgentConfig = DeepReadonly<Static<typeof AgentConfigSchema>>;
+/** The validated, defaulted, resolved and frozen configuration (derived defaults such as `model.id` filled). */
+export type AgentConfig = Resolved<typeof AgentConfigSchema>;
 export type ModelConfig = AgentConfig['model'];
 export type CameraConfig = AgentConfig['cameras'][number];
 export type OutboxConfig = AgentConfig['outbox'];

@@ -1,89 +1,48 @@
-import { readFileSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { Value } from '@sinclair/typebox/value';
-import { EdgeError } from '../errors.js';
-import { AgentConfigSchema, type AgentConfig } from './agent-config-schema.js';
-import { formatSchemaErrors, renderValue } from './config-problems.js';
-import { deepFreeze } from './deep-freeze.js';
-import { applyEnvOverrides } from './env-overrides.js';
+import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import {
+  ConfigLoader,
+  type EnvOverrideRules,
+  type Mutable,
+  type ParseConfigOptions,
+  readConfigFile as readJsonConfigFile,
+  renderValue,
+} from '@edgefleet/service-kit/config';
+import type { Static } from '@sinclair/typebox';
+import { agentConfigErrors } from './agent-config-errors.js';
+import { type AgentConfig, AgentConfigSchema } from './agent-config-schema.js';
 
 /**
- * Loading order: read the JSON file → apply EDGE_AGENT_* overrides → fill schema defaults → validate
- * (every problem collected, none thrown early) → semantic checks → resolve paths → freeze.
- * JSON only: YAML would need a parser dependency, and the control plane generates these files anyway.
+ * The agent's use of the configuration kit (@edgefleet/service-kit/config): read the JSON file → apply
+ * EDGE_AGENT_* overrides → fill schema defaults → validate (every problem collected, none thrown early) →
+ * the rules below → resolve paths and derived defaults → freeze.
  */
 
-let checker: ReturnType<typeof TypeCompiler.Compile<typeof AgentConfigSchema>> | null = null;
+/** `EDGE_AGENT_` + the schema path; EDGE_AGENT_CONFIG names the file instead. */
+export const AGENT_CONFIG_ENV: EnvOverrideRules = { prefix: 'EDGE_AGENT_', reserved: ['EDGE_AGENT_CONFIG'] };
 
-export interface ParseConfigOptions {
-  /** Default: no overrides. */
-  readonly env?: NodeJS.ProcessEnv;
-  /** Relative paths in the config are resolved against it; default process.cwd(). */
-  readonly baseDir?: string;
-  /** Named in error messages; default 'configuration'. */
-  readonly source?: string;
-}
+const loader = new ConfigLoader({
+  schema: AgentConfigSchema,
+  env: AGENT_CONFIG_ENV,
+  errors: agentConfigErrors,
+  rules: semanticProblems,
+  resolve: (config, { baseDir }) => resolvePaths(config, baseDir),
+});
+
+export type { ParseConfigOptions };
 
 /** Reads, validates and freezes the configuration file. Throws EDGE_ERR_CONFIG_READ or EDGE_ERR_CONFIG_INVALID. */
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const raw = readConfigFile(path);
-  return parseConfig(raw, { env, baseDir: dirname(resolve(path)), source: path });
+  return loader.load(path, env);
 }
 
 /** JSON of the file; EDGE_ERR_CONFIG_READ with the line and column of a syntax error. */
 export function readConfigFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new EdgeError('EDGE_ERR_CONFIG_READ', `${path}: ${code} (${(err as Error).message})`, {
-      cause: err,
-      details: { path },
-    });
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    const message = (err as Error).message;
-    const m = /at position (\d+)/.exec(message);
-    const position = m ? Number(m[1]) : text.length;
-    const before = text.slice(0, position);
-    const line = before.split('\n').length;
-    const column = position - before.lastIndexOf('\n');
-    throw new EdgeError('EDGE_ERR_CONFIG_READ', `${path}:${line}:${column}: invalid JSON: ${message}`, {
-      cause: err,
-      details: { path, line, column, position },
-    });
-  }
+  return readJsonConfigFile({ path, errors: agentConfigErrors });
 }
 
 /** Validates an already parsed configuration value (see loadConfig); `raw` is not modified. */
 export function parseConfig(raw: unknown, options: ParseConfigOptions = {}): AgentConfig {
-  const source = options.source ?? 'configuration';
-  const value = structuredClone(raw);
-  const env = applyEnvOverrides(value, options.env ?? {}, AgentConfigSchema);
-  const defaulted = Value.Default(AgentConfigSchema, value);
-  checker ??= TypeCompiler.Compile(AgentConfigSchema);
-  const problems = [
-    ...env.problems,
-    ...formatSchemaErrors(checker.Errors(defaulted), env.sources),
-    ...semanticProblems(defaulted),
-  ];
-  if (problems.length > 0) {
-    throw new EdgeError(
-      'EDGE_ERR_CONFIG_INVALID',
-      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
-      {
-        details: problems,
-      },
-    );
-  }
-  const config = defaulted as Mutable<AgentConfig>;
-  resolvePaths(config, options.baseDir ?? process.cwd());
-  return deepFreeze(config) as AgentConfig;
+  return loader.parse(raw, options);
 }
 
 /** Rules a schema cannot say: unique camera ids, the control section's combinations. Defensive about shape, since it runs on invalid input too. */
@@ -152,15 +111,11 @@ export function isRawEd25519Base64(text: string): boolean {
   return /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32;
 }
 
-type Mutable<T> = T extends readonly (infer U)[]
-  ? Mutable<U>[]
-  : T extends object
-    ? { -readonly [K in keyof T]: Mutable<T[K]> }
-    : T;
-type MutableModel = Mutable<AgentConfig['model']>;
+type MutableConfig = Mutable<Static<typeof AgentConfigSchema>>;
+type MutableModel = MutableConfig['model'];
 
 /** Relative paths are relative to the config file; derived defaults are filled so the frozen config is complete. */
-function resolvePaths(config: Mutable<AgentConfig>, baseDir: string): void {
+function resolvePaths(config: MutableConfig, baseDir: string): void {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   config.dataDir = abs(config.dataDir);
   const model = (m: MutableModel) => {

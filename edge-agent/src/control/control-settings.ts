@@ -1,5 +1,6 @@
 import type { AgentConfig, RollbackDefaults } from '../config/agent-config-schema.js';
-import { readPasswordFile, readSecretFile } from '../config/read-secret-file.js';
+import { readPasswordFile, readSecretFile } from '@edgefleet/service-kit/config';
+import { agentConfigErrors as errors } from '../config/agent-config-errors.js';
 import { pinnedKeyFromBase64, readPinnedKeyFile, type PinnedKey } from './pinned-key.js';
 
 export interface ControlTls {
@@ -42,9 +43,11 @@ export function controlSettings(config: Pick<AgentConfig, 'deviceId' | 'sync' | 
   const password =
     control.password ??
     (control.passwordFile !== undefined
-      ? readPasswordFile(control.passwordFile, 'control passwordFile')
+      ? readPasswordFile({ path: control.passwordFile, what: 'control passwordFile', errors })
       : (sync?.password ??
-        (sync?.passwordFile !== undefined ? readPasswordFile(sync.passwordFile, 'sync passwordFile') : undefined)));
+        (sync?.passwordFile !== undefined
+          ? readPasswordFile({ path: sync.passwordFile, what: 'sync passwordFile', errors })
+          : undefined)));
   const publicKey =
     control.publicKey !== undefined
       ? pinnedKeyFromBase64(control.publicKey)
@@ -54,12 +57,14 @@ export function controlSettings(config: Pick<AgentConfig, 'deviceId' | 'sync' | 
     tls: control.insecure
       ? null
       : {
-          ...(control.tlsCaFile !== undefined ? { ca: readSecretFile(control.tlsCaFile, 'control tlsCaFile') } : {}),
+          ...(control.tlsCaFile !== undefined
+            ? { ca: readSecretFile({ path: control.tlsCaFile, what: 'control tlsCaFile', errors }) }
+            : {}),
           ...(control.tlsCertFile !== undefined
-            ? { cert: readSecretFile(control.tlsCertFile, 'control tlsCertFile') }
+            ? { cert: readSecretFile({ path: control.tlsCertFile, what: 'control tlsCertFile', errors }) }
             : {}),
           ...(control.tlsKeyFile !== undefined
-            ? { key: readSecretFile(control.tlsKeyFile, 'control tlsKeyFile') }
+            ? { key: readSecretFile({ path: control.tlsKeyFile, what: 'control tlsKeyFile', errors }) }
             : {}),
           ...(control.tlsServerName !== undefined ? { serverName: control.tlsServerName } : {}),
         },

@@ -1,5 +1,6 @@
 import type { AgentConfig, SyncConfig } from '../config/agent-config-schema.js';
-import { readPasswordFile, readSecretFile } from '../config/read-secret-file.js';
+import { readPasswordFile, readSecretFile } from '@edgefleet/service-kit/config';
+import { agentConfigErrors as errors } from '../config/agent-config-errors.js';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -22,16 +23,27 @@ export function syncSettings(sync: SyncConfig): MqttSyncSettings {
     });
   }
   const password =
-    sync.passwordFile !== undefined ? readPasswordFile(sync.passwordFile, 'sync passwordFile') : sync.password;
+    sync.passwordFile !== undefined
+      ? readPasswordFile({ path: sync.passwordFile, what: 'sync passwordFile', errors })
+      : sync.password;
   const tls =
     sync.tlsCaFile !== undefined ||
     sync.tlsCertFile !== undefined ||
     sync.tlsKeyFile !== undefined ||
     !sync.tlsRejectUnauthorized
       ? {
-          ca: sync.tlsCaFile !== undefined ? readSecretFile(sync.tlsCaFile, 'sync tlsCaFile') : undefined,
-          cert: sync.tlsCertFile !== undefined ? readSecretFile(sync.tlsCertFile, 'sync tlsCertFile') : undefined,
-          key: sync.tlsKeyFile !== undefined ? readSecretFile(sync.tlsKeyFile, 'sync tlsKeyFile') : undefined,
+          ca:
+            sync.tlsCaFile !== undefined
+              ? readSecretFile({ path: sync.tlsCaFile, what: 'sync tlsCaFile', errors })
+              : undefined,
+          cert:
+            sync.tlsCertFile !== undefined
+              ? readSecretFile({ path: sync.tlsCertFile, what: 'sync tlsCertFile', errors })
+              : undefined,
+          key:
+            sync.tlsKeyFile !== undefined
+              ? readSecretFile({ path: sync.tlsKeyFile, what: 'sync tlsKeyFile', errors })
+              : undefined,
           rejectUnauthorized: sync.tlsRejectUnauthorized,
         }
       : undefined;

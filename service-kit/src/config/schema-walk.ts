@@ -2,7 +2,8 @@ import type { TSchema } from '@sinclair/typebox';
 
 /**
  * Small, structural helpers over the JSON Schema that TypeBox builds, shared by the error formatter,
- * the environment overrides and the reference generator (so all three describe a field the same way).
+ * the environment overrides, the derived-default check and the reference generator (so all of them
+ * describe a field the same way).
  */
 
 type Json = Record<string, unknown>;
@@ -64,6 +65,7 @@ export function describeSchema(s: TSchema): string {
     case 'string': {
       const parts: string[] = [j.minLength === 1 && !j.pattern ? 'non-empty string' : 'string'];
       if (typeof j.pattern === 'string') parts.push(`matching /${j.pattern}/`);
+      if (typeof j.minLength === 'number' && j.minLength > 1) parts.push(`of at least ${j.minLength} characters`);
       if (typeof j.maxLength === 'number') parts.push(`of at most ${j.maxLength} characters`);
       return parts.join(' ');
     }
