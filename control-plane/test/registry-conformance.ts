@@ -84,7 +84,7 @@ export function registryConformance(label: string, open: () => Promise<OpenedReg
     });
 
     test('names and versions with line breaks are refused by the database: CP_ERR_MODEL_NAME', async () => {
-      // The signed payload is one field per line (proto model-signature.ts).
+      // The signed payload is one field per line (proto artifact-signature.ts).
       await assert.rejects(addModel('reg\nbreak', '1'), (err: unknown) => isCpError(err, 'CP_ERR_MODEL_NAME'));
       await assert.rejects(addModel('reg-break', '1\r'), (err: unknown) => isCpError(err, 'CP_ERR_MODEL_NAME'));
     });

@@ -12,8 +12,8 @@ export type {
   DeviceMetrics,
   DeviceStatus,
   Frame,
-} from './messages.js';
-export { ARMS, CAMERA_STATES } from './messages.js';
+} from './telemetry-messages.js';
+export { ARMS, CAMERA_STATES } from './telemetry-messages.js';
 export {
   decodeDetectionBatch,
   decodeDeviceMetrics,
@@ -23,14 +23,14 @@ export {
   encodeDeviceStatus,
   type DecodeOptions,
   type EncodeOptions,
-} from './codecs.js';
+} from './telemetry-codecs.js';
 export {
   validateDetection,
   validateDetectionBatch,
   validateDeviceMetrics,
   validateDeviceStatus,
   validateFrame,
-} from './validate.js';
+} from './telemetry-validate.js';
 export { PROTO_ERRORS, ProtoError, isProtoError, type ProtoErrorCode } from './proto-error.js';
 export {
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -110,4 +110,4 @@ export {
   FLEET_CONTROL_SERVICE_NAME,
   encodeModelChunkMessage,
 } from './fleet-control-service.js';
-export { MODEL_SIGNATURE_TAG, modelSignaturePayload, signingKeyId } from './model-signature.js';
+export { MODEL_SIGNATURE_TAG, modelSignaturePayload, signingKeyId } from './artifact-signature.js';

@@ -64,6 +64,6 @@ export {
   describeSignature,
   type ModelSignature,
   type TensorSignature,
-} from './adapters/model-signature.js';
+} from './adapters/tensor-layout.js';
 export { Yolov8Adapter } from './adapters/yolov8-adapter.js';
 export { YoloxAdapter } from './adapters/yolox-adapter.js';
