@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { isCpError, type NewModel, type Store } from '../src/index.js';
+import { isCpError } from '../src/errors.js';
+import type { NewModel } from '../src/storage/registry-store.js';
+import type { Store } from '../src/storage/store.js';
 import { sqlStateOf } from '../src/storage/storage-errors.js';
 
 /**

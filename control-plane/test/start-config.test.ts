@@ -3,13 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import {
-  configReference,
-  isCpError,
-  loadControlPlaneConfig,
-  parseControlPlaneConfig,
-  redactUrl,
-} from '../src/index.js';
+import { configReference } from '../src/config/config-reference.js';
+import { isCpError } from '../src/errors.js';
+import { loadControlPlaneConfig, parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
+import { redactUrl } from '../src/config/redact-url.js';
 import { tempDir } from './temp-dir.js';
 
 function problems(fn: () => unknown): string[] {
