@@ -36,6 +36,7 @@ export { isDeviceId } from './ids.js';
 export {
   DEFAULT_TOPIC_PREFIX,
   detectionsTopic,
+  deviceTopic,
   deviceTopicRoot,
   kindFilter,
   metricsTopic,
