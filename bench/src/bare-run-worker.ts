@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { createOnnxSession } from '@edgefleet/vision';
+import { createOnnxSession } from '@edgefleet/vision/testing';
 
 interface Start {
   readonly modelPath: string;

@@ -19,8 +19,10 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { MAX_AUTO_REPLICAS, OnnxDetector, createOnnxSession, writeLetterboxTensor } from '@edgefleet/vision';
-import { Agent, decodeStillImage, loadConfig, silentLogger } from '@edgefleet/edge-agent';
+import { OnnxDetector } from '@edgefleet/vision';
+import { MAX_AUTO_REPLICAS, createOnnxSession, writeLetterboxTensor } from '@edgefleet/vision/testing';
+import { Agent, loadConfig } from '@edgefleet/edge-agent';
+import { decodeStillImage, silentLogger } from '@edgefleet/edge-agent/testing';
 import { mean, median, percentile, progress, repoRoot, requireShared, round } from './bench-util.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

@@ -8,7 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect } from 'node:net';
-import { ControlClient, silentLogger } from '@edgefleet/edge-agent';
+import { ControlClient, silentLogger } from '@edgefleet/edge-agent/testing';
 import { ownCpuMs } from './bench-util.js';
 import {
   basicAuthorization,

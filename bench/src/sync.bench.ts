@@ -25,18 +25,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { ControlPlane, parseControlPlaneConfig } from '@edgefleet/control-plane';
 import {
-  ControlPlane,
   createLogger as createCpLogger,
   createPgliteStore,
   createPgStore,
   dayOf,
-  parseControlPlaneConfig,
   type DetectionRow,
   type FrameRow,
   type IngestStatsSnapshot,
   type Store,
-} from '@edgefleet/control-plane';
+} from '@edgefleet/control-plane/testing';
 import {
   DEFAULT_SYNC_OPTIONS,
   MqttSyncWorker,
@@ -44,7 +43,7 @@ import {
   createLogger as createEdgeLogger,
   type Logger as EdgeLogger,
   type OutboxFrame,
-} from '@edgefleet/edge-agent';
+} from '@edgefleet/edge-agent/testing';
 import { batchHeaderWireSize, detectionWireSize, frameWireSize, type Arm } from '@edgefleet/proto';
 import { BenchCleanup } from './bench-cleanup.js';
 import { createTempDatabase } from './bench-database.js';

@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as ort from 'onnxruntime-node';
-import { OnnxDetector, createOnnxSession, writeLetterboxTensor } from '@edgefleet/vision';
+import { OnnxDetector } from '@edgefleet/vision';
+import { createOnnxSession, writeLetterboxTensor } from '@edgefleet/vision/testing';
 import { generateDataset } from '@edgefleet/scenes';
-import { evaluateModel, loadImage } from '@edgefleet/control-plane';
+import { evaluateModel } from '@edgefleet/control-plane';
+import { loadImage } from '@edgefleet/control-plane/testing';
 import { progress, repoRoot, round } from './bench-util.js';
 
 const IMGSZ = Number(process.env.BENCH_TRAIN_IMGSZ ?? 320);

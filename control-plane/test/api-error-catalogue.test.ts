@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CP_ERRORS } from '../src/index.js';
+import { CP_ERRORS } from '../src/errors.js';
 
 // dist/test/ → the package root, where README.md lives.
 const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');

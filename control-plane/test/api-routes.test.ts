@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { IngestStats, verifyPassword, type ApiContext, type Store } from '../src/index.js';
+import { IngestStats } from '../src/ingest/ingest-stats.js';
+import { verifyPassword } from '../src/broker/device-credentials.js';
+import type { ApiContext } from '../src/api/api-context.js';
+import type { Store } from '../src/storage/store.js';
 import { testApi } from './api-test-kit.js';
 import { makeRows } from './store-conformance.js';
 import { STORE_KINDS, lifo, openTestStore } from './ingest-test-kit.js';

@@ -1,17 +1,12 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import {
-  buildHttpApp,
-  createRegistryServices,
-  DeviceCredentials,
-  generateApiToken,
-  hashApiToken,
-  IngestStats,
-  silentLogger,
-  type ApiContext,
-  type HttpAppOptions,
-  type RegistryServices,
-  type Store,
-} from '../src/index.js';
+import { buildHttpApp, type HttpAppOptions } from '../src/api/http-app.js';
+import { createRegistryServices, type RegistryServices } from '../src/registry/registry-services.js';
+import { DeviceCredentials } from '../src/broker/device-credentials.js';
+import { generateApiToken, hashApiToken } from '../src/auth/api-token.js';
+import { IngestStats } from '../src/ingest/ingest-stats.js';
+import { silentLogger } from '../src/server/logger.js';
+import type { ApiContext } from '../src/api/api-context.js';
+import type { Store } from '../src/storage/store.js';
 import { tempDir } from './temp-dir.js';
 
 /**

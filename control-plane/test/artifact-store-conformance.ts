@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { isCpError, type ArtifactStore } from '../src/index.js';
+import { isCpError } from '../src/errors.js';
+import type { ArtifactStore } from '../src/artifacts/artifact-store.js';
 
 /**
  * What every ArtifactStore must do (the file store runs it in artifact-store.test.ts; an S3-compatible

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FileArtifactStore, isCpError } from '../src/index.js';
+import { FileArtifactStore } from '../src/artifacts/file-artifact-store.js';
+import { isCpError } from '../src/errors.js';
 import { artifactStoreConformance, pieces } from './artifact-store-conformance.js';
 import { tempDir } from './temp-dir.js';
 

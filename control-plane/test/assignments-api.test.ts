@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Store } from '../src/index.js';
+import type { Store } from '../src/storage/store.js';
 import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { openTestStore, STORE_KINDS } from './ingest-test-kit.js';
 import { tinyDetector } from './model-files.js';

@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  ControlPlane,
-  createPgliteStore,
-  main,
-  parseControlPlaneConfig,
-  silentLogger,
-  type CliIo,
-  type Store,
-} from '../src/index.js';
+import { ControlPlane } from '../src/server/control-plane.js';
+import { createPgliteStore } from '../src/storage/pglite-store.js';
+import { main } from '../src/cli/main.js';
+import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
+import { silentLogger } from '../src/server/logger.js';
+import type { CliIo } from '../src/cli/cli-io.js';
+import type { Store } from '../src/storage/store.js';
 import { corruptModel, tinyDetector, writeModelFile } from './model-files.js';
 import { tempDir } from './temp-dir.js';
 

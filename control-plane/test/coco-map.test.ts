@@ -12,7 +12,7 @@ import {
   RECALL_THRESHOLDS,
   type EvalBox,
   type EvalImage,
-} from '../src/index.js';
+} from '../src/evaluation/coco-map.js';
 
 const A: EvalBox = [0, 0, 10, 10];
 const B: EvalBox = [20, 20, 40, 40];

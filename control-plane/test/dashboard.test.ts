@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JSDOM } from 'jsdom';
-import { createPgliteStore, type Store } from '../src/index.js';
+import { createPgliteStore } from '../src/storage/pglite-store.js';
+import type { Store } from '../src/storage/store.js';
 import { suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { tinyDetector } from './model-files.js';
 

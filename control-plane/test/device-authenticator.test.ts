@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
+import { createPgliteStore } from '../src/storage/pglite-store.js';
+import { DeviceAuthenticator } from '../src/grpc/device-authenticator.js';
 import {
-  createPgliteStore,
-  DeviceAuthenticator,
   DeviceCredentials,
   hashPassword,
   hashPasswordScrypt,
-  isCpError,
   verifyPassword,
-} from '../src/index.js';
+} from '../src/broker/device-credentials.js';
+import { isCpError } from '../src/errors.js';
 import { lifo } from './ingest-test-kit.js';
 
 /** The gRPC device authenticator over real stored credentials, counting the verifications it runs. */

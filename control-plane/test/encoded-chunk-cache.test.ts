@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeModelChunk } from '@edgefleet/proto';
-import { EncodedChunkCache, FileArtifactStore, isCpError } from '../src/index.js';
+import { EncodedChunkCache } from '../src/grpc/encoded-chunk-cache.js';
+import { FileArtifactStore } from '../src/artifacts/file-artifact-store.js';
+import { isCpError } from '../src/errors.js';
 import { pieces } from './artifact-store-conformance.js';
 import { tempDir } from './temp-dir.js';
 

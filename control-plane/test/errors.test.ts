@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CP_ERRORS, CpError, describeError, isCpError } from '../src/index.js';
+import { CP_ERRORS, CpError, describeError, isCpError } from '../src/errors.js';
 
 test('every control-plane error code has a message and an HTTP error status', () => {
   for (const [code, spec] of Object.entries(CP_ERRORS)) {

@@ -9,14 +9,12 @@ import {
   type ModelChunk,
   type ModelStatusReport,
 } from '@edgefleet/proto';
-import {
-  ControlPlane,
-  createPgStore,
-  parseControlPlaneConfig,
-  silentLogger,
-  type ControlPlaneConfigInput,
-  type Store,
-} from '../src/index.js';
+import { ControlPlane } from '../src/server/control-plane.js';
+import { createPgStore } from '../src/storage/pg-store.js';
+import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
+import { silentLogger } from '../src/server/logger.js';
+import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
+import type { Store } from '../src/storage/store.js';
 import {
   basicAuth,
   fleetControlClient,

@@ -3,14 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AssignmentSnapshot } from '@edgefleet/proto';
-import {
-  ControlPlane,
-  createPgliteStore,
-  isCpError,
-  parseControlPlaneConfig,
-  silentLogger,
-  type ControlPlaneConfigInput,
-} from '../src/index.js';
+import { ControlPlane } from '../src/server/control-plane.js';
+import { createPgliteStore } from '../src/storage/pglite-store.js';
+import { isCpError } from '../src/errors.js';
+import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
+import { silentLogger } from '../src/server/logger.js';
+import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
 import { basicAuth, fleetControlClient, grpc, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';
 import { makeTestPki } from './test-certificates.js';

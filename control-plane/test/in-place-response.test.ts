@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { frameGrpcMessage } from '@edgefleet/proto';
-import { inPlaceResponse } from '../src/index.js';
+import { inPlaceResponse } from '../src/grpc/in-place-response.js';
 
 /**
  * The control plane's DownloadModel writes cached chunks' gRPC frames onto the HTTP/2 stream under a grpc-js

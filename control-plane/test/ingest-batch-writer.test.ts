@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { BatchWriter, IngestStats, isCpError, silentLogger, type Store } from '../src/index.js';
+import { BatchWriter } from '../src/ingest/batch-writer.js';
+import { IngestStats } from '../src/ingest/ingest-stats.js';
+import { isCpError } from '../src/errors.js';
+import { silentLogger } from '../src/server/logger.js';
+import type { Store } from '../src/storage/store.js';
 import { makeRows } from './store-conformance.js';
 import { STORE_KINDS, lifo, openTestStore } from './ingest-test-kit.js';
 

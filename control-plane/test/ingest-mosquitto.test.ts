@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import { detectionsTopic, encodeDeviceStatus, statusTopic } from '@edgefleet/proto';
-import {
-  ControlPlane,
-  parseControlPlaneConfig,
-  silentLogger,
-  type ControlPlaneConfigInput,
-  type Store,
-} from '../src/index.js';
+import { ControlPlane } from '../src/server/control-plane.js';
+import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
+import { silentLogger } from '../src/server/logger.js';
+import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
+import type { Store } from '../src/storage/store.js';
 import {
   STORE_KINDS,
   connectClient,

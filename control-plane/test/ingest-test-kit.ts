@@ -7,15 +7,13 @@ import {
   type DetectionBatch,
   type Frame,
 } from '@edgefleet/proto';
-import {
-  ControlPlane,
-  createPgliteStore,
-  createPgStore,
-  parseControlPlaneConfig,
-  silentLogger,
-  type ControlPlaneConfigInput,
-  type Store,
-} from '../src/index.js';
+import { ControlPlane } from '../src/server/control-plane.js';
+import { createPgliteStore } from '../src/storage/pglite-store.js';
+import { createPgStore } from '../src/storage/pg-store.js';
+import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
+import { silentLogger } from '../src/server/logger.js';
+import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
+import type { Store } from '../src/storage/store.js';
 import { createDatabase } from './storage-test-db.js';
 import { tempDir } from './temp-dir.js';
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { isCpError, type NewModel, type Store } from '../src/index.js';
+import { isCpError } from '../src/errors.js';
+import type { NewModel } from '../src/storage/registry-store.js';
+import type { Store } from '../src/storage/store.js';
 import { sqlStateOf } from '../src/storage/storage-errors.js';
 
 /**
@@ -84,7 +86,7 @@ export function registryConformance(label: string, open: () => Promise<OpenedReg
     });
 
     test('names and versions with line breaks are refused by the database: CP_ERR_MODEL_NAME', async () => {
-      // The signed payload is one field per line (proto model-signature.ts).
+      // The signed payload is one field per line (proto artifact-signature.ts).
       await assert.rejects(addModel('reg\nbreak', '1'), (err: unknown) => isCpError(err, 'CP_ERR_MODEL_NAME'));
       await assert.rejects(addModel('reg-break', '1\r'), (err: unknown) => isCpError(err, 'CP_ERR_MODEL_NAME'));
     });

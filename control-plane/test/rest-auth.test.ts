@@ -3,16 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import {
-  ControlPlane,
-  createLogger,
-  createPgliteStore,
-  generateApiToken,
-  hashApiToken,
-  parseControlPlaneConfig,
-  silentLogger,
-  type Store,
-} from '../src/index.js';
+import { ControlPlane } from '../src/server/control-plane.js';
+import { createLogger, silentLogger } from '../src/server/logger.js';
+import { createPgliteStore } from '../src/storage/pglite-store.js';
+import { generateApiToken, hashApiToken } from '../src/auth/api-token.js';
+import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
+import type { Store } from '../src/storage/store.js';
 import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { basicAuth, fleetControlClient, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';

@@ -3,14 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import {
-  type ControlPlaneConfig,
-  configReference,
-  isCpError,
-  loadControlPlaneConfig,
-  parseControlPlaneConfig,
-  redactUrl,
-} from '../src/index.js';
+import type { ControlPlaneConfig } from '../src/config/control-plane-config-schema.js';
+import { configReference } from '../src/config/config-reference.js';
+import { isCpError } from '../src/errors.js';
+import { loadControlPlaneConfig, parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
+import { redactUrl } from '../src/config/redact-url.js';
 import { tempDir } from './temp-dir.js';
 
 // Compile-time: what the loader derives is present in the resolved type, and an external broker has a url.

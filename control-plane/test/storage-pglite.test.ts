@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createPgliteExecutor, createPgliteStore, SqlStore } from '../src/index.js';
+import { createPgliteExecutor, createPgliteStore } from '../src/storage/pglite-store.js';
+import { SqlStore } from '../src/storage/sql-store.js';
 import { registryConformance } from './registry-conformance.js';
 import { makeRows, storeConformance } from './store-conformance.js';
 import { tempDir } from './temp-dir.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
-import { createPgStore } from '../src/index.js';
+import { createPgStore } from '../src/storage/pg-store.js';
 import { registryConformance } from './registry-conformance.js';
 import { storeConformance } from './store-conformance.js';
 import { createDatabase, createTestDatabase } from './storage-test-db.js';

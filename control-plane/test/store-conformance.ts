@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { isCpError, type DetectionRow, type FrameRow, type Store } from '../src/index.js';
+import { isCpError } from '../src/errors.js';
+import type { DetectionRow, FrameRow, Store } from '../src/storage/store.js';
 import { sqlStateOf } from '../src/storage/storage-errors.js';
 
 /**

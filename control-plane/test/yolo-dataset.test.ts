@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { test } from 'node:test';
 import { generateDataset } from '@edgefleet/scenes';
-import { labelPathFor, loadSplit, parseDataYaml, parseLabelFile, readYoloDataset } from '../src/index.js';
+import { labelPathFor, loadSplit, parseLabelFile, readYoloDataset } from '../src/evaluation/yolo-dataset.js';
+import { parseDataYaml } from '../src/evaluation/data-yaml.js';
 import { tempDir } from './temp-dir.js';
 
 /** Writes a dataset folder: `files` maps relative paths to contents. */

@@ -4,7 +4,6 @@
  */
 export type {
   Arm,
-  CameraMetrics,
   CameraState,
   CameraStatus,
   Detection,
@@ -12,8 +11,8 @@ export type {
   DeviceMetrics,
   DeviceStatus,
   Frame,
-} from './messages.js';
-export { ARMS, CAMERA_STATES } from './messages.js';
+} from './telemetry-messages.js';
+export { CAMERA_STATES } from './telemetry-messages.js';
 export {
   decodeDetectionBatch,
   decodeDeviceMetrics,
@@ -21,34 +20,21 @@ export {
   encodeDetectionBatch,
   encodeDeviceMetrics,
   encodeDeviceStatus,
-  type DecodeOptions,
-  type EncodeOptions,
-} from './codecs.js';
-export {
-  validateDetection,
-  validateDetectionBatch,
-  validateDeviceMetrics,
-  validateDeviceStatus,
-  validateFrame,
-} from './validate.js';
-export { PROTO_ERRORS, ProtoError, isProtoError, type ProtoErrorCode } from './proto-error.js';
+} from './telemetry-codecs.js';
+
+export { ProtoError, isProtoError } from './proto-error.js';
 export {
   DEFAULT_MAX_PAYLOAD_BYTES,
-  MAX_BATCH_DETECTIONS,
   MAX_BATCH_FRAMES,
-  MAX_CAMERAS,
   MAX_ERROR_TEXT_LENGTH,
-  MAX_PROVIDERS,
   MAX_TEXT_LENGTH,
-  MAX_CLASS_NAMES,
   MAX_CONTROL_MESSAGE_BYTES,
   MAX_MODEL_CHUNK_BYTES,
   DEFAULT_MODEL_CHUNK_BYTES,
 } from './limits.js';
-export { CAMERA_ID_PATTERN, DEVICE_ID_PATTERN, isCameraId, isDeviceId } from './ids.js';
+export { isDeviceId } from './ids.js';
 export {
   DEFAULT_TOPIC_PREFIX,
-  TOPIC_KINDS,
   detectionsTopic,
   deviceTopic,
   deviceTopicRoot,
@@ -57,15 +43,12 @@ export {
   parseTopic,
   sharedSubscription,
   statusTopic,
-  type ParsedTopic,
-  type TopicKind,
 } from './topics.js';
-export { batchHeaderWireSize, detectionWireSize, frameWireSize, varintSize } from './wire-size.js';
-export { CONTROL_PROTO_PATH, TELEMETRY_PROTO_PATH } from './schema.js';
+export { batchHeaderWireSize, detectionWireSize, frameWireSize } from './wire-size.js';
+export { TELEMETRY_PROTO_PATH } from './schema.js';
 export type {
   AssignmentSnapshot,
   CameraAssignment,
-  CameraInfo,
   CandidateMode,
   DownloadModelRequest,
   ModelArm,
@@ -77,37 +60,21 @@ export type {
   RollbackPolicy,
   WatchAssignmentsRequest,
 } from './control-messages.js';
-export { CANDIDATE_MODES, FULL_SPLIT_BASIS_POINTS, MODEL_ARMS, MODEL_STATES } from './control-messages.js';
+export { FULL_SPLIT_BASIS_POINTS } from './control-messages.js';
 export {
-  decodeAssignmentSnapshot,
   decodeDownloadModelRequest,
   decodeModelChunk,
-  decodeModelStatusAck,
   decodeModelStatusReport,
   decodeWatchAssignmentsRequest,
-  encodeAssignmentSnapshot,
   encodeDownloadModelRequest,
   encodeModelChunk,
-  encodeModelStatusAck,
-  encodeModelStatusReport,
-  encodeWatchAssignmentsRequest,
 } from './control-codecs.js';
-export {
-  isSha256Hex,
-  validateAssignmentSnapshot,
-  validateCameraAssignment,
-  validateDownloadModelRequest,
-  validateModelChunk,
-  validateModelDescriptor,
-  validateModelStatusReport,
-  validateWatchAssignmentsRequest,
-} from './control-validate.js';
-export { frameGrpcMessage, GRPC_FRAME_HEADER_BYTES, GrpcMessageReader } from './grpc-wire.js';
+export { isSha256Hex } from './control-validate.js';
+export { frameGrpcMessage, GrpcMessageReader } from './grpc-wire.js';
 export {
   EncodedMessage,
   FLEET_CONTROL_CLIENT_DEFINITION,
   FLEET_CONTROL_SERVER_DEFINITION,
-  FLEET_CONTROL_SERVICE_NAME,
   encodeModelChunkMessage,
 } from './fleet-control-service.js';
-export { MODEL_SIGNATURE_TAG, modelSignaturePayload, signingKeyId } from './model-signature.js';
+export { modelSignaturePayload, signingKeyId } from './artifact-signature.js';

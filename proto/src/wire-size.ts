@@ -1,4 +1,4 @@
-import type { Detection, Frame } from './messages.js';
+import type { Detection, Frame } from './telemetry-messages.js';
 
 /**
  * Encoded sizes of DetectionBatch parts, so a producer can cut batches to a byte budget while it builds

@@ -4,24 +4,23 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import {
   FLEET_CONTROL_CLIENT_DEFINITION,
   FLEET_CONTROL_SERVER_DEFINITION,
-  ProtoError,
+  encodeModelChunkMessage,
+} from '../src/fleet-control-service.js';
+import { ProtoError } from '../src/proto-error.js';
+import {
   decodeAssignmentSnapshot,
   decodeDownloadModelRequest,
   decodeModelChunk,
   decodeModelStatusReport,
   decodeWatchAssignmentsRequest,
-  encodeModelChunkMessage,
   encodeAssignmentSnapshot,
   encodeDownloadModelRequest,
   encodeModelChunk,
   encodeModelStatusReport,
   encodeWatchAssignmentsRequest,
-  modelSignaturePayload,
-  signingKeyId,
-  type AssignmentSnapshot,
-  type ModelDescriptor,
-  type ModelStatusReport,
-} from '../src/index.js';
+} from '../src/control-codecs.js';
+import { modelSignaturePayload, signingKeyId } from '../src/artifact-signature.js';
+import type { AssignmentSnapshot, ModelDescriptor, ModelStatusReport } from '../src/control-messages.js';
 import { FleetV1 } from '../src/schema.js';
 
 const descriptor = (over: Partial<ModelDescriptor> = {}): ModelDescriptor => ({

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { frameGrpcMessage, GRPC_FRAME_HEADER_BYTES, GrpcMessageReader, isProtoError } from '../src/index.js';
+import { frameGrpcMessage, GRPC_FRAME_HEADER_BYTES, GrpcMessageReader } from '../src/grpc-wire.js';
+import { isProtoError } from '../src/proto-error.js';
 
 function body(messages: readonly Buffer[]): Buffer {
   return Buffer.concat(messages.map((m) => frameGrpcMessage(m)));

@@ -3,16 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  decodePng,
-  generateDataset,
-  hashSeed,
-  renderScene,
-  resolveDomain,
-  sampleScene,
-  splitCounts,
-  yoloLine,
-} from '../src/index.js';
+import { decodePng } from '../src/png/png-decode.js';
+import { generateDataset, splitCounts } from '../src/dataset/generate-dataset.js';
+import { hashSeed } from '../src/prng.js';
+import { renderScene } from '../src/render/render-scene.js';
+import { resolveDomain } from '../src/domain/domain-spec.js';
+import { sampleScene } from '../src/sampling/sample-scene.js';
+import { yoloLine } from '../src/dataset/yolo-format.js';
 import { hashTree } from './helpers.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {

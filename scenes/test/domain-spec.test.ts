@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  DAY,
-  formatDomain,
-  interpolateParams,
-  parseDomain,
-  parseSchedule,
-  resolveDomain,
-  ScheduleClock,
-} from '../src/index.js';
+import { DAY, formatDomain, interpolateParams, parseDomain, resolveDomain } from '../src/domain/domain-spec.js';
+import { parseSchedule, ScheduleClock } from '../src/domain/domain-schedule.js';
 
 test('named domains resolve to their presets', () => {
   assert.deepEqual(resolveDomain('day'), DAY);

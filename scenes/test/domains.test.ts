@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  DAY,
-  renderScene,
-  resolveDomain,
-  Rng,
-  sampleDistractor,
-  samplePerson,
-  sampleScene,
-  type DomainParams,
-  type SceneDescription,
-} from '../src/index.js';
+import { DAY, resolveDomain, type DomainParams } from '../src/domain/domain-spec.js';
+import { renderScene } from '../src/render/render-scene.js';
+import { Rng } from '../src/prng.js';
+import { sampleDistractor, samplePerson } from '../src/sampling/sample-objects.js';
+import { sampleScene } from '../src/sampling/sample-scene.js';
+import type { SceneDescription } from '../src/objects/object-spec.js';
 import { boundsNotColor, lumaStats, meanChroma } from './helpers.js';
 
 const SEEDS = [0, 1, 2, 3];

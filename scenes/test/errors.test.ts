@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SCENES_ERRORS, ScenesError } from '../src/index.js';
+import { SCENES_ERRORS, ScenesError } from '../src/errors.js';
 
 const README = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
 

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  DAY,
-  isLabelled,
-  renderScene,
-  Rng,
-  sampleBicycle,
-  sampleCar,
-  sampleDistractor,
-  samplePerson,
-  type DomainParams,
-  type ObjectSpec,
-  type SceneDescription,
-} from '../src/index.js';
+import { DAY, type DomainParams } from '../src/domain/domain-spec.js';
+import { isLabelled } from '../src/render/label-rule.js';
+import { renderScene } from '../src/render/render-scene.js';
+import { Rng } from '../src/prng.js';
+import { sampleBicycle, sampleCar, sampleDistractor, samplePerson } from '../src/sampling/sample-objects.js';
+import type { ObjectSpec, SceneDescription } from '../src/objects/object-spec.js';
 import { boundsNotColor } from './helpers.js';
 
 const BG = [7, 200, 9] as const;

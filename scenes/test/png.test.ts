@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
-import { decodePng, encodePng, isPng, Rng } from '../src/index.js';
+import { decodePng, isPng } from '../src/png/png-decode.js';
+import { encodePng } from '../src/png/png-encode.js';
+import { Rng } from '../src/prng.js';
 import { crc32 } from '../src/png/crc32.js';
 
 function randomImage(w: number, h: number, seed: number): Uint8Array {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { renderScene, resolveDomain, sampleScene } from '../src/index.js';
+import { renderScene } from '../src/render/render-scene.js';
+import { resolveDomain } from '../src/domain/domain-spec.js';
+import { sampleScene } from '../src/sampling/sample-scene.js';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -9,14 +9,8 @@ import { createServer, type Server, type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import {
-  ControlPlane,
-  createPgliteStore,
-  createPgStore,
-  parseControlPlaneConfig,
-  silentLogger,
-  type Store,
-} from '@edgefleet/control-plane';
+import { ControlPlane, parseControlPlaneConfig } from '@edgefleet/control-plane';
+import { createPgliteStore, createPgStore, silentLogger, type Store } from '@edgefleet/control-plane/testing';
 import { repoRoot } from './fixtures.js';
 
 export type StoreKind = 'postgres' | 'pglite';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { Agent, parseConfig, silentLogger } from '@edgefleet/edge-agent';
+import { Agent, parseConfig } from '@edgefleet/edge-agent';
+import { silentLogger } from '@edgefleet/edge-agent/testing';
 import { encodeVideo, fixture, imageSequence, shared, tempDir } from '../support/fixtures.js';
 
 interface Row {

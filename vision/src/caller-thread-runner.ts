@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
-import { signatureOf, type ModelSignature } from './adapters/model-signature.js';
+import { signatureOf, type ModelSignature } from './adapters/tensor-layout.js';
 import type { InferenceRunner, RunRequest, RunResult } from './inference-runner.js';
 import { readOnnxMetadata } from './onnx-metadata.js';
 import { createOnnxSession, type OnnxSessionOptions } from './onnx-session.js';

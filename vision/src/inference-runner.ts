@@ -6,7 +6,7 @@
  * outbox for the whole inference. The worker-thread runner moves the run off that thread; callers that
  * keep more than one frame in flight then overlap that work with the next inference.
  */
-import type { ModelSignature } from './adapters/model-signature.js';
+import type { ModelSignature } from './adapters/tensor-layout.js';
 import type { ExecutionProviderName } from './types.js';
 
 /** Which thread runs ONNX Runtime: the caller's (event loop) or a worker thread of its own. */

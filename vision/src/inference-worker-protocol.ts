@@ -4,7 +4,7 @@
  * written by ONNX Runtime into a buffer the worker owns, moved to the caller, and handed back with a
  * later request for reuse.
  */
-import type { ModelSignature } from './adapters/model-signature.js';
+import type { ModelSignature } from './adapters/tensor-layout.js';
 import type { OnnxSessionOptions } from './onnx-session.js';
 import type { ExecutionProviderName } from './types.js';
 

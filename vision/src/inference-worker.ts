@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { env, Tensor, type InferenceSession } from 'onnxruntime-node';
-import { signatureOf } from './adapters/model-signature.js';
+import { signatureOf } from './adapters/tensor-layout.js';
 import { VisionError } from './errors.js';
 import type { FromWorker, ToWorker, WireError, WorkerStart } from './inference-worker-protocol.js';
 import { readOnnxMetadata } from './onnx-metadata.js';

@@ -6,7 +6,7 @@
  * Each run takes longer that way, so it pays when frames are kept in flight (as the edge agent does).
  */
 import { availableParallelism } from 'node:os';
-import type { ModelSignature } from './adapters/model-signature.js';
+import type { ModelSignature } from './adapters/tensor-layout.js';
 import { VisionError } from './errors.js';
 import type { InferenceRunner, RunRequest, RunResult } from './inference-runner.js';
 import type { OnnxSessionOptions } from './onnx-session.js';

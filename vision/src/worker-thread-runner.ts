@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { env } from 'onnxruntime-node';
-import type { ModelSignature } from './adapters/model-signature.js';
+import type { ModelSignature } from './adapters/tensor-layout.js';
 import { VISION_ERRORS, VisionError, type VisionErrorCode } from './errors.js';
 import type { InferenceRunner, RunRequest, RunResult } from './inference-runner.js';
 import type { FromWorker, ToWorker, WireError, WorkerStart } from './inference-worker-protocol.js';

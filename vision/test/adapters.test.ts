@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ModelSignature, TensorSignature } from '../src/adapters/model-signature.js';
+import type { ModelSignature, TensorSignature } from '../src/adapters/tensor-layout.js';
 import { selectAdapter } from '../src/adapters/select-adapter.js';
 import { Yolov8Adapter } from '../src/adapters/yolov8-adapter.js';
 import { YoloxAdapter, yoloxAnchorCount } from '../src/adapters/yolox-adapter.js';

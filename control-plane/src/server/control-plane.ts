@@ -28,8 +28,8 @@ import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
 import { createLogger, type Logger } from './logger.js';
 import { ComponentStack } from '@edgefleet/service-kit';
-import { PartitionMaintainer } from './partition-maintainer.js';
-import { createRegistryServices, type RegistryServices } from './registry-services.js';
+import { PartitionMaintainer } from '../storage/partition-maintainer.js';
+import { createRegistryServices, type RegistryServices } from '../registry/registry-services.js';
 
 /**
  * The control plane's composition root: configuration → store (migrated) → partitions → registry services

@@ -108,7 +108,7 @@ CREATE TABLE cameras (
 );
 
 -- Registered artifacts. serial is the registry-wide monotonic upload number (downgrade check on the
--- agent); the signature covers (sha256, size, name, version, serial), see proto model-signature.ts, whose
+-- agent); the signature covers (sha256, size, name, version, serial), see proto artifact-signature.ts, whose
 -- payload is line-based: names and versions must not contain line breaks.
 CREATE TABLE models (
   serial        bigserial PRIMARY KEY,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { signingKeyId } from '@edgefleet/proto';
 import { EdgeError } from '../errors.js';
 
-/** The ed25519 key model signatures must verify with (DESIGN §7: refuse unknown-key artifacts). */
+/** The ed25519 key model signatures must verify with (docs/architecture.md §7: refuse unknown-key artifacts). */
 export interface PinnedKey {
   readonly key: KeyObject;
   /** Raw 32-byte public key. */

@@ -35,7 +35,7 @@ export function checkSize(size: number, d: Pick<ModelDescriptor, 'sizeBytes'>): 
 /**
  * Checks a downloaded artifact before a byte of it is loaded, cheapest and most telling first:
  * size → sha256 of the bytes → a signature at all → the key id is the pinned key's → the ed25519
- * signature over `modelSignaturePayload(descriptor)` verifies with the pinned key (DESIGN §7).
+ * signature over `modelSignaturePayload(descriptor)` verifies with the pinned key (docs/architecture.md §7).
  * The signature binds sha256, size, name, version and serial, so a verified file is the one the control
  * plane signed, under that identity and place in history (the downgrade check relies on the serial).
  * Throws ModelRejectedError.

@@ -96,7 +96,7 @@ function identityOf(d: ModelDescriptor): ModelIdentity {
 }
 
 /**
- * Per-camera model lifecycle (DESIGN §3 "Model manager", "A/B"):
+ * Per-camera model lifecycle (docs/architecture.md §6 "Model manager", "A/B"):
  *
  * - **Boot**: each camera starts on its persisted models (primary, candidate) from the model store on disk,
  *   whether or not the control plane is reachable; the configured model is the baseline when nothing was
@@ -481,7 +481,7 @@ export class ModelManager {
     if (primaryChanges) this.report(slot, a.primary, 'primary', 'received', a.revision);
     if (a.candidate && candidateChanges) this.report(slot, a.candidate, candArm, 'received', a.revision);
 
-    // DESIGN §7: no downgrade unless it is an explicit rollback.
+    // docs/architecture.md §7: no downgrade unless it is an explicit rollback.
     if (primaryChanges && !a.rollback && a.primary.serial < cur.primary.identity.serial) {
       const reason = `downgrade refused: serial ${a.primary.serial} (${a.primary.modelId} ${a.primary.version}) is older than the running serial ${cur.primary.identity.serial} (${cur.primary.identity.modelId} ${cur.primary.identity.version}); only a rollback assignment may go back`;
       log.warn('assignment refused', { error: describeError(new EdgeError('EDGE_ERR_MODEL_DOWNGRADE', reason)) });

@@ -4,7 +4,10 @@ import Database from 'better-sqlite3';
 import type { CandidateMode, ModelArm, ModelDescriptor, RollbackPolicy } from '@edgefleet/proto';
 import { EdgeError } from '../errors.js';
 
-/** The last activation of a camera, for the crash-loop rule (DESIGN §3: a boot counter persisted in SQLite). */
+/**
+ * The last activation of a camera, for the crash-loop rule (docs/architecture.md §6: a boot counter persisted
+ * in SQLite).
+ */
 export interface Activation {
   /** Which model was activated: the primary, or the candidate. */
   readonly arm: 'primary' | 'candidate';

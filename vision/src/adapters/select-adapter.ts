@@ -4,7 +4,7 @@
  */
 import { VisionError } from '../errors.js';
 import type { DetectorAdapter } from './detector-adapter.js';
-import { describeSignature, type ModelSignature } from './model-signature.js';
+import { describeSignature, type ModelSignature } from './tensor-layout.js';
 import { Yolov8Adapter } from './yolov8-adapter.js';
 import { YoloxAdapter } from './yolox-adapter.js';
 

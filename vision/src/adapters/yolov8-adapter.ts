@@ -8,7 +8,7 @@ import type { CandidateSet } from '../nms.js';
 import { parseImgsz } from '../ultralytics-metadata.js';
 import { fallbackClassNames, metadataClassNames } from './class-names.js';
 import { CandidateBuffers, type DetectorAdapter, type OutputTensor } from './detector-adapter.js';
-import { imageInputOf, singleOutputOf, type ModelSignature } from './model-signature.js';
+import { imageInputOf, singleOutputOf, type ModelSignature } from './tensor-layout.js';
 
 const DEFAULT_SIZE = 640;
 

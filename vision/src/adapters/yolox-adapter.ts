@@ -8,7 +8,7 @@ import { VisionError } from '../errors.js';
 import type { CandidateSet } from '../nms.js';
 import { fallbackClassNames, metadataClassNames } from './class-names.js';
 import { CandidateBuffers, type DetectorAdapter, type OutputTensor } from './detector-adapter.js';
-import { imageInputOf, singleOutputOf, type ModelSignature } from './model-signature.js';
+import { imageInputOf, singleOutputOf, type ModelSignature } from './tensor-layout.js';
 
 export const YOLOX_STRIDES: readonly number[] = [8, 16, 32];
 const DEFAULT_SIZE = 640;

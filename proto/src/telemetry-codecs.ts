@@ -10,11 +10,11 @@ import type {
   DeviceMetrics,
   DeviceStatus,
   Frame,
-} from './messages.js';
+} from './telemetry-messages.js';
 import { ProtoError } from './proto-error.js';
 import { FleetV1 } from './schema.js';
 import { uint64ToNumber } from './uint64.js';
-import { validateDetectionBatch, validateDeviceMetrics, validateDeviceStatus } from './validate.js';
+import { validateDetectionBatch, validateDeviceMetrics, validateDeviceStatus } from './telemetry-validate.js';
 
 /**
  * Typed, validating codecs for the fleet.v1 payloads, shared by the edge agent (encode) and the control

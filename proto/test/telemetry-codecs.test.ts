@@ -3,25 +3,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
+import { DEFAULT_MAX_PAYLOAD_BYTES, MAX_BATCH_FRAMES } from '../src/limits.js';
+import { PROTO_ERRORS, ProtoError } from '../src/proto-error.js';
+import { TELEMETRY_PROTO_PATH } from '../src/schema.js';
+import { batchHeaderWireSize, detectionWireSize, frameWireSize } from '../src/wire-size.js';
 import {
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  MAX_BATCH_FRAMES,
-  PROTO_ERRORS,
-  ProtoError,
-  TELEMETRY_PROTO_PATH,
-  batchHeaderWireSize,
   decodeDetectionBatch,
   decodeDeviceMetrics,
   decodeDeviceStatus,
-  detectionWireSize,
   encodeDetectionBatch,
   encodeDeviceMetrics,
   encodeDeviceStatus,
-  frameWireSize,
-  type DetectionBatch,
-  type DeviceMetrics,
-  type DeviceStatus,
-} from '../src/index.js';
+} from '../src/telemetry-codecs.js';
+import type { DetectionBatch, DeviceMetrics, DeviceStatus } from '../src/telemetry-messages.js';
 import { FleetV1 } from '../src/schema.js';
 import { batch, detection, frame, metrics, prng, status } from './fixtures.js';
 

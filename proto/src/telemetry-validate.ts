@@ -17,7 +17,7 @@ import {
   type DeviceMetrics,
   type DeviceStatus,
   type Frame,
-} from './messages.js';
+} from './telemetry-messages.js';
 import { invalid } from './proto-error.js';
 import { assertUint32, assertUint64, render } from './uint64.js';
 
