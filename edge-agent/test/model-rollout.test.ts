@@ -2,14 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { identityImageModel } from '@edgefleet/vision/testing/onnx-builder';
 import { setOnnxRuntimeLogLevel } from '@edgefleet/vision';
-import type { ModelStatusReport } from '@edgefleet/proto';
-import { metric, RolloutRig, tinyDetector } from './rollout-harness.js';
+import { metric, RolloutRig, states, tinyDetector } from './rollout-harness.js';
 import { TestSigner, waitUntil } from './control-plane-fixture.js';
 
 setOnnxRuntimeLogLevel('fatal');
-
-const states = (reports: readonly ModelStatusReport[]) =>
-  reports.map((r) => r.state).filter((s, i, a) => s !== 'downloading' || a[i - 1] !== 'downloading');
 
 describe('model rollout on a running agent', () => {
   let rig: RolloutRig;

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ModelDescriptor, ModelStatusReport } from '@edgefleet/proto';
+import type { ModelDescriptor } from '@edgefleet/proto';
 import { setOnnxRuntimeLogLevel } from '@edgefleet/vision';
 import { runtimeFailingDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { waitUntil } from './control-plane-fixture.js';
-import { RolloutRig, tinyDetector } from './rollout-harness.js';
+import { RolloutRig, states, tinyDetector } from './rollout-harness.js';
 
 setOnnxRuntimeLogLevel('fatal');
 
@@ -15,9 +15,6 @@ setOnnxRuntimeLogLevel('fatal');
  * agent with real (tiny) ONNX detectors: a warm-up failure, an oversized artifact, a model file altered on
  * disk after its download, and which versions pruning keeps.
  */
-
-const states = (reports: readonly ModelStatusReport[]) =>
-  reports.map((r) => r.state).filter((s, i, a) => s !== 'downloading' || a[i - 1] !== 'downloading');
 
 /** The files in an agent's model store, as `<sha256>.onnx` / `<sha256>.partial` names. */
 const storeFiles = (dataDir: string) => readdirSync(join(dataDir, 'models')).sort();

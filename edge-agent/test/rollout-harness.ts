@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { ModelStatusReport } from '@edgefleet/proto';
 import { constantDetector, type DetectorModelSpec } from '@edgefleet/vision/testing/onnx-builder';
 import { Agent } from '../src/agent/agent.js';
 import type { AgentConfig } from '../src/config/agent-config-schema.js';
@@ -39,6 +40,10 @@ export interface DetectionRow {
   model_version: string;
   arm: string;
 }
+
+/** The states of a model's reports in order, a run of `downloading` progress reports counted once. */
+export const states = (reports: readonly ModelStatusReport[]) =>
+  reports.map((r) => r.state).filter((s, i, a) => s !== 'downloading' || a[i - 1] !== 'downloading');
 
 export const BIN = join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js');
 
