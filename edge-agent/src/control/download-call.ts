@@ -69,8 +69,7 @@ export type CallOutcome =
  * - `awaitingResponse`: the request is sent, no response headers yet;
  * - `receiving`: the response came; chunks go to `onChunk` as they complete;
  * - `failing`: the call failed (cancelled by us, or the connection broke) and waits for its stream to close;
- * - `settled`: the stream closed and the outcome is given.
- * Every path ends in `close` → `settled`, the one place the outcome is given.
+ * - `settled`: the stream closed (or could not be opened) and the outcome is given, by `finish` alone.
  */
 type CallState =
   | { readonly name: 'awaitingResponse' }
@@ -102,9 +101,8 @@ export class DownloadCall {
       try {
         stream = open();
       } catch (err) {
-        this.enter({ name: 'settled' });
         const error = this.error(grpc.status.UNAVAILABLE, describeError(err), err);
-        resolve({ ok: false, error, connectionLostBeforeResponse: true });
+        this.finish({ ok: false, error, connectionLostBeforeResponse: true });
         return;
       }
       this.wire(stream);
@@ -227,12 +225,15 @@ export class DownloadCall {
     this.fail({ error: this.error(grpc.status.UNAVAILABLE, describeError(err), err), connectionLost: true });
   }
 
-  /** `settled`: the one place the outcome is given. */
   private onClose(o: { rstCode: number | undefined; atBoundary: boolean }): void {
-    const s = this.state;
-    if (s.name === 'settled') return;
+    this.finish(this.outcomeOf({ state: this.state, ...o }));
+  }
+
+  /** Transition to `settled`: the one place the outcome is given. */
+  private finish(outcome: CallOutcome): void {
+    if (this.state.name === 'settled') return;
     this.enter({ name: 'settled' });
-    this.settle(this.outcomeOf({ state: s, ...o }));
+    this.settle(outcome);
   }
 
   private outcomeOf(o: { state: CallState; rstCode: number | undefined; atBoundary: boolean }): CallOutcome {
