@@ -1,15 +1,9 @@
 import type { RollbackPolicy } from '@edgefleet/proto';
-import type { RollbackDefaults } from '../config/agent-config-schema.js';
+import { Value } from '@sinclair/typebox/value';
+import { type RollbackDefaults, RollbackDefaultsSchema } from '../config/agent-config-schema.js';
 
-/** What the manager holds models to without a control section. */
-const NO_CONTROL_DEFAULTS: RollbackDefaults = {
-  maxErrorRate: 0.1,
-  errorWindowFrames: 100,
-  p95LatencyBudgetMs: 0,
-  latencyWindowFrames: 100,
-  crashLoopRestarts: 3,
-  crashLoopWindowS: 300,
-};
+/** What the manager holds models to without a control section: the schema's defaults of `control.rollback`. */
+const NO_CONTROL_DEFAULTS = Object.freeze(Value.Default(RollbackDefaultsSchema, {})) as RollbackDefaults;
 
 /** An assignment's policy with the configured defaults where it says 0. */
 export function resolvePolicy(
