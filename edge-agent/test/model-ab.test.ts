@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setOnnxRuntimeLogLevel } from '@edgefleet/vision';
 import type { ModelDescriptor } from '@edgefleet/proto';
 import type { AssignmentInput } from './control-plane-fixture.js';
-import { metric, RolloutRig, tinyDetector } from './rollout-harness.js';
+import { counter, RolloutRig, tinyDetector } from './rollout-harness.js';
 
 setOnnxRuntimeLogLevel('fatal');
 
@@ -58,14 +58,14 @@ describe('model rollout: per-camera A/B', () => {
     await agent.idle();
     const status = agent.status().cameras[camera]!;
     const counts = {
-      primary: await metric(agent, 'edge_inferences_total', { camera, model: 'det', version: 'p1', arm: 'primary' }),
-      candidate: await metric(agent, 'edge_inferences_total', {
+      primary: await counter(agent, 'edge_inferences_total', { camera, model: 'det', version: 'p1', arm: 'primary' }),
+      candidate: await counter(agent, 'edge_inferences_total', {
         camera,
         model: 'det',
         version: 'c1',
         arm: 'candidate',
       }),
-      shadow: await metric(agent, 'edge_inferences_total', { camera, model: 'det', version: 'c1', arm: 'shadow' }),
+      shadow: await counter(agent, 'edge_inferences_total', { camera, model: 'det', version: 'c1', arm: 'shadow' }),
     };
     await agent.stop();
     const outbox = rig.outbox(dataDir);

@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { ModelStatusReport } from '@edgefleet/proto';
 import { constantDetector, type DetectorModelSpec } from '@edgefleet/vision/testing/onnx-builder';
 import { Agent } from '../src/agent/agent.js';
 import type { AgentConfig } from '../src/config/agent-config-schema.js';
@@ -40,6 +41,10 @@ export interface DetectionRow {
   arm: string;
 }
 
+/** The states of a model's reports in order, a run of `downloading` progress reports counted once. */
+export const states = (reports: readonly ModelStatusReport[]) =>
+  reports.map((r) => r.state).filter((s, i, a) => s !== 'downloading' || a[i - 1] !== 'downloading');
+
 export const BIN = join(repoRoot, 'edge-agent', 'bin', 'edge-agent.js');
 
 /** `edge-agent run` as its own process, the way systemd starts it. */
@@ -61,24 +66,49 @@ export function runAgent(config: string) {
   return { child, exit, logs };
 }
 
-/** A sample's value from the agent's /metrics text (labels must match exactly), or 0 when absent. */
-export async function metric(agent: Agent, name: string, labels: Record<string, string>): Promise<number> {
+/** Every sample of `name` in the agent's /metrics text, keyed by its sorted labels; null when the agent has no such metric. */
+async function samples(agent: Agent, name: string): Promise<Map<string, number> | null> {
   const text = await agent.metricsRegistry!.metrics();
-  const want = Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .sort()
-    .join(',');
+  if (!text.split('\n').some((l) => l.startsWith(`# TYPE ${name} `))) return null;
+  const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const got = (m[2] ?? '')
+    const labels = (m[2] ?? '')
       .split(/,(?=[a-zA-Z_]+=")/)
       .filter((x) => x !== '')
       .sort()
       .join(',');
-    if (got === want) return Number(m[3]);
+    out.set(labels, Number(m[3]));
   }
-  return 0;
+  return out;
+}
+
+const labelKey = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',');
+
+/** A sample's value from the agent's /metrics text (labels must match exactly); throws when there is no such sample. */
+export async function metric(agent: Agent, name: string, labels: Record<string, string>): Promise<number> {
+  const all = await samples(agent, name);
+  const value = all?.get(labelKey(labels));
+  if (value === undefined)
+    throw new Error(
+      `no sample ${name}{${labelKey(labels)}} in /metrics (has: ${[...(all?.keys() ?? [])].join(' | ')})`,
+    );
+  return value;
+}
+
+/**
+ * A counter's value, 0 for a label set it never counted (a counter shows a label set from its first
+ * increment on); throws when the agent has no such counter at all, so a renamed metric cannot read as 0.
+ */
+export async function counter(agent: Agent, name: string, labels: Record<string, string>): Promise<number> {
+  const all = await samples(agent, name);
+  if (all === null) throw new Error(`no metric ${name} in /metrics`);
+  return all.get(labelKey(labels)) ?? 0;
 }
 
 export class RolloutRig {

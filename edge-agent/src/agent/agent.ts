@@ -96,10 +96,10 @@ export class Agent {
     this.pool = new DetectorPool(logger);
     const manager = this.createModelManager(dataDir, cameras);
     this.manager = manager;
-    const booting = manager.boot();
+    await manager.start(this.abort.signal);
     for (const camera of cameras) {
       const modelConfig = camera.model ?? config.model;
-      const models = booting.get(camera.id)!;
+      const models = manager.ready(camera.id);
       const log = logger.child({ camera: camera.id });
       const source = createFrameSource(camera, {
         logger: log,

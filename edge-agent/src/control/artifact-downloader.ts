@@ -1,22 +1,8 @@
-import {
-  connect,
-  constants,
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  type IncomingHttpHeaders,
-} from 'node:http2';
-import * as grpc from '@grpc/grpc-js';
-import {
-  FLEET_CONTROL_CLIENT_DEFINITION,
-  GrpcMessageReader,
-  MAX_MODEL_CHUNK_BYTES,
-  decodeModelChunk,
-  encodeDownloadModelRequest,
-  frameGrpcMessage,
-  type ModelChunk,
-} from '@edgefleet/proto';
-import { EdgeError, describeError } from '../errors.js';
+import { type ClientHttp2Session, connect } from 'node:http2';
+import { FLEET_CONTROL_CLIENT_DEFINITION, type ModelChunk } from '@edgefleet/proto';
+import { EdgeError } from '../errors.js';
 import type { ControlSettings } from './control-settings.js';
+import { DownloadCall, type DownloadRequest } from './download-call.js';
 
 /**
  * `DownloadModel` of fleet.v1.FleetControl, spoken over an HTTP/2 session of its own with gRPC's wire
@@ -46,39 +32,6 @@ export type DownloadSettings = Pick<
 export const DOWNLOAD_WINDOW_BYTES = 8 * 1024 * 1024;
 /** A session with no download for this long is closed. */
 export const IDLE_SESSION_MS = 30_000;
-/** A chunk message is its data plus a few bytes of offsets; anything much larger is not a chunk. */
-const MAX_CHUNK_MESSAGE_BYTES = MAX_MODEL_CHUNK_BYTES + 64;
-
-/** gRPC codes after which a download may succeed if tried again (the rest: the artifact or the request is the problem). */
-const RETRYABLE = new Set([
-  grpc.status.UNAVAILABLE,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.CANCELLED,
-  grpc.status.INTERNAL,
-  grpc.status.UNKNOWN,
-  grpc.status.RESOURCE_EXHAUSTED,
-  grpc.status.ABORTED,
-]);
-
-/** gRPC's mapping of an HTTP status without a gRPC status (a proxy's error page, say). */
-function codeOfHttpStatus(status: number): grpc.status {
-  if (status === 400) return grpc.status.INTERNAL;
-  if (status === 401) return grpc.status.UNAUTHENTICATED;
-  if (status === 403) return grpc.status.PERMISSION_DENIED;
-  if (status === 404) return grpc.status.UNIMPLEMENTED;
-  if (status === 429 || status === 502 || status === 503 || status === 504) return grpc.status.UNAVAILABLE;
-  return grpc.status.UNKNOWN;
-}
-
-function decodeGrpcMessage(raw: string | string[] | undefined): string {
-  const text = Array.isArray(raw) ? raw.join(', ') : (raw ?? '');
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
 export class ArtifactDownloader {
   private session: ClientHttp2Session | null = null;
   private closed = false;
@@ -90,11 +43,7 @@ export class ArtifactDownloader {
    * resolves when the control plane ended the call with OK. A throw from `onChunk` cancels the call and
    * is what rejects.
    */
-  download(
-    request: { sha256: string; offset: number },
-    onChunk: (chunk: ModelChunk) => void,
-    signal: AbortSignal,
-  ): Promise<void> {
+  download(request: DownloadRequest, onChunk: (chunk: ModelChunk) => void, signal: AbortSignal): Promise<void> {
     return this.attempt(request, onChunk, signal, true);
   }
 
@@ -103,140 +52,34 @@ export class ArtifactDownloader {
    * one the server had just closed: a restart, a drain) is made once more on a new session, as grpc-js does
    * for a stream the server never saw. Reading an artifact again is harmless.
    */
-  private attempt(
-    request: { sha256: string; offset: number },
+  private async attempt(
+    request: DownloadRequest,
     onChunk: (chunk: ModelChunk) => void,
     signal: AbortSignal,
     mayRetry: boolean,
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const what = `${request.sha256} from offset ${request.offset}`;
-      const failWith = (code: grpc.status, details: string, cause?: unknown): EdgeError =>
-        new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${what}: ${grpc.status[code] ?? code}: ${details}`, {
-          ...(cause === undefined ? {} : { cause }),
-          details: { retryable: RETRYABLE.has(code), grpcCode: code },
-        });
-      if (this.closed) {
-        reject(
-          new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, {
-            details: { retryable: true },
-          }),
-        );
-        return;
-      }
-      let failure: unknown = null;
-      let status: grpc.status | null = null;
-      let details = '';
-      let responded = false;
-      let connectionLost = false;
-      let stream: ClientHttp2Stream;
-      let session: ClientHttp2Session | null = null;
-      const retryOrReject = (err: EdgeError): void => {
-        if (connectionLost && !responded && mayRetry && !signal.aborted && !this.closed) {
-          if (session) this.forget(session);
-          this.attempt(request, onChunk, signal, false).then(resolve, reject);
-        } else reject(err);
-      };
-      try {
-        session = this.sessionFor();
-        stream = session.request(this.headers());
-      } catch (err) {
-        connectionLost = true;
-        retryOrReject(failWith(grpc.status.UNAVAILABLE, describeError(err), err));
-        return;
-      }
-      const cancel = (why: unknown): void => {
-        failure ??= why;
-        if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
-      };
-      // What onChunk throws rejects as it is; anything else the reader or the decoder throws is a bad response.
-      const fromOnChunk = new WeakSet<object>();
-      const reader = new GrpcMessageReader(MAX_CHUNK_MESSAGE_BYTES, (message) => {
-        const chunk = decodeModelChunk(message);
-        try {
-          onChunk(chunk);
-        } catch (err) {
-          if (typeof err === 'object' && err !== null) fromOnChunk.add(err);
-          throw err;
-        }
+    if (this.closed)
+      throw new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: control client not started`, {
+        details: { retryable: true },
       });
-      const statusFrom = (headers: IncomingHttpHeaders): void => {
-        const raw = headers['grpc-status'];
-        if (raw === undefined) return;
-        const code = Number(raw);
-        status = Number.isInteger(code) && code >= 0 && code <= 16 ? (code as grpc.status) : grpc.status.UNKNOWN;
-        details = decodeGrpcMessage(headers['grpc-message']);
-      };
-      const onAbort = (): void =>
-        cancel(
-          new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: stopped`, { details: { retryable: false } }),
-        );
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      // No overall deadline (artifacts can be large on a slow link): a stream silent this long is cut.
-      stream.setTimeout(this.settings.callTimeoutMs, () =>
-        cancel(
-          new EdgeError('EDGE_ERR_MODEL_DOWNLOAD', `${request.sha256}: no data for ${this.settings.callTimeoutMs} ms`, {
-            details: { retryable: true },
-          }),
-        ),
-      );
-      stream.on('response', (headers) => {
-        responded = true;
-        statusFrom(headers); // a trailers-only response carries its status here
-        const http = Number(headers[':status']);
-        if (http !== 200 && status === null) cancel(failWith(codeOfHttpStatus(http), `HTTP status ${http}`));
-        else if (status === null && !String(headers['content-type'] ?? '').startsWith('application/grpc'))
-          cancel(failWith(grpc.status.UNKNOWN, `content-type ${String(headers['content-type'])} is not gRPC`));
-        else if (headers['grpc-encoding'] !== undefined && headers['grpc-encoding'] !== 'identity')
-          cancel(failWith(grpc.status.INTERNAL, `grpc-encoding ${String(headers['grpc-encoding'])} was not asked for`));
-      });
-      stream.on('trailers', statusFrom);
-      stream.on('data', (piece: Buffer) => {
-        if (failure !== null) return;
-        try {
-          reader.push(piece);
-        } catch (err) {
-          cancel(
-            typeof err === 'object' && err !== null && fromOnChunk.has(err)
-              ? err
-              : failWith(grpc.status.INTERNAL, `bad response: ${describeError(err)}`, err),
-          );
-        }
-      });
-      stream.on('error', (err) => {
-        if (failure === null) connectionLost = true;
-        failure ??= failWith(grpc.status.UNAVAILABLE, describeError(err), err);
-      });
-      stream.once('close', () => {
-        signal.removeEventListener('abort', onAbort);
-        if (failure !== null) {
-          if (connectionLost) retryOrReject(failure as EdgeError);
-          else reject(failure);
-        } else if (status === grpc.status.OK && reader.atBoundary) resolve();
-        else if (status === grpc.status.OK)
-          reject(failWith(grpc.status.INTERNAL, 'the response ended inside a message'));
-        else if (status !== null) reject(failWith(status, details));
-        else {
-          connectionLost = true;
-          retryOrReject(
-            failWith(
-              grpc.status.UNAVAILABLE,
-              `the stream closed without a gRPC status (HTTP/2 code ${stream.rstCode ?? 'none'})`,
-            ),
-          );
-        }
-      });
-      stream.end(
-        frameGrpcMessage(
-          encodeDownloadModelRequest({
-            sha256: request.sha256,
-            offset: request.offset,
-            chunkBytes: this.settings.downloadChunkBytes,
-          }),
-        ),
-      );
+    let session: ClientHttp2Session | null = null;
+    const call = new DownloadCall({
+      request,
+      onChunk,
+      signal,
+      callTimeoutMs: this.settings.callTimeoutMs,
+      chunkBytes: this.settings.downloadChunkBytes,
     });
+    const outcome = await call.run(() => {
+      session = this.sessionFor();
+      return session.request(this.headers());
+    });
+    if (outcome.ok) return;
+    if (outcome.connectionLostBeforeResponse && mayRetry && !signal.aborted && !this.closed) {
+      if (session) this.forget(session);
+      return await this.attempt(request, onChunk, signal, false);
+    }
+    throw outcome.error;
   }
 
   /** Closes the session once downloads in flight are done (abort them through their signals to stop them now); later ones are refused as not started. */
