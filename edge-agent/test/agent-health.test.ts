@@ -7,23 +7,13 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { constantDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { Agent } from '../src/agent/agent.js';
 import { parseConfig } from '../src/config/load-config.js';
 import { silentLogger } from '../src/log/logger.js';
-import { makeJpegs, sleep, waitFor, withTempDir } from './capture-fixtures.js';
-
-/** A port that was free a moment ago (listened on, then closed). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { freePort, makeJpegs, sleep, waitFor, withTempDir } from './capture-fixtures.js';
 
 interface Camera {
   readonly id: string;
@@ -65,40 +55,42 @@ async function withAgent(
   }
 }
 
+/** The verdict from the agent and from GET /healthz, with its HTTP status. */
+async function assertHealth(
+  agent: Agent,
+  healthz: () => Promise<Response>,
+  expected: { status: string; code: number },
+): Promise<void> {
+  assert.equal(agent.health().status, expected.status);
+  const res = await healthz();
+  assert.equal(res.status, expected.code);
+  assert.equal(((await res.json()) as { status: string }).status, expected.status);
+}
+
 describe('agent health', () => {
   it('is ok while every camera runs', async () => {
     await withTempDir(async (dir) => {
-      await withAgent(dir, [live('a'), live('b')], async (agent, healthz) => {
-        assert.equal(agent.health().status, 'ok');
-        const res = await healthz();
-        assert.equal(res.status, 200);
-        assert.equal(((await res.json()) as { status: string }).status, 'ok');
-      });
+      await withAgent(dir, [live('a'), live('b')], (agent, healthz) =>
+        assertHealth(agent, healthz, { status: 'ok', code: 200 }),
+      );
     });
   });
 
   it('turns degraded, still answering 200, when one camera of two cannot connect', async () => {
     await withTempDir(async (dir) => {
       await withAgent(dir, [live('a'), await dead('b')], async (agent, healthz) => {
-        const health = agent.health();
-        assert.equal(health.status, 'degraded');
-        assert.equal(health.cameras.b!.capture.state, 'reconnecting');
-        assert.equal(health.cameras.a!.capture.state, 'running');
-        const res = await healthz();
-        assert.equal(res.status, 200);
-        assert.equal(((await res.json()) as { status: string }).status, 'degraded');
+        await assertHealth(agent, healthz, { status: 'degraded', code: 200 });
+        const { cameras } = agent.status();
+        assert.deepEqual([cameras.a!.capture.state, cameras.b!.capture.state], ['running', 'reconnecting']);
       });
     });
   });
 
   it('turns failing, answering 503, when no camera runs', async () => {
     await withTempDir(async (dir) => {
-      await withAgent(dir, [await dead('a'), await dead('b')], async (agent, healthz) => {
-        assert.equal(agent.health().status, 'failing');
-        const res = await healthz();
-        assert.equal(res.status, 503);
-        assert.equal(((await res.json()) as { status: string }).status, 'failing');
-      });
+      await withAgent(dir, [await dead('a'), await dead('b')], (agent, healthz) =>
+        assertHealth(agent, healthz, { status: 'failing', code: 503 }),
+      );
     });
   });
 
