@@ -1,3 +1,4 @@
+// @ts-check
 // The control plane's web dashboard: a client of the REST API and nothing else (every call goes through
 // api() below with the token the user gives; the page itself holds no data). Data is rendered with
 // textContent only, never as HTML. The token lives in sessionStorage (gone with the tab).
@@ -7,14 +8,40 @@ const REFRESH_MS = 10000;
 const TOKEN_KEY = 'edgefleet.token';
 const MAX_CELL = 70; // longer text is cut, in full in the cell's tooltip
 
-const $ = (id) => document.getElementById(id);
+/**
+ * @typedef {import('./api-types').ApiErrorBody} ApiErrorBody
+ * @typedef {import('./api-types').Assignment} Assignment
+ * @typedef {import('./api-types').AssignmentHistoryEntry} AssignmentHistoryEntry
+ * @typedef {import('./api-types').AuditEntry} AuditEntry
+ * @typedef {import('./api-types').Camera} Camera
+ * @typedef {import('./api-types').Detection} Detection
+ * @typedef {import('./api-types').Device} Device
+ * @typedef {import('./api-types').Health} Health
+ * @typedef {import('./api-types').IngestStats} IngestStats
+ * @typedef {import('./api-types').Model} Model
+ * @typedef {import('./api-types').ModelRef} ModelRef
+ * @typedef {import('./api-types').ModelStatus} ModelStatus
+ * @typedef {{ deviceId: string, cameraId: string }} Selection
+ * @typedef {Node | string | number | null | undefined} Cell
+ */
+
+/** An element of index.html, which has every id this script names. */
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const $input = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ ($(id));
+const $select = (/** @type {string} */ id) => /** @type {HTMLSelectElement} */ ($(id));
 const enc = encodeURIComponent;
-let selected = null; // { deviceId, cameraId }
+/** @type {Selection | null} */
+let selected = null;
+/** @type {Model[]} */
 let models = [];
 
 class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {ApiErrorBody | null} body
+   */
   constructor(status, body) {
-    const e = body?.error ? body.error : {};
+    const e = /** @type {NonNullable<ApiErrorBody['error']>} */ (body?.error ? body.error : {});
     const fields =
       Array.isArray(e.fields) && e.fields.length
         ? ` (${e.fields.map((f) => `${f.field}: ${f.message}`).join('; ')})`
@@ -24,7 +51,15 @@ class ApiError extends Error {
   }
 }
 
+/**
+ * One REST call with the user's token.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>} the parsed JSON answer, whose shape each caller declares (api-types.d.ts)
+ */
 async function api(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = { accept: 'application/json' };
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.authorization = `Bearer ${token}`;
@@ -36,12 +71,23 @@ async function api(method, path, body) {
   return json;
 }
 
+/**
+ * @param {string} text
+ * @param {string} [kind]
+ */
 function say(text, kind = 'error') {
   const m = $('message');
   m.textContent = text;
   m.className = text ? kind : '';
 }
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {unknown} [text]
+ * @param {string} [cls]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, text, cls) {
   const e = document.createElement(tag);
   if (text !== undefined && text !== null) e.textContent = String(text);
@@ -49,11 +95,24 @@ function el(tag, text, cls) {
   return e;
 }
 
+/**
+ * @param {string} text
+ * @param {string} cls
+ */
 function pill(text, cls) {
   return el('span', text, `pill ${cls}`);
 }
 
-/** Fills a table: header names, then one row per item from cells(item) (strings or elements). */
+/**
+ * Fills a table: header names, then one row per item from cells(item) (strings or elements).
+ * @template T
+ * @param {HTMLElement} table
+ * @param {string[]} headers
+ * @param {readonly T[]} items
+ * @param {(item: T) => Cell[]} cells
+ * @param {(item: T) => void} [onSelect]
+ * @param {(item: T) => boolean} [isSelected]
+ */
 function fill(table, headers, items, cells, onSelect, isSelected) {
   table.replaceChildren();
   const head = el('tr');
@@ -75,7 +134,7 @@ function fill(table, headers, items, cells, onSelect, isSelected) {
       else if (typeof c === 'string' && c.length > MAX_CELL) {
         td.textContent = `${c.slice(0, MAX_CELL - 1)}…`;
         td.title = c;
-      } else td.textContent = c ?? '';
+      } else td.textContent = String(c ?? '');
       row.append(td);
     }
     if (onSelect) {
@@ -87,39 +146,50 @@ function fill(table, headers, items, cells, onSelect, isSelected) {
   }
 }
 
-const ago = (iso) => {
+const ago = (/** @type {string | null | undefined} */ iso) => {
   if (!iso) return 'never';
   const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
   return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : new Date(iso).toLocaleString();
 };
-const ref = (m) => (m ? `${m.name}:${m.version} (#${m.serial})` : '');
-const statusClass = (s) =>
+const ref = (/** @type {ModelRef | null | undefined} */ m) => (m ? `${m.name}:${m.version} (#${m.serial})` : '');
+const statusClass = (/** @type {string | null | undefined} */ s) =>
   s === 'running' || s === 'active'
     ? 'ok'
     : s === 'reconnecting' || s === 'downloading' || s === 'verifying' || s === 'warming' || s === 'provisioned'
       ? 'warn'
       : 'bad';
-const bytes = (n) =>
+const bytes = (/** @type {number} */ n) =>
   n >= 1048576 ? `${(n / 1048576).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} B`;
 
 async function refreshHealth() {
   try {
+    /** @type {Health} */
     const h = await api('GET', `/healthz`);
     $('health').replaceChildren(
       pill(`${h.status} · ${h.store} · broker ${h.broker.mode}`, h.status === 'ok' ? 'ok' : 'bad'),
     );
   } catch (err) {
-    $('health').replaceChildren(pill(`unreachable: ${err.message}`, 'bad'));
+    $('health').replaceChildren(pill(`unreachable: ${/** @type {Error} */ (err).message}`, 'bad'));
   }
 }
 
 async function refreshIngest() {
+  /** @type {IngestStats} */
   const s = await api('GET', `/api/v1/ingest/stats`);
   $('ingest').textContent =
     `ingest: ${s.insertedDetections.toLocaleString()} detections, ${s.insertedFrames.toLocaleString()} frames stored · ${s.rejectedTotal.toLocaleString()} payloads rejected`;
 }
 
 async function refreshFleet() {
+  /**
+   * @type {[
+   *   { devices: Device[] },
+   *   { cameras: Camera[] },
+   *   { models: Model[] },
+   *   { assignments: Assignment[] },
+   *   { latest: ModelStatus[] },
+   * ]}
+   */
   const [{ devices }, { cameras }, page, { assignments }, { latest }] = await Promise.all([
     api('GET', `/api/v1/devices`),
     api('GET', `/api/v1/cameras`),
@@ -129,6 +199,7 @@ async function refreshFleet() {
   ]);
   models = page.models;
   const assignment = new Map(assignments.map((a) => [`${a.deviceId}/${a.cameraId}`, a]));
+  /** @type {Map<string, ModelStatus[]>} */
   const statuses = new Map();
   for (const s of latest) {
     const key = `${s.deviceId}/${s.cameraId}`;
@@ -196,6 +267,7 @@ async function refreshFleet() {
   );
   fillModelSelects();
 
+  /** @type {{ entries: AuditEntry[] }} */
   const { entries } = await api('GET', `/api/v1/audit?limit=30`);
   fill($('audit'), ['when', 'actor', 'action', 'target', 'details'], entries, (e) => [
     new Date(e.at).toLocaleString(),
@@ -208,8 +280,9 @@ async function refreshFleet() {
 
 function fillModelSelects() {
   for (const id of ['assign-model', 'assign-candidate']) {
-    const sel = $(id);
+    const sel = $select(id);
     const keep = sel.value;
+    /** @type {HTMLOptionElement[]} */
     const options = id === 'assign-candidate' ? [new Option('none', '')] : [];
     for (const m of models) options.push(new Option(`${m.name}:${m.version} (#${m.serial})`, String(m.serial)));
     sel.replaceChildren(...options);
@@ -217,6 +290,10 @@ function fillModelSelects() {
   }
 }
 
+/**
+ * @param {string} deviceId
+ * @param {string} cameraId
+ */
 async function select(deviceId, cameraId) {
   selected = { deviceId, cameraId };
   $('camera-detail').hidden = false;
@@ -225,14 +302,16 @@ async function select(deviceId, cameraId) {
     await refreshDetail(true);
     await refreshFleet();
   } catch (err) {
-    say(err.message);
+    say(/** @type {Error} */ (err).message);
   }
 }
 
+/** @param {boolean} resetForm */
 async function refreshDetail(resetForm) {
   if (!selected) return;
   const d = enc(selected.deviceId);
   const c = enc(selected.cameraId);
+  /** @type {[{ detections: Detection[] }, { history: AssignmentHistoryEntry[] }]} */
   const [det, hist] = await Promise.all([
     api('GET', `/api/v1/devices/${d}/cameras/${c}/detections?limit=20`),
     api('GET', `/api/v1/devices/${d}/cameras/${c}/assignment/history?limit=20`).catch((err) =>
@@ -262,30 +341,35 @@ async function refreshDetail(resetForm) {
   if (resetForm) {
     // The form starts from the camera's current assignment.
     const current = hist.history[0];
-    $('assign-model').value = current?.primarySerial ? String(current.primarySerial) : $('assign-model').value;
-    $('assign-candidate').value = current?.candidateSerial ? String(current.candidateSerial) : '';
-    $('assign-mode').value = current && current.candidateMode === 'shadow' ? 'shadow' : 'split';
-    if (current && current.candidateMode === 'split') $('assign-split').value = String(current.splitBasisPoints / 100);
+    $select('assign-model').value = current?.primarySerial
+      ? String(current.primarySerial)
+      : $select('assign-model').value;
+    $select('assign-candidate').value = current?.candidateSerial ? String(current.candidateSerial) : '';
+    $select('assign-mode').value = current && current.candidateMode === 'shadow' ? 'shadow' : 'split';
+    if (current && current.candidateMode === 'split')
+      $input('assign-split').value = String(current.splitBasisPoints / 100);
   }
 }
 
+/** @param {Event} event */
 async function assign(event) {
   event.preventDefault();
-  const { deviceId, cameraId } = selected;
-  const body = { model: Number($('assign-model').value) };
-  const candidate = $('assign-candidate').value;
+  const { deviceId, cameraId } = /** @type {Selection} */ (selected);
+  /** @type {{ model: number, candidate?: number, mode?: string, splitPercent?: number, reason?: string }} */
+  const body = { model: Number($select('assign-model').value) };
+  const candidate = $select('assign-candidate').value;
   if (candidate) {
     body.candidate = Number(candidate);
-    body.mode = $('assign-mode').value;
-    if (body.mode === 'split') body.splitPercent = Number($('assign-split').value);
+    body.mode = $select('assign-mode').value;
+    if (body.mode === 'split') body.splitPercent = Number($input('assign-split').value);
   }
-  const reason = $('assign-reason').value.trim();
+  const reason = $input('assign-reason').value.trim();
   if (reason) body.reason = reason;
   await act(() => api('PUT', `/api/v1/devices/${enc(deviceId)}/cameras/${enc(cameraId)}/assignment`, body), 'assigned');
 }
 
 async function promote() {
-  const { deviceId, cameraId } = selected;
+  const { deviceId, cameraId } = /** @type {Selection} */ (selected);
   await act(
     () => api('POST', `/api/v1/devices/${enc(deviceId)}/cameras/${enc(cameraId)}/assignment/promote`, reasonBody()),
     'candidate promoted',
@@ -293,7 +377,7 @@ async function promote() {
 }
 
 async function rollback() {
-  const { deviceId, cameraId } = selected;
+  const { deviceId, cameraId } = /** @type {Selection} */ (selected);
   await act(
     () => api('POST', `/api/v1/devices/${enc(deviceId)}/cameras/${enc(cameraId)}/assignment/rollback`, reasonBody()),
     'rolled back',
@@ -301,10 +385,15 @@ async function rollback() {
 }
 
 function reasonBody() {
-  const reason = $('assign-reason').value.trim();
+  const reason = $input('assign-reason').value.trim();
   return reason ? { reason } : {};
 }
 
+/**
+ * Runs an assignment change and says what it did.
+ * @param {() => Promise<Assignment>} call
+ * @param {string} done
+ */
 async function act(call, done) {
   try {
     const a = await call();
@@ -315,7 +404,7 @@ async function act(call, done) {
     await refreshDetail(false);
     await refreshFleet();
   } catch (err) {
-    say(err.message);
+    say(/** @type {Error} */ (err).message);
   }
 }
 
@@ -331,16 +420,17 @@ async function refresh() {
     await refreshFleet();
     await refreshDetail(false);
     if ($('message').className === 'error') say('');
-  } catch (err) {
+  } catch (caught) {
+    const err = /** @type {ApiError} */ (caught);
     say(err.status === 401 ? `${err.message}: check the token` : err.message);
   }
 }
 
 $('token-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  const token = $('token').value.trim();
+  const token = $input('token').value.trim();
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
-  $('token').value = '';
+  $input('token').value = '';
   say('');
   void refresh();
 });

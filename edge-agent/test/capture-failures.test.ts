@@ -9,17 +9,9 @@ import {
   type GstFrameSource,
 } from '../src/capture/gst-frame-source.js';
 import type { CaptureFailureEvent } from '../src/capture/capture-events.js';
-import { fitInto, waitFor } from './capture-fixtures.js';
+import { fitInto, freePort, waitFor } from './capture-fixtures.js';
 
 /** A port that was free a moment ago: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 /** A "camera" that accepts the TCP connection and then never says anything. */
 async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
@@ -52,7 +44,7 @@ function createGstFrameSource(options: CreateGstFrameSourceOptions): GstFrameSou
 
 describe('capture failure handling', () => {
   it('reconnects an unreachable RTSP camera with growing backoff while another source keeps running', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const dead = createGstFrameSource({
       cameraId: 'dead',
       uri: `rtsp://127.0.0.1:${port}/x`,

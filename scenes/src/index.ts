@@ -4,6 +4,7 @@
  * packages use and what scenes/README.md documents as its API.
  */
 export { SCENES_ERRORS, ScenesError } from './errors.js';
+export { CLASS_NAMES, type ClassName } from './objects/object-spec.js';
 export { resolveDomain } from './domain/domain-spec.js';
 export { parseSchedule, ScheduleClock } from './domain/domain-schedule.js';
 export { renderScene, type GroundTruthBox } from './render/render-scene.js';

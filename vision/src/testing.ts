@@ -5,3 +5,5 @@
 export { writeLetterboxTensor } from './letterbox.js';
 export { createOnnxSession } from './onnx-session.js';
 export { MAX_AUTO_REPLICAS } from './replicated-runner.js';
+export { readOnnxMetadataFile } from './onnx-metadata.js';
+export { parseClassNames } from './ultralytics-metadata.js';
