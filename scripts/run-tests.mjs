@@ -18,8 +18,11 @@ function collect(dir) {
   return out;
 }
 
+// A compiled test whose TypeScript source was renamed or deleted is stale output: tsc -b leaves it behind.
+const hasSource = (p) => (file) =>
+  existsSync(join(root, p, file.slice(join(root, p, 'dist').length + 1).replace(/\.js$/, '.ts')));
 const files = packages
-  .flatMap((p) => collect(join(root, p, 'dist', 'test')))
+  .flatMap((p) => collect(join(root, p, 'dist', 'test')).filter(hasSource(p)))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
 
 if (files.length === 0) {
