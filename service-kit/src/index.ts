@@ -3,3 +3,24 @@
  * named for it; this entry re-exports them.
  */
 export { type Component, ComponentStack, type StopFailure, type Stoppable } from './lifecycle.js';
+export { createLogger, type Logger, type LoggerOptions, type LogLevel, SECRET_FIELD, silentLogger } from './logger.js';
+export {
+  isSecretParameter,
+  PARAMETER_MASK,
+  PASSWORD_MASK,
+  type RedactUrlOptions,
+  redactUrl,
+} from './redact-url.js';
+export {
+  type CatalogueError,
+  type CatalogueErrorClass,
+  type CatalogueErrorOptions,
+  defineErrorCatalogue,
+  type ErrorCatalogue,
+  type ErrorCatalogueOptions,
+  type ErrorEntry,
+  type ErrorGuard,
+  errorGuard,
+  type StatusOf,
+} from './error-catalogue.js';
+export { describeError } from './describe-error.js';
