@@ -22,8 +22,9 @@ import * as ort from 'onnxruntime-node';
 import { OnnxDetector } from '@edgefleet/vision';
 import { MAX_AUTO_REPLICAS, createOnnxSession, writeLetterboxTensor } from '@edgefleet/vision/testing';
 import { Agent, loadConfig } from '@edgefleet/edge-agent';
-import { decodeStillImage, silentLogger } from '@edgefleet/edge-agent/testing';
+import { decodeStillImage } from '@edgefleet/edge-agent/testing';
 import { mean, median, percentile, progress, repoRoot, requireShared, round } from './bench-util.js';
+import { silentLogger } from '@edgefleet/service-kit';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 40);

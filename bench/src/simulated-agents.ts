@@ -8,7 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { connect } from 'node:net';
-import { ControlClient, silentLogger } from '@edgefleet/edge-agent/testing';
+import { ControlClient } from '@edgefleet/edge-agent/testing';
 import { ownCpuMs } from './bench-util.js';
 import {
   basicAuthorization,
@@ -19,6 +19,7 @@ import {
   type ToAgents,
 } from './rollout-ipc.js';
 import { SimulatedAgent } from './simulated-agent.js';
+import { silentLogger } from '@edgefleet/service-kit';
 
 /** Acknowledgements are sent to the benchmark in batches, at most this long after they came back. */
 const ACK_FLUSH_MS = 10;

@@ -27,7 +27,6 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { ControlPlane, parseControlPlaneConfig } from '@edgefleet/control-plane';
 import {
-  createLogger as createCpLogger,
   createPgliteStore,
   createPgStore,
   dayOf,
@@ -36,19 +35,13 @@ import {
   type IngestStatsSnapshot,
   type Store,
 } from '@edgefleet/control-plane/testing';
-import {
-  DEFAULT_SYNC_OPTIONS,
-  MqttSyncWorker,
-  SqliteOutbox,
-  createLogger as createEdgeLogger,
-  type Logger as EdgeLogger,
-  type OutboxFrame,
-} from '@edgefleet/edge-agent/testing';
+import { DEFAULT_SYNC_OPTIONS, MqttSyncWorker, SqliteOutbox, type OutboxFrame } from '@edgefleet/edge-agent/testing';
 import { batchHeaderWireSize, detectionWireSize, frameWireSize, type Arm } from '@edgefleet/proto';
 import { BenchCleanup } from './bench-cleanup.js';
 import { createTempDatabase } from './bench-database.js';
 import { startControlPlaneProcess } from './control-plane-process.js';
 import { median, positiveIntEnv, progress, round } from './bench-util.js';
+import { createLogger, type Logger } from '@edgefleet/service-kit';
 
 const DETECTIONS = positiveIntEnv('BENCH_SYNC_DETECTIONS', 200_000);
 const ROUNDS = positiveIntEnv('BENCH_ROUNDS', 3);
@@ -66,11 +59,11 @@ const BATCH_LIMITS = { maxFrames: DEFAULT_SYNC_OPTIONS.batchMaxFrames, maxBytes:
 const POLL_MS = 5;
 
 const work = mkdtempSync(join(tmpdir(), 'sync-bench-'));
-const cpLogger = createCpLogger({ level: 'warn' });
-const edgeLogger = createEdgeLogger({ level: 'warn' });
+const cpLogger = createLogger({ level: 'warn' });
+const edgeLogger = createLogger({ level: 'warn' });
 
 /** The worker's warnings on stderr, except the disconnect it logs when the benchmark itself stops it. */
-function workerLogger(stopping: () => boolean): EdgeLogger {
+function workerLogger(stopping: () => boolean): Logger {
   const quiet =
     (fn: (msg: string, fields?: Record<string, unknown>) => void) =>
     (msg: string, fields?: Record<string, unknown>) => {

@@ -4,7 +4,6 @@
  */
 export { loadImage } from './evaluation/load-image.js';
 export type { IngestStatsSnapshot } from './ingest/ingest-stats.js';
-export { createLogger, silentLogger } from './server/logger.js';
 export { dayOf } from './storage/day-partitions.js';
 export { createPgStore } from './storage/pg-store.js';
 export { createPgliteStore } from './storage/pglite-store.js';

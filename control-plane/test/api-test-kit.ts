@@ -4,7 +4,7 @@ import { createRegistryServices, type RegistryServices } from '../src/registry/r
 import { DeviceCredentials } from '../src/broker/device-credentials.js';
 import { generateApiToken, hashApiToken } from '../src/auth/api-token.js';
 import { IngestStats } from '../src/ingest/ingest-stats.js';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import type { ApiContext } from '../src/api/api-context.js';
 import type { Store } from '../src/storage/store.js';
 import { tempDir } from './temp-dir.js';

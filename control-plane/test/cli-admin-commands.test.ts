@@ -6,7 +6,7 @@ import { ControlPlane } from '../src/server/control-plane.js';
 import { createPgliteStore } from '../src/storage/pglite-store.js';
 import { main } from '../src/cli/main.js';
 import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import type { CliIo } from '../src/cli/cli-io.js';
 import type { Store } from '../src/storage/store.js';
 import { corruptModel, tinyDetector, writeModelFile } from './model-files.js';

@@ -12,7 +12,7 @@ import {
 import { ControlPlane } from '../src/server/control-plane.js';
 import { createPgStore } from '../src/storage/pg-store.js';
 import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
 import type { Store } from '../src/storage/store.js';
 import {

@@ -7,7 +7,7 @@ import { ControlPlane } from '../src/server/control-plane.js';
 import { createPgliteStore } from '../src/storage/pglite-store.js';
 import { isCpError } from '../src/errors.js';
 import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
 import { basicAuth, fleetControlClient, grpc, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';

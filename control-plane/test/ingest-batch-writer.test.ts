@@ -4,7 +4,7 @@ import pg from 'pg';
 import { BatchWriter } from '../src/ingest/batch-writer.js';
 import { IngestStats } from '../src/ingest/ingest-stats.js';
 import { isCpError } from '../src/errors.js';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import type { Store } from '../src/storage/store.js';
 import { makeRows } from './store-conformance.js';
 import { STORE_KINDS, lifo, openTestStore } from './ingest-test-kit.js';

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { detectionsTopic, encodeDeviceStatus, statusTopic } from '@edgefleet/proto';
 import { ControlPlane } from '../src/server/control-plane.js';
 import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
 import type { Store } from '../src/storage/store.js';
 import {

@@ -11,7 +11,7 @@ import { ControlPlane } from '../src/server/control-plane.js';
 import { createPgliteStore } from '../src/storage/pglite-store.js';
 import { createPgStore } from '../src/storage/pg-store.js';
 import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
 import type { Store } from '../src/storage/store.js';
 import { createDatabase } from './storage-test-db.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ControlPlane } from '../src/server/control-plane.js';
-import { createLogger, silentLogger } from '../src/server/logger.js';
+import { createLogger, silentLogger } from '@edgefleet/service-kit';
 import { createPgliteStore } from '../src/storage/pglite-store.js';
 import { generateApiToken, hashApiToken } from '../src/auth/api-token.js';
 import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';

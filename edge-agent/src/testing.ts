@@ -4,7 +4,6 @@
  */
 export { decodeStillImage } from './capture/still-image.js';
 export { ControlClient } from './control/control-client.js';
-export { type Logger, createLogger, silentLogger } from './log/logger.js';
 export type { OutboxFrame } from './outbox/outbox.js';
 export { SqliteOutbox } from './outbox/sqlite-outbox.js';
 export { MqttSyncWorker } from './sync/mqtt-sync-worker.js';

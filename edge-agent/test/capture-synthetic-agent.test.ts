@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { it } from 'node:test';
 import { Agent } from '../src/agent/agent.js';
 import { parseConfig } from '../src/config/load-config.js';
-import { silentLogger } from '../src/log/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import { repoRoot, waitFor, withTempDir } from './capture-fixtures.js';
 
 function sharedModel(name: string): string {

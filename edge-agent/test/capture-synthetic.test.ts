@@ -15,7 +15,7 @@ import { buildPipelineDescription, type FitFn, type PipelineSource } from '../sr
 import { isLiveSpec, parseSourceSpec, type SourceSpec, type SyntheticSpec } from '../src/capture/source-spec.js';
 import { parseConfig } from '../src/config/load-config.js';
 import { EdgeError } from '../src/errors.js';
-import { silentLogger } from '../src/log/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import { sleep, waitFor } from './capture-fixtures.js';
 
 // A failed assertion must not leave a pipeline (or a render worker) running.

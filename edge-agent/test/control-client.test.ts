@@ -15,7 +15,7 @@ import type { EdgeError } from '../src/errors.js';
 import { controlSettings, type ControlSettings } from '../src/control/control-settings.js';
 import { StatusReporter } from '../src/control/status-reporter.js';
 import { redactSourceUri } from '../src/control/watch-request.js';
-import { silentLogger } from '../src/log/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import { DetectorPool } from '../src/models/detector-pool.js';
 import { ModelStateStore } from '../src/models/model-state-store.js';
 import { TestControlPlane, waitUntil } from './control-plane-fixture.js';

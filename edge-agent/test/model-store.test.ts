@@ -7,7 +7,7 @@ import { constantDetector } from '@edgefleet/vision/testing/onnx-builder';
 import type { ModelDescriptor } from '@edgefleet/proto';
 import { ControlClient } from '../src/control/control-client.js';
 import { pinnedKeyFromBase64 } from '../src/control/pinned-key.js';
-import { silentLogger } from '../src/log/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import { ModelRejectedError } from '../src/models/artifact-verifier.js';
 import { ModelStore } from '../src/models/model-store.js';
 import { TestControlPlane, TestSigner } from './control-plane-fixture.js';

@@ -15,7 +15,7 @@ import { constantDetector, type DetectorModelSpec } from '@edgefleet/vision/test
 import { Agent } from '../src/agent/agent.js';
 import type { AgentConfig } from '../src/config/agent-config-schema.js';
 import { parseConfig } from '../src/config/load-config.js';
-import { silentLogger, type Logger } from '../src/log/logger.js';
+import { silentLogger, type Logger } from '@edgefleet/service-kit';
 import { makeJpegs, repoRoot } from './capture-fixtures.js';
 import { TestControlPlane } from './control-plane-fixture.js';
 

@@ -15,7 +15,7 @@ import type { Aedes, AedesOptions, Client } from 'aedes';
 import { decodeDetectionBatch, decodeDeviceStatus, type DetectionBatch, type DeviceStatus } from '@edgefleet/proto';
 import { SqliteOutbox } from '../src/outbox/sqlite-outbox.js';
 import type { OutboxFrame } from '../src/outbox/outbox.js';
-import type { Logger } from '../src/log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 
 export const DEVICE = 'dev-sync-1';
 

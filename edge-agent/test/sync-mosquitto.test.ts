@@ -2,7 +2,7 @@ import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { MqttSyncWorker } from '../src/sync/mqtt-sync-worker.js';
 import type { MqttSyncSettings } from '../src/sync/sync-options.js';
-import { silentLogger } from '../src/log/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import {
   DEVICE,
   MosquittoProcess,

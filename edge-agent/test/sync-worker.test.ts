@@ -4,7 +4,7 @@ import type { PublishPacket } from 'aedes';
 import { decodeDetectionBatch, decodeDeviceMetrics } from '@edgefleet/proto';
 import { MqttSyncWorker, type MqttSyncWorkerDeps } from '../src/sync/mqtt-sync-worker.js';
 import type { MqttSyncSettings } from '../src/sync/sync-options.js';
-import { silentLogger } from '../src/log/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import type { Outbox, OutboxFrame } from '../src/outbox/outbox.js';
 import {
   AedesBroker,

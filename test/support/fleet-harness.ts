@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ControlPlane, parseControlPlaneConfig } from '@edgefleet/control-plane';
-import { createPgliteStore, createPgStore, silentLogger, type Store } from '@edgefleet/control-plane/testing';
+import { createPgliteStore, createPgStore, type Store } from '@edgefleet/control-plane/testing';
 import { repoRoot } from './fixtures.js';
+import { silentLogger } from '@edgefleet/service-kit';
 
 export type StoreKind = 'postgres' | 'pglite';
 export const STORE_KINDS: readonly StoreKind[] = ['postgres', 'pglite'];

@@ -9,11 +9,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ApiClient, ControlPlane, parseControlPlaneConfig } from '@edgefleet/control-plane';
-import { silentLogger, type Store } from '@edgefleet/control-plane/testing';
+import type { Store } from '@edgefleet/control-plane/testing';
 import { Agent, parseConfig, type AgentConfig } from '@edgefleet/edge-agent';
 import type { ModelStatusReport } from '@edgefleet/proto';
 import { TestDatabase, waitFor, type StoreKind } from './fleet-harness.js';
 import { repoRoot } from './fixtures.js';
+import { silentLogger } from '@edgefleet/service-kit';
 
 export interface ModelRecord {
   readonly serial: number;

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Agent, parseConfig } from '@edgefleet/edge-agent';
-import { silentLogger } from '@edgefleet/edge-agent/testing';
+
 import { encodeVideo, fixture, imageSequence, shared, tempDir } from '../support/fixtures.js';
+import { silentLogger } from '@edgefleet/service-kit';
 
 interface Row {
   camera_id: string;

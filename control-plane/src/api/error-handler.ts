@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { CpError, describeError } from '../errors.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 
 /**
  * The one place where errors become HTTP answers: `{ error: { code, message, fields? } }` with the

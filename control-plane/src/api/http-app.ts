@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CpError } from '../errors.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import { apiContextPlugin, type ApiContext } from './api-context.js';
 import { assignmentsRoutes } from './assignments-routes.js';
 import { auditRoutes } from './audit-routes.js';

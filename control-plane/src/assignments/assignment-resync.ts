@@ -1,6 +1,6 @@
 import { describeError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { RegistryStore } from '../storage/registry-store.js';
 import type { Component } from '@edgefleet/service-kit';
 

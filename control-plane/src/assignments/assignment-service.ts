@@ -9,7 +9,7 @@ import {
 } from '@edgefleet/proto';
 import { CpError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type {
   AssignmentAction,
   AssignmentHistoryRow,

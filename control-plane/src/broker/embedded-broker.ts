@@ -8,7 +8,7 @@ import {
   type Subscription,
 } from 'aedes';
 import { CpError, describeError } from '../errors.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { Principal, TopicAuthorizer } from './authorizer.js';
 import type { Component } from '@edgefleet/service-kit';
 

@@ -2,7 +2,7 @@ import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { AssignmentService } from '../assignments/assignment-service.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { RegistryStore } from '../storage/registry-store.js';
 import type { CallIdentity, DeviceAuthenticator } from './device-authenticator.js';
 import type { EncodedChunkCache } from './encoded-chunk-cache.js';

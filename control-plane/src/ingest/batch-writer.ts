@@ -1,5 +1,5 @@
 import { CpError, describeError } from '../errors.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import { isDataError } from '../storage/storage-errors.js';
 import type { DetectionRow, FrameRow, Store } from '../storage/store.js';
 import type { IngestStats } from './ingest-stats.js';

@@ -1,6 +1,6 @@
 import { parseTopic } from '@edgefleet/proto';
 import { describeError } from '../errors.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { IngestStats, MessageKind } from './ingest-stats.js';
 import type { MessageHandler } from './message-handler.js';
 import { RateLimitedLog } from './rate-limited-log.js';

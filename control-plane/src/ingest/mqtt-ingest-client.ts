@@ -2,7 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { kindFilter, sharedSubscription } from '@edgefleet/proto';
 import { redactUrl } from '../config/redact-url.js';
 import { CpError, describeError } from '../errors.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import type { Component } from '@edgefleet/service-kit';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 
 /**
  * Logs at most `burst` lines per key per window; the next line after a quiet window reports how many

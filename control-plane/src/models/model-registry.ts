@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { ArtifactStore, ByteSource } from '../artifacts/artifact-store.js';
 import { CpError } from '../errors.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { ModelSigner } from '../signing/model-signer.js';
 import type { ModelListFilter, ModelRecord, RegistryStore } from '../storage/registry-store.js';
 import type { ModelValidator } from './model-validator.js';

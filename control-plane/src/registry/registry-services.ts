@@ -8,7 +8,7 @@ import { validateOnnxDetector, type ModelValidator } from '../models/model-valid
 import { UploadSpool } from '../models/upload-spool.js';
 import { ModelSigner } from '../signing/model-signer.js';
 import type { Store } from '../storage/store.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 
 /**
  * The registry side of the control plane (artifact store, signing key, model registry, assignments and

@@ -26,7 +26,7 @@ import type { ModelValidator } from '../models/model-validator.js';
 import type { SigningKeyInfo } from '../signing/model-signer.js';
 import { openStore } from '../storage/open-store.js';
 import type { Store } from '../storage/store.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type Logger } from '@edgefleet/service-kit';
 import { ComponentStack } from '@edgefleet/service-kit';
 import { PartitionMaintainer } from '../storage/partition-maintainer.js';
 import { createRegistryServices, type RegistryServices } from '../registry/registry-services.js';

@@ -1,7 +1,7 @@
 import { addDays, dayOf } from './day-partitions.js';
 import { describeError } from '../errors.js';
 import type { Store } from './store.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { Component } from '@edgefleet/service-kit';
 
 /**

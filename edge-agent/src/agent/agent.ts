@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentConfig } from '../config/agent-config-schema.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import { SqliteOutbox } from '../outbox/sqlite-outbox.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { createFrameSource } from '../capture/create-frame-source.js';

@@ -2,7 +2,7 @@ import type { ModelArm } from '@edgefleet/proto';
 import type { Detection, DetectOptions, DetectResult, DetectTimings, RgbFrame } from '@edgefleet/vision';
 import type { FrameSource, CameraStatus } from '../capture/frame-source.js';
 import type { Outbox, OutboxDetection, OutboxFrame } from '../outbox/outbox.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import { describeError } from '../errors.js';
 import type { ActiveModel, CameraModels, ModelIdentity } from '../models/camera-models.js';
 

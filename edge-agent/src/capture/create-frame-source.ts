@@ -4,7 +4,7 @@
  */
 import { computeLetterbox, type ModelInfo } from '@edgefleet/vision';
 import type { CameraConfig } from '../config/agent-config-schema.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { FrameOutput } from './gst-frame-source.js';
 import { GstFrameSource } from './gst-frame-source.js';
 import { parseSourceSpec, type SourceOptions } from './source-spec.js';

@@ -22,7 +22,7 @@ import {
 } from '@edgefleet/vision';
 import { StillImageDecoder } from '../capture/still-image.js';
 import { EdgeError, type EdgeErrorCode } from '../errors.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger } from '@edgefleet/service-kit';
 
 export interface DetectCommandIo {
   readonly stdout: NodeJS.WritableStream;

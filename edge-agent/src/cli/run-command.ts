@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger } from '@edgefleet/service-kit';
 import { Agent } from '../agent/agent.js';
 import { describeError, EdgeError } from '../errors.js';
 import type { CliIo } from './main.js';

@@ -8,7 +8,7 @@ import {
 } from '@edgefleet/proto';
 import { Backoff } from '../capture/backoff.js';
 import { EdgeError, describeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { ArtifactSource } from '../models/model-store.js';
 import { ArtifactDownloader } from './artifact-downloader.js';
 import type { ControlSettings } from './control-settings.js';

@@ -1,6 +1,6 @@
 import type { ModelStatusReport } from '@edgefleet/proto';
 import { describeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import { WakeableSleep } from '../agent/wakeable-sleep.js';
 
 export interface StatusReporterDeps {

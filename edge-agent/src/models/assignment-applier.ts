@@ -1,6 +1,6 @@
 import type { AssignmentSnapshot, CameraAssignment, ModelArm, ModelDescriptor, RollbackPolicy } from '@edgefleet/proto';
 import { EdgeError, describeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import { ModelRejectedError } from './artifact-verifier.js';
 import type { CameraSlot } from './camera-slot.js';
 import type { ActiveModel, CameraModels, CameraRouting, ModelIdentity } from './camera-models.js';

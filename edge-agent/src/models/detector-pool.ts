@@ -1,6 +1,6 @@
 import { OnnxDetector, type Detector, type OnnxDetectorOptions } from '@edgefleet/vision';
 import { describeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 
 export type DetectorLoader = (path: string, options: OnnxDetectorOptions) => Promise<Detector>;
 

@@ -2,7 +2,7 @@ import type { ModelArm, ModelStatusReport, RollbackPolicy } from '@edgefleet/pro
 import type { CameraConfig, ModelConfig } from '../config/agent-config-schema.js';
 import type { ControlSettings } from '../control/control-settings.js';
 import type { StatusReporter } from '../control/status-reporter.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { ModelIdentity } from './camera-models.js';
 import type { DetectorPool } from './detector-pool.js';
 import type { ModelBookkeeping } from './model-bookkeeping.js';

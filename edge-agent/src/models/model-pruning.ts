@@ -1,5 +1,5 @@
 import { describeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { CameraSlot } from './camera-slot.js';
 import type { ManagedControl } from './manager-context.js';
 

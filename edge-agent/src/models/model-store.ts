@@ -13,7 +13,7 @@ import {
 import { join } from 'node:path';
 import type { ModelChunk, ModelDescriptor } from '@edgefleet/proto';
 import { EdgeError, describeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { PinnedKey } from '../control/pinned-key.js';
 import { checkSize, ModelRejectedError, verifyArtifact } from './artifact-verifier.js';
 

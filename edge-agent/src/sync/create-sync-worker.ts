@@ -2,7 +2,7 @@ import type { AgentConfig, SyncConfig } from '../config/agent-config-schema.js';
 import { readPasswordFile, readSecretFile } from '@edgefleet/service-kit/config';
 import { agentConfigErrors as errors } from '../config/agent-config-errors.js';
 import { EdgeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { Outbox } from '../outbox/outbox.js';
 import { MqttSyncWorker, type DeviceReports, type SyncObserver } from './mqtt-sync-worker.js';
 import type { MqttSyncSettings } from './sync-options.js';

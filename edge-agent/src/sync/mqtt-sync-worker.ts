@@ -15,7 +15,7 @@ import {
 import { WakeableSleep } from '../agent/wakeable-sleep.js';
 import { Backoff } from '../capture/backoff.js';
 import { describeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '@edgefleet/service-kit';
 import type { Outbox } from '../outbox/outbox.js';
 import { OutboxBatcher, type OutboxBatch, type PendingFrame } from './outbox-batcher.js';
 import { redactUrl, resolveSyncOptions, type MqttSyncOptions, type MqttSyncSettings } from './sync-options.js';
