@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EdgeError } from '../src/errors.js';
-import { isLiveSpec, parseSourceSpec, redactUri, type SourceSpec } from '../src/capture/source-spec.js';
+import { redactUrl } from '@edgefleet/service-kit';
+import { isLiveSpec, parseSourceSpec, type SourceSpec } from '../src/capture/source-spec.js';
 
 function uriError(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (err: unknown) => {
@@ -138,7 +139,7 @@ describe('parseSourceSpec', () => {
   });
 
   it('redacts only the password part of URIs', () => {
-    assert.equal(redactUri('rtsp://user:pw@h/x'), 'rtsp://user:***@h/x');
-    assert.equal(redactUri('rtsp://h:554/x'), 'rtsp://h:554/x');
+    assert.equal(redactUrl('rtsp://user:pw@h/x'), 'rtsp://user:***@h/x');
+    assert.equal(redactUrl('rtsp://h:554/x'), 'rtsp://h:554/x');
   });
 });

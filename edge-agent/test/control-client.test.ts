@@ -14,8 +14,7 @@ import { ControlClient } from '../src/control/control-client.js';
 import type { EdgeError } from '../src/errors.js';
 import { controlSettings, type ControlSettings } from '../src/control/control-settings.js';
 import { StatusReporter } from '../src/control/status-reporter.js';
-import { redactSourceUri } from '../src/control/watch-request.js';
-import { silentLogger } from '@edgefleet/service-kit';
+import { redactUrl, silentLogger } from '@edgefleet/service-kit';
 import { DetectorPool } from '../src/models/detector-pool.js';
 import { ModelStateStore } from '../src/models/model-state-store.js';
 import { TestControlPlane, waitUntil } from './control-plane-fixture.js';
@@ -319,12 +318,12 @@ describe('control client over mTLS', () => {
 
 describe('watch request', () => {
   it('shows camera sources without credentials', () => {
-    assert.equal(redactSourceUri('rtsp://admin:hunter2@10.0.0.5:554/stream1'), 'rtsp://10.0.0.5:554/stream1');
+    assert.equal(redactUrl('rtsp://admin:hunter2@10.0.0.5:554/stream1', { hideUser: true }), 'rtsp://10.0.0.5:554/stream1');
     assert.equal(
-      redactSourceUri('rtsp://10.0.0.5/s?user=a&password=b&channel=1'),
+      redactUrl('rtsp://10.0.0.5/s?user=a&password=b&channel=1', { hideUser: true }),
       'rtsp://10.0.0.5/s?user=a&password=redacted&channel=1',
     );
-    assert.equal(redactSourceUri('dir:///data/seq'), 'dir:///data/seq');
+    assert.equal(redactUrl('dir:///data/seq', { hideUser: true }), 'dir:///data/seq');
   });
 });
 

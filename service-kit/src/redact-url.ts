@@ -28,10 +28,11 @@ export const PARAMETER_MASK = 'redacted';
  */
 const SECRET_PARAMETER = /pass|secret|token|key|auth|cred|^sig$|signature|^x-amz-/i;
 
-// `scheme://userinfo@`: the user info runs to the last `@` before a path, query, fragment, quote or space.
-const USER_INFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'@]*(?:@[^\s/?#"'@]*)*)@/gi;
-// `?name=value`, `&name=value` or `#name=value` up to the next separator, quote or space.
-const PARAMETER = /([?&#])([^=&#\s"']+)=([^&#\s"']*)/g;
+// `scheme://userinfo@`: the user info runs to the last `@` before a path, query, fragment, space or `"`
+// (URL serialisers always percent-encode a space or `"` there, so these end a URI quoted in other text).
+const USER_INFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"@]*(?:@[^\s/?#"@]*)*)@/gi;
+// `?name=value`, `&name=value` or `#name=value` up to the next separator, space or `"`.
+const PARAMETER = /([?&#])([^=&#?\s"]+)=([^&#\s"]*)/g;
 
 /** `text` with credentials masked; see the module comment for the rule. Never throws. */
 export function redactUrl(text: string, options: RedactUrlOptions = {}): string {

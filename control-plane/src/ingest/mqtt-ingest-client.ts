@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { kindFilter, sharedSubscription } from '@edgefleet/proto';
-import { redactUrl } from '../config/redact-url.js';
+import { redactUrl } from '@edgefleet/service-kit';
 import { CpError, describeError } from '../errors.js';
 import type { Logger } from '@edgefleet/service-kit';
 import type { IngestPipeline } from './ingest-pipeline.js';

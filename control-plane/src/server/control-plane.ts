@@ -8,7 +8,7 @@ import { TopicAuthorizer } from '../broker/authorizer.js';
 import { DeviceCredentials } from '../broker/device-credentials.js';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
 import type { ControlPlaneConfig } from '../config/control-plane-config-schema.js';
-import { redactUrl } from '../config/redact-url.js';
+import { redactUrl } from '@edgefleet/service-kit';
 import { describeError } from '../errors.js';
 import { BatchWriter } from '../ingest/batch-writer.js';
 import { embeddedIngestGate } from '../ingest/embedded-ingest-gate.js';

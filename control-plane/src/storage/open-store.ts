@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { redactUrl } from '../config/redact-url.js';
+import { redactUrl } from '@edgefleet/service-kit';
 import { createPgStore } from './pg-store.js';
 import { createPgliteStore } from './pglite-store.js';
 import type { Store } from './store.js';

@@ -27,6 +27,7 @@ import { basename, dirname, extname, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdgeError } from '../errors.js';
 import { scheduleProblem } from './synthetic-schedule.js';
+import { redactUrl } from '@edgefleet/service-kit';
 
 export type Platform = 'generic' | 'jetson';
 /** rtspsrc lower transports: `auto` is rtspsrc's default (UDP first, then TCP). */
@@ -230,12 +231,7 @@ const QUERY_KEYS: Readonly<Record<string, keyof SourceOptions>> = {
 };
 
 function fail(uri: string, why: string): never {
-  throw new EdgeError('EDGE_ERR_SOURCE_URI', `${why} (source '${redactUri(uri)}')`);
-}
-
-/** Hides the password of `scheme://user:password@host` URIs. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*):[^/@?#]*@/i, '$1:***@');
+  throw new EdgeError('EDGE_ERR_SOURCE_URI', `${why} (source '${redactUrl(uri)}')`);
 }
 
 /**
@@ -286,7 +282,7 @@ export function parseSourceSpec(uri: string, options: SourceOptions = {}): Sourc
       return {
         kind: 'v4l2',
         platform: platformOf(text, opts),
-        displayUri: redactUri(text),
+        displayUri: redactUrl(text),
         device,
         width: width ?? null,
         height: height ?? null,
@@ -304,7 +300,7 @@ export function parseSourceSpec(uri: string, options: SourceOptions = {}): Sourc
       return {
         kind: 'csi',
         platform: 'jetson',
-        displayUri: redactUri(text),
+        displayUri: redactUrl(text),
         sensorId: Number(id),
         width: optInt(text, 'width', opts.width, 1, 16384) ?? 1920,
         height: optInt(text, 'height', opts.height, 1, 16384) ?? 1080,
@@ -323,7 +319,7 @@ export function parseSourceSpec(uri: string, options: SourceOptions = {}): Sourc
       return {
         kind: 'testsrc',
         platform: platformOf(text, opts),
-        displayUri: redactUri(text),
+        displayUri: redactUrl(text),
         pattern: pattern as TestPattern,
         width: optInt(text, 'width', opts.width, 1, 16384) ?? 640,
         height: optInt(text, 'height', opts.height, 1, 16384) ?? 480,
@@ -359,7 +355,7 @@ function fromSynthetic(uri: string, url: URL, options: SourceOptions): Synthetic
   return {
     kind: 'synthetic',
     platform: platformOf(uri, opts),
-    displayUri: redactUri(uri),
+    displayUri: redactUrl(uri),
     schedule: schedule.trim(),
     seed: optInt(uri, 'seed', opts.seed, 0, 0xffff_ffff) ?? 0,
     width: optInt(uri, 'width', opts.width, SYNTHETIC_MIN_SIDE, SYNTHETIC_MAX_SIDE) ?? 640,
@@ -395,7 +391,7 @@ function fromFilePath(uri: string, path: string, opts: SourceOptions): SourceSpe
   return {
     kind: 'file',
     platform,
-    displayUri: redactUri(uri),
+    displayUri: redactUrl(uri),
     path,
     container,
     loop: boolOf(uri, 'loop', opts.loop),
@@ -434,7 +430,7 @@ function fromRtsp(uri: string, url: URL, opts: SourceOptions): RtspSpec {
   return {
     kind: 'rtsp',
     platform: platformOf(uri, opts),
-    displayUri: redactUri(uri),
+    displayUri: redactUrl(uri),
     uri,
     latencyMs: optInt(uri, 'latencyMs', opts.latencyMs, 0, 60_000) ?? 200,
     transport,
@@ -445,7 +441,7 @@ function fromRtsp(uri: string, url: URL, opts: SourceOptions): RtspSpec {
 function sequenceCommon(uri: string, opts: SourceOptions) {
   return {
     platform: platformOf(uri, opts),
-    displayUri: redactUri(uri),
+    displayUri: redactUrl(uri),
     fps: opts.fps === undefined ? 10 : fpsOf(uri, opts.fps),
     loop: boolOf(uri, 'loop', opts.loop),
     realtime: boolOf(uri, 'realtime', opts.realtime),

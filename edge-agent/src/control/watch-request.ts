@@ -1,26 +1,6 @@
 import { MAX_ERROR_TEXT_LENGTH, type WatchAssignmentsRequest } from '@edgefleet/proto';
 import type { CameraConfig } from '../config/agent-config-schema.js';
-import { redactUrl } from '../sync/sync-options.js';
-
-const SECRET_PARAM = /pass|secret|token|key|auth|cred/i;
-
-/**
- * A camera source as the control plane may see it: no user info (`rtsp://user:pw@host` → `rtsp://host`)
- * and secret-looking query parameters masked (`?token=…` → `?token=redacted`).
- */
-export function redactSourceUri(uri: string): string {
-  const bare = redactUrl(uri);
-  const q = bare.indexOf('?');
-  if (q < 0) return bare;
-  const params = bare
-    .slice(q + 1)
-    .split('&')
-    .map((p) => {
-      const eq = p.indexOf('=');
-      return eq > 0 && SECRET_PARAM.test(p.slice(0, eq)) ? `${p.slice(0, eq)}=redacted` : p;
-    });
-  return `${bare.slice(0, q)}?${params.join('&')}`;
-}
+import { redactUrl } from '@edgefleet/service-kit';
 
 export interface WatchRequestInput {
   readonly deviceId: string;
@@ -40,7 +20,8 @@ export function watchRequest(input: WatchRequestInput): WatchAssignmentsRequest 
     providers: [...new Set(input.providers)],
     cameras: input.cameras.map((c) => ({
       cameraId: c.id,
-      source: redactSourceUri(c.uri).slice(0, MAX_ERROR_TEXT_LENGTH),
+      // What leaves the device shows no user name either.
+      source: redactUrl(c.uri, { hideUser: true }).slice(0, MAX_ERROR_TEXT_LENGTH),
     })),
   };
 }

@@ -18,7 +18,8 @@ import { describeError } from '../errors.js';
 import type { Logger } from '@edgefleet/service-kit';
 import type { Outbox } from '../outbox/outbox.js';
 import { OutboxBatcher, type OutboxBatch, type PendingFrame } from './outbox-batcher.js';
-import { redactUrl, resolveSyncOptions, type MqttSyncOptions, type MqttSyncSettings } from './sync-options.js';
+import { resolveSyncOptions, type MqttSyncOptions, type MqttSyncSettings } from './sync-options.js';
+import { redactUrl } from '@edgefleet/service-kit';
 
 /**
  * Store-and-forward sync: outbox → MQTT, at least once.
@@ -327,7 +328,7 @@ export class MqttSyncWorker {
         ) {
           refusedProtocol = true;
           this.protocolVersion = 4;
-          this.deps.logger.info('broker refused MQTT 5, using MQTT 3.1.1', { url: redactUrl(options.url) });
+          this.deps.logger.info('broker refused MQTT 5, using MQTT 3.1.1', { url: redactUrl(options.url, { hideUser: true }) });
           return;
         }
         this.recordError(session.connectedAt === 0 ? 'connect' : 'connection', err);
@@ -396,7 +397,7 @@ export class MqttSyncWorker {
       ? Math.max(1, Math.min(options.inFlightWindow, receiveMaximum - 1))
       : options.inFlightWindow;
     this.deps.logger.info('sync connected', {
-      url: redactUrl(options.url),
+      url: redactUrl(options.url, { hideUser: true }),
       clientId: options.clientId,
       protocol: this.protocolInUse,
       window: this.effectiveWindow,

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_TOPIC_PREFIX, MAX_BATCH_FRAMES } from '@edgefleet/proto';
+import { redactUrl } from '@edgefleet/service-kit';
 
 /**
  * `auto` tries MQTT 5 and falls back to 3.1.1 when the broker refuses the protocol version (the embedded
@@ -79,7 +80,7 @@ export function resolveSyncOptions(settings: MqttSyncSettings, deviceId: string)
   };
   if (typeof o.url !== 'string' || !/^(mqtts?|tcp|ssl|wss?):\/\/[^/]/.test(o.url))
     problems.push(
-      `url must be mqtt://, mqtts://, tcp://, ssl://, ws:// or wss://, got ${JSON.stringify(redactUrl(String(o.url)))}`,
+      `url must be mqtt://, mqtts://, tcp://, ssl://, ws:// or wss://, got ${JSON.stringify(redactUrl(String(o.url), { hideUser: true }))}`,
     );
   if (typeof o.clientId !== 'string' || o.clientId.length === 0 || o.clientId.length > 128)
     problems.push('clientId must be 1..128 characters');
@@ -104,9 +105,4 @@ export function resolveSyncOptions(settings: MqttSyncSettings, deviceId: string)
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** The URL without user info, for logs and status. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1');
 }
