@@ -3,8 +3,9 @@
  * HTTP status the REST layer answers with; transports translate codes once at their boundary.
  */
 
-export interface CpErrorSpec {
-  readonly message: string;
+import { defineErrorCatalogue, type ErrorEntry } from '@edgefleet/service-kit';
+
+export interface CpErrorSpec extends ErrorEntry {
   /** HTTP status for the REST API. */
   readonly status: number;
 }
@@ -64,32 +65,11 @@ export const CP_ERRORS = {
 
 export type CpErrorCode = keyof typeof CP_ERRORS;
 
-export class CpError extends Error {
-  readonly code: CpErrorCode;
-  readonly status: number;
-  readonly details: unknown;
+const catalogue = defineErrorCatalogue({ name: 'CpError', catalogue: CP_ERRORS });
 
-  constructor(code: CpErrorCode, detail?: string, options?: { cause?: unknown; details?: unknown }) {
-    const base = CP_ERRORS[code].message;
-    super(detail ? `${base}: ${detail}` : base, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'CpError';
-    this.code = code;
-    this.status = CP_ERRORS[code].status;
-    this.details = options?.details;
-  }
-}
+/** A control-plane failure: `code`, message `catalogue text: detail`, HTTP `status`, `details`, `cause`. */
+export const CpError = catalogue.ErrorClass;
+export type CpError = InstanceType<typeof CpError>;
+export const isCpError = catalogue.isError;
 
-export function isCpError(err: unknown, code?: CpErrorCode): err is CpError {
-  return err instanceof CpError && (code === undefined || err.code === code);
-}
-
-/** One-line rendering for logs and CLI output: `CODE: message (cause: ...)`. */
-export function describeError(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  const prefix = err instanceof Error && typeof code === 'string' && /^[A-Z]+_ERR_/.test(code) ? `${code}: ` : '';
-  if (err instanceof Error) {
-    const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
-    return `${prefix}${err.message}${cause}`;
-  }
-  return String(err);
-}
+export { describeError } from '@edgefleet/service-kit';

@@ -3,9 +3,9 @@
  * (documented in README "Error codes"; a test checks that each code here is documented).
  */
 
-export interface ErrorSpec {
-  readonly message: string;
-}
+import { defineErrorCatalogue, type ErrorEntry } from '@edgefleet/service-kit';
+
+export type ErrorSpec = ErrorEntry;
 
 export const EDGE_ERRORS = {
   EDGE_ERR_CONFIG_INVALID: { message: 'configuration is invalid' },
@@ -38,30 +38,11 @@ export const EDGE_ERRORS = {
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
 
-export class EdgeError extends Error {
-  readonly code: EdgeErrorCode;
-  readonly details: unknown;
+const catalogue = defineErrorCatalogue({ name: 'EdgeError', catalogue: EDGE_ERRORS });
 
-  constructor(code: EdgeErrorCode, detail?: string, options?: { cause?: unknown; details?: unknown }) {
-    const base = EDGE_ERRORS[code].message;
-    super(detail ? `${base}: ${detail}` : base, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'EdgeError';
-    this.code = code;
-    this.details = options?.details;
-  }
-}
+/** An agent failure: `code`, message `catalogue text: detail`, optional `details` and `cause`. */
+export const EdgeError = catalogue.ErrorClass;
+export type EdgeError = InstanceType<typeof EdgeError>;
+export const isEdgeError = catalogue.isError;
 
-/** One-line rendering for logs and status: `CODE: message (cause: ...)`. */
-export function describeError(err: unknown): string {
-  if (err instanceof EdgeError) {
-    const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
-    return `${err.code}: ${err.message}${cause}`;
-  }
-  if (err instanceof Error) {
-    // Errors from other packages' catalogues (VISION_ERR_*, CP_ERR_*) carry a string code too.
-    const code = (err as { code?: unknown }).code;
-    const cause = err.cause instanceof Error ? ` (cause: ${err.cause.message})` : '';
-    return typeof code === 'string' && /^[A-Z]+_ERR_/.test(code) ? `${code}: ${err.message}${cause}` : err.message;
-  }
-  return String(err);
-}
+export { describeError } from '@edgefleet/service-kit';

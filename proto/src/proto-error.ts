@@ -3,9 +3,9 @@
  * can reject a bad payload by code without guarding against anything else.
  */
 
-export interface ProtoErrorSpec {
-  readonly message: string;
-}
+import { defineErrorCatalogue, type ErrorEntry, errorGuard } from '@edgefleet/service-kit';
+
+export type ProtoErrorSpec = ErrorEntry;
 
 export const PROTO_ERRORS = {
   PROTO_ERR_DECODE: { message: 'payload is not a valid protobuf message' },
@@ -15,25 +15,20 @@ export const PROTO_ERRORS = {
 
 export type ProtoErrorCode = keyof typeof PROTO_ERRORS;
 
-export class ProtoError extends Error {
-  readonly code: ProtoErrorCode;
+const ProtoErrorBase = defineErrorCatalogue({ name: 'ProtoError', catalogue: PROTO_ERRORS }).ErrorClass;
+
+/** A codec failure; `field` says which field, for field-level contract violations. */
+export class ProtoError extends ProtoErrorBase {
   /** Path of the offending field in proto names, e.g. `detections[3].score`; undefined for whole-payload errors. */
   readonly field: string | undefined;
 
   constructor(code: ProtoErrorCode, detail: string, options?: { field?: string; cause?: unknown }) {
-    super(
-      `${PROTO_ERRORS[code].message}: ${detail}`,
-      options?.cause === undefined ? undefined : { cause: options.cause },
-    );
-    this.name = 'ProtoError';
-    this.code = code;
+    super(code, detail, { cause: options?.cause });
     this.field = options?.field;
   }
 }
 
-export function isProtoError(err: unknown, code?: ProtoErrorCode): err is ProtoError {
-  return err instanceof ProtoError && (code === undefined || err.code === code);
-}
+export const isProtoError = errorGuard(ProtoError);
 
 /** Shorthand for a field-level contract violation: the message starts with the field path. */
 export function invalid(field: string, why: string): ProtoError {

@@ -3,9 +3,9 @@
  * (the CLI, the control plane, the edge agent's synthetic source) can react without parsing text.
  */
 
-export interface ErrorSpec {
-  readonly message: string;
-}
+import { defineErrorCatalogue, type ErrorEntry } from '@edgefleet/service-kit';
+
+export type ErrorSpec = ErrorEntry;
 
 export const SCENES_ERRORS = {
   SCENES_ERR_ARGS: { message: 'invalid arguments' },
@@ -19,13 +19,8 @@ export const SCENES_ERRORS = {
 
 export type ScenesErrorCode = keyof typeof SCENES_ERRORS;
 
-export class ScenesError extends Error {
-  readonly code: ScenesErrorCode;
+const catalogue = defineErrorCatalogue({ name: 'ScenesError', catalogue: SCENES_ERRORS });
 
-  constructor(code: ScenesErrorCode, detail?: string, options?: { cause?: unknown }) {
-    const base = SCENES_ERRORS[code].message;
-    super(detail ? `${base}: ${detail}` : base, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ScenesError';
-    this.code = code;
-  }
-}
+export const ScenesError = catalogue.ErrorClass;
+export type ScenesError = InstanceType<typeof ScenesError>;
+export const isScenesError = catalogue.isError;

@@ -3,9 +3,9 @@
  * callers (edge agent, control plane) translate codes once at their own boundary.
  */
 
-export interface VisionErrorSpec {
-  readonly message: string;
-}
+import { defineErrorCatalogue, type ErrorEntry } from '@edgefleet/service-kit';
+
+export type VisionErrorSpec = ErrorEntry;
 
 export const VISION_ERRORS = {
   VISION_ERR_MODEL_NOT_FOUND: { message: 'model file not found' },
@@ -23,20 +23,9 @@ export const VISION_ERRORS = {
 
 export type VisionErrorCode = keyof typeof VISION_ERRORS;
 
-export class VisionError extends Error {
-  readonly code: VisionErrorCode;
-  /** The specific part of the message (after the catalogue text), for callers that re-word the error. */
-  readonly detail: string | undefined;
+const catalogue = defineErrorCatalogue({ name: 'VisionError', catalogue: VISION_ERRORS });
 
-  constructor(code: VisionErrorCode, detail?: string, options?: { cause?: unknown }) {
-    const base = VISION_ERRORS[code].message;
-    super(detail ? `${base}: ${detail}` : base, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'VisionError';
-    this.code = code;
-    this.detail = detail;
-  }
-}
-
-export function isVisionError(err: unknown, code?: VisionErrorCode): err is VisionError {
-  return err instanceof VisionError && (code === undefined || err.code === code);
-}
+/** A detection-core failure; `detail` is the specific part of the message, for callers that re-word it. */
+export const VisionError = catalogue.ErrorClass;
+export type VisionError = InstanceType<typeof VisionError>;
+export const isVisionError = catalogue.isError;
