@@ -1,17 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 
-/** Repository root (bench/dist/*.js lives two levels down). */
-export const repoRoot = resolve(import.meta.dirname, '..', '..');
-export const sharedDir = resolve(repoRoot, '..', 'shared');
-
-export function requireShared(rel: string): string {
-  const p = resolve(sharedDir, rel);
-  if (!existsSync(p)) {
-    throw new Error(`shared test data missing at ${p} (the benchmarks read ../shared beside the checkout)`);
-  }
-  return p;
-}
+/** Repository root, ../shared, and a checked path under it (a clear failure naming the missing path). */
+export {
+  REPO_ROOT as repoRoot,
+  SHARED_DIR as sharedDir,
+  sharedPath as requireShared,
+} from '@edgefleet/service-kit/testing';
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

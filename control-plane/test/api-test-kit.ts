@@ -7,7 +7,7 @@ import { IngestStats } from '../src/ingest/ingest-stats.js';
 import { silentLogger } from '@edgefleet/service-kit';
 import type { ApiContext } from '../src/api/api-context.js';
 import type { Store } from '../src/storage/store.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /**
  * A REST API over a real store and real registry services (artifacts and signing key in a temp dir),

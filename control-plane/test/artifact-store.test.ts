@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { FileArtifactStore } from '../src/artifacts/file-artifact-store.js';
 import { isCpError } from '../src/errors.js';
 import { artifactStoreConformance, pieces } from './artifact-store-conformance.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 artifactStoreConformance('files under a directory', async (t) => {
   const store = new FileArtifactStore(join(tempDir(t as { after: (fn: () => void) => void }), 'artifacts'));

@@ -10,7 +10,7 @@ import { silentLogger } from '@edgefleet/service-kit';
 import type { CliIo } from '../src/cli/cli-io.js';
 import type { Store } from '../src/storage/store.js';
 import { corruptModel, tinyDetector, writeModelFile } from './model-files.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /** The admin commands (`models`, `assign`, `promote`, `rollback`, `audit`, `signing-key`) against a running control plane. */
 

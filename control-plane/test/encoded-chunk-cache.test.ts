@@ -7,7 +7,7 @@ import { EncodedChunkCache } from '../src/grpc/encoded-chunk-cache.js';
 import { FileArtifactStore } from '../src/artifacts/file-artifact-store.js';
 import { isCpError } from '../src/errors.js';
 import { pieces } from './artifact-store-conformance.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 async function storeWith(t: { after: (fn: () => void) => void }, ...blobs: Buffer[]) {
   const store = new FileArtifactStore(join(tempDir(t), 'artifacts'));

@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { generateDataset } from '@edgefleet/scenes';
 import { evaluateModel } from '../src/index.js';
-import { REPO_ROOT, sharedPath } from './shared-data.js';
-import { tempDir } from './temp-dir.js';
+import { REPO_ROOT, sharedPath } from '@edgefleet/service-kit/testing';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 const NAMES = ['person', 'bicycle', 'car', 'dog', 'horse', 'kite', 'giraffe', 'zebra', 'bird'];
 

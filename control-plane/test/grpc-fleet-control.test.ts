@@ -26,10 +26,10 @@ import {
   type FleetControlClient,
 } from './grpc-test-kit.js';
 import { tinyDetector } from './model-files.js';
-import { sharedPath } from './shared-data.js';
+import { sharedPath } from '@edgefleet/service-kit/testing';
 import { waitFor } from './ingest-test-kit.js';
 import { createDatabase } from './storage-test-db.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /**
  * fleet.v1.FleetControl end to end: a real control plane on PostgreSQL, real grpc-js clients built from

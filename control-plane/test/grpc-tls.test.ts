@@ -12,7 +12,7 @@ import type { ControlPlaneConfigInput } from '../src/config/control-plane-config
 import { basicAuth, fleetControlClient, grpc, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';
 import { makeTestPki } from './test-certificates.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /** gRPC over TLS and mTLS (client certificate CN = device id), with certificates made by openssl. */
 

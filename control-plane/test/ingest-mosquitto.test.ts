@@ -17,7 +17,7 @@ import {
   uniqueId,
   waitFor,
 } from './ingest-test-kit.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /**
  * The same ingest through a real external MQTT 5 broker (Mosquitto; CP_TEST_MQTT_URL, default

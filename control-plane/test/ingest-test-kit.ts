@@ -15,7 +15,7 @@ import { silentLogger } from '@edgefleet/service-kit';
 import type { ControlPlaneConfigInput } from '../src/config/control-plane-config-schema.js';
 import type { Store } from '../src/storage/store.js';
 import { createDatabase } from './storage-test-db.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /**
  * Shared pieces of the broker, ingest and interop tests: real stores of both kinds, a control plane on

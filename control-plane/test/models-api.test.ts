@@ -8,7 +8,7 @@ import { createPgliteStore } from '../src/storage/pglite-store.js';
 import type { Store } from '../src/storage/store.js';
 import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { corruptModel, detectorWithoutClassNames, notADetector, tinyDetector } from './model-files.js';
-import { sharedPath } from './shared-data.js';
+import { sharedPath } from '@edgefleet/service-kit/testing';
 
 /**
  * Model upload, validation, signing and reads over the REST API (fastify inject, real registry services on

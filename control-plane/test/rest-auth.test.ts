@@ -12,7 +12,7 @@ import type { Store } from '../src/storage/store.js';
 import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
 import { basicAuth, fleetControlClient, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /** Bearer tokens and roles, the OpenAPI document, rate limiting, and secrets kept out of logs. */
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeDetectionBatch } from '@edgefleet/proto';
 import { connectClient, detectionsTopic, lifo, makeBatch, publishAcked } from './ingest-test-kit.js';
 import { createDatabase } from './storage-test-db.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /** `control-plane start` as users run it: the real bin in a child process, stopped with SIGTERM. */
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'control-plane.js');

@@ -8,7 +8,7 @@ import { configReference } from '../src/config/config-reference.js';
 import { isCpError } from '../src/errors.js';
 import { loadControlPlaneConfig, parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
 import { redactUrl } from '@edgefleet/service-kit';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 // Compile-time: what the loader derives is present in the resolved type, and an external broker has a url.
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

@@ -4,7 +4,7 @@ import { createPgliteExecutor, createPgliteStore } from '../src/storage/pglite-s
 import { SqlStore } from '../src/storage/sql-store.js';
 import { registryConformance } from './registry-conformance.js';
 import { makeRows, storeConformance } from './store-conformance.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 storeConformance('PGlite (in memory)', async () => {
   const store = await createPgliteStore();

@@ -4,24 +4,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { Cleanups, tempDir } from '@edgefleet/service-kit/testing';
 
 const PYTHON = '/usr/bin/python3';
 // Compiled to control-plane/dist/test/, so the package root is two levels up.
+/** Temp dirs of the whole file, removed after the last test. */
+const temps = new Cleanups();
 const TRAINER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'trainer');
 
 interface TrainerEvent {
@@ -52,7 +45,7 @@ function assertPythonReady(): void {
 
 /** Writes the synthetic shapes dataset (3 classes) into a fresh temp dir and returns its path. */
 function makeShapesDataset(opts: { train: number; val: number; test?: number; size?: number; seed?: number }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ef-trainer-ds-'));
+  const dir = tempDir(temps, 'ef-trainer-ds-');
   const args = [
     join(TRAINER_DIR, 'fixtures', 'make_shapes.py'),
     dir,
@@ -73,7 +66,7 @@ function makeShapesDataset(opts: { train: number; val: number; test?: number; si
 }
 
 function copyDataset(src: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ef-trainer-bad-'));
+  const dir = tempDir(temps, 'ef-trainer-bad-');
   cpSync(src, dir, { recursive: true });
   return dir;
 }
@@ -196,16 +189,10 @@ function* protoFields(buf: Uint8Array): Generator<ProtoField> {
 const NAMES = ['box', 'disc', 'ring'];
 const IMGSZ = 160;
 const ANCHORS_160 = (160 / 8) ** 2 + (160 / 16) ** 2 + (160 / 32) ** 2; // 525
-const temps: string[] = [];
+
 let dataset = '';
 let scratchOut = '';
 let scratch: TrainerRun;
-
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(d);
-  return d;
-}
 
 // Small and quick on 2 CPU cores: 16 training images at 160 px, batch 8, two threads.
 const FAST = ['--imgsz', String(IMGSZ), '--batch', '8', '--threads', '2', '--workers', '0', '--log-every', '1'];
@@ -213,13 +200,12 @@ const FAST = ['--imgsz', String(IMGSZ), '--batch', '8', '--threads', '2', '--wor
 before(async () => {
   assertPythonReady();
   dataset = makeShapesDataset({ train: 16, val: 8, test: 4, size: 160 });
-  temps.push(dataset);
-  scratchOut = tempDir('ef-trainer-out-');
+  scratchOut = tempDir(temps, 'ef-trainer-out-');
   scratch = await runTrainer(['train', '--data', dataset, '--out', scratchOut, '--epochs', '2', ...FAST]);
 });
 
 after(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  temps.run();
 });
 
 test('training from scratch exits 0 and writes best.pt, last.pt, model.onnx and metrics.json', () => {
@@ -316,7 +302,7 @@ test('model.onnx runs in onnxruntime-node with output [1, 4+nc, N] and carries U
 
 test('the same seed reproduces the same losses and mAP, whatever the loader worker count', async () => {
   assert.equal(scratch.code, 0, describeRun(scratch));
-  const out = tempDir('ef-trainer-seed-');
+  const out = tempDir(temps, 'ef-trainer-seed-');
   const fast = FAST.map((v, i) => (FAST[i - 1] === '--workers' ? '2' : v));
   const again = await runTrainer(['train', '--data', dataset, '--out', out, '--epochs', '2', ...fast]);
   assert.equal(again.code, 0, describeRun(again));
@@ -327,7 +313,7 @@ test('the same seed reproduces the same losses and mAP, whatever the loader work
 
 test('fine-tuning from best.pt uses the fine-tune defaults and exports a new model', async () => {
   assert.equal(scratch.code, 0, describeRun(scratch));
-  const out = tempDir('ef-trainer-ft-');
+  const out = tempDir(temps, 'ef-trainer-ft-');
   const run = await runTrainer([
     'train',
     '--data',
@@ -358,7 +344,7 @@ test('val evaluates a checkpoint on the test split; export writes ONNX at anothe
   assert.equal(m.images, 4);
   assert.equal(m.per_class.length, 3);
 
-  const onnx = join(tempDir('ef-trainer-exp-'), 'm.onnx');
+  const onnx = join(tempDir(temps, 'ef-trainer-exp-'), 'm.onnx');
   const exp = await runTrainer(['export', '--weights', best, '--out', onnx, '--imgsz', '224', '--opset', '12']);
   assert.equal(exp.code, 0, describeRun(exp));
   const n224 = 28 * 28 + 14 * 14 + 7 * 7;
@@ -373,14 +359,13 @@ test('val evaluates a checkpoint on the test split; export writes ONNX at anothe
 /** Runs training on a broken copy of the dataset and checks the documented failure. */
 async function expectDatasetFailure(mutate: (dir: string) => void, code: string, message: RegExp): Promise<void> {
   const dir = copyDataset(dataset);
-  temps.push(dir);
   mutate(dir);
   const run = await runTrainer([
     'train',
     '--data',
     dir,
     '--out',
-    tempDir('ef-trainer-bad-out-'),
+    tempDir(temps, 'ef-trainer-bad-out-'),
     '--epochs',
     '1',
     ...FAST,
@@ -445,10 +430,18 @@ test('a missing data.yaml fails with exit 3 TRAINER_ERR_DATA_YAML', async () => 
 
 test('an image without a label file counts as background, as in Ultralytics', async () => {
   const dir = copyDataset(dataset);
-  temps.push(dir);
   unlinkSync(join(dir, 'labels', 'train', '00000.txt'));
   writeFileSync(join(dir, 'labels', 'train', '00001.txt'), '');
-  const run = await runTrainer(['train', '--data', dir, '--out', tempDir('ef-trainer-bg-'), '--epochs', '1', ...FAST]);
+  const run = await runTrainer([
+    'train',
+    '--data',
+    dir,
+    '--out',
+    tempDir(temps, 'ef-trainer-bg-'),
+    '--epochs',
+    '1',
+    ...FAST,
+  ]);
   assert.equal(run.code, 0, describeRun(run));
   const start = eventsOf(run, 'start')[0]!;
   assert.deepEqual(start.background, { train: 2, val: 0, test: 0 });
@@ -461,7 +454,7 @@ test('bad arguments exit 2 with TRAINER_ERR_ARGS listing every problem; an absen
     '--data',
     dataset,
     '--out',
-    tempDir('ef-trainer-args-'),
+    tempDir(temps, 'ef-trainer-args-'),
     '--imgsz',
     '100',
     '--epochs',
@@ -479,7 +472,7 @@ test('bad arguments exit 2 with TRAINER_ERR_ARGS listing every problem; an absen
     '--data',
     dataset,
     '--out',
-    tempDir('ef-trainer-dev-'),
+    tempDir(temps, 'ef-trainer-dev-'),
     '--device',
     'cuda:99',
   ]);
@@ -492,7 +485,7 @@ test('bad arguments exit 2 with TRAINER_ERR_ARGS listing every problem; an absen
 });
 
 test('an unreadable checkpoint exits 4 with TRAINER_ERR_CHECKPOINT', async () => {
-  const bad = join(tempDir('ef-trainer-ckpt-'), 'bad.pt');
+  const bad = join(tempDir(temps, 'ef-trainer-ckpt-'), 'bad.pt');
   writeFileSync(bad, 'not a checkpoint');
   for (const weights of [bad, join(tmpdir(), 'ef-trainer-no-such.pt')]) {
     const run = await runTrainer([
@@ -500,7 +493,7 @@ test('an unreadable checkpoint exits 4 with TRAINER_ERR_CHECKPOINT', async () =>
       '--data',
       dataset,
       '--out',
-      tempDir('ef-trainer-ckpt-out-'),
+      tempDir(temps, 'ef-trainer-ckpt-out-'),
       '--weights',
       weights,
       ...FAST,
@@ -512,7 +505,7 @@ test('an unreadable checkpoint exits 4 with TRAINER_ERR_CHECKPOINT', async () =>
 });
 
 test('SIGTERM finishes the iteration, saves last.pt and exits 5; --resume continues from it', async () => {
-  const out = tempDir('ef-trainer-term-');
+  const out = tempDir(temps, 'ef-trainer-term-');
   let sent = false;
   const run = await runTrainer(['train', '--data', dataset, '--out', out, '--epochs', '50', ...FAST], (e, kill) => {
     if (e.event === 'iter' && !sent) {
@@ -550,7 +543,7 @@ test('SIGTERM finishes the iteration, saves last.pt and exits 5; --resume contin
 });
 
 test('SIGTERM to the whole process group, loader workers included, also exits 5 with last.pt', async () => {
-  const out = tempDir('ef-trainer-group-');
+  const out = tempDir(temps, 'ef-trainer-group-');
   const fast = FAST.map((v, i) => (FAST[i - 1] === '--workers' ? '2' : v));
   let sent = false;
   const run = await runTrainer(

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { generateDataset } from '@edgefleet/scenes';
 import { labelPathFor, loadSplit, parseLabelFile, readYoloDataset } from '../src/evaluation/yolo-dataset.js';
 import { parseDataYaml } from '../src/evaluation/data-yaml.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 /** Writes a dataset folder: `files` maps relative paths to contents. */
 function writeTree(root: string, files: Record<string, string>): string {

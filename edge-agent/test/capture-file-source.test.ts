@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createGstFrameSource, type GstFrameSource } from '../src/capture/gst-frame-source.js';
 import type { SourceOptions } from '../src/capture/source-spec.js';
-import { fitInto, makeMjpegAvi, sharedImagesDir, sleep, waitFor } from './capture-fixtures.js';
+import { sharedImage } from '@edgefleet/service-kit/testing';
+import { fitInto, makeMjpegAvi, sleep, waitFor } from './capture-fixtures.js';
 
 let dir = '';
 let video = '';
@@ -110,7 +111,7 @@ describe('video file source', () => {
   });
 
   it('delivers a still image once, at the letterbox size from its header', async () => {
-    const image = join(sharedImagesDir(), 'horses.jpg');
+    const image = join(sharedImage(), 'horses.jpg');
     const source = fileSource(`file://${image}`, {}, 320);
     await source.start(new AbortController().signal);
     const f = await source.next();

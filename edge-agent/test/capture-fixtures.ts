@@ -2,7 +2,6 @@
  * Shared helpers of the capture tests: media made with gst-launch-1.0, temp dirs, a manual clock.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,13 +15,6 @@ const run = promisify(execFile);
 
 /** Repository root, from edge-agent/dist/test/. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-/** ../shared/images, or a clear failure when the shared test data is not there. */
-export function sharedImagesDir(): string {
-  const dir = resolve(repoRoot, '..', 'shared', 'images');
-  if (!existsSync(dir)) throw new Error(`shared test data missing at ${dir}`);
-  return dir;
-}
 
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'edgefleet-capture-test-'));

@@ -17,7 +17,8 @@ import {
 } from '../src/capture/image-sequence.js';
 import { parseSourceSpec, type ImageSequenceSpec } from '../src/capture/source-spec.js';
 import type { CapturedFrame } from '../src/capture/frame-source.js';
-import { fitInto, makeJpegs, sharedImagesDir, withTempDir } from './capture-fixtures.js';
+import { sharedImage } from '@edgefleet/service-kit/testing';
+import { fitInto, makeJpegs, withTempDir } from './capture-fixtures.js';
 
 const seqSpec = (uri: string): ImageSequenceSpec => parseSourceSpec(uri) as ImageSequenceSpec;
 
@@ -190,7 +191,7 @@ describe('image sequence source', () => {
   });
 
   it('keeps each frame at its native size when the images differ in size', async () => {
-    const shared = sharedImagesDir();
+    const shared = sharedImage();
     await withTempDir(async (dir) => {
       // horses.jpg is 773 px wide: rows of 2319 bytes that GStreamer pads to 2320.
       for (const n of ['dog.jpg', 'horses.jpg', 'person.jpg']) await copyFile(join(shared, n), join(dir, n));

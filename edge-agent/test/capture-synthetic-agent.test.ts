@@ -1,19 +1,13 @@
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { it } from 'node:test';
 import { Agent } from '../src/agent/agent.js';
 import { parseConfig } from '../src/config/load-config.js';
 import { silentLogger } from '@edgefleet/service-kit';
-import { repoRoot, waitFor, withTempDir } from './capture-fixtures.js';
-
-function sharedModel(name: string): string {
-  const dir = resolve(repoRoot, '..', 'shared', 'models');
-  if (!existsSync(dir)) throw new Error(`shared test data missing at ${dir}`);
-  return join(dir, name);
-}
+import { sharedModel } from '@edgefleet/service-kit/testing';
+import { waitFor, withTempDir } from './capture-fixtures.js';
 
 it('the agent runs a synthetic camera through capture, the real YOLOv8n model and the outbox', async () => {
   await withTempDir(async (dir) => {

@@ -3,28 +3,12 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { before, describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { before, describe, it } from 'node:test';
+import { sharedPath, tempDir } from '@edgefleet/service-kit/testing';
 import { detectCommand } from '../src/cli/detect-command.js';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-function sharedPath(...parts: string[]): string {
-  const path = join(repoRoot, '..', 'shared', ...parts);
-  if (!existsSync(path)) throw new Error(`shared test data missing at ${path}`);
-  return path;
-}
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'detect-command-test-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 class Capture extends Writable {
   text = '';

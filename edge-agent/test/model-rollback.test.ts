@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setOnnxRuntimeLogLevel } from '@edgefleet/vision';
 import { runtimeFailingDetector } from '@edgefleet/vision/testing/onnx-builder';
-import { repoRoot } from './capture-fixtures.js';
+import { sharedModel } from '@edgefleet/service-kit/testing';
 import { waitUntil } from './control-plane-fixture.js';
 import { counter, metric, RolloutRig, tinyDetector } from './rollout-harness.js';
 
 setOnnxRuntimeLogLevel('fatal');
-
-/** ../shared/models/<name>, read in place (never copied into the repository). */
-function sharedModel(name: string): string {
-  const path = resolve(repoRoot, '..', 'shared', 'models', name);
-  if (!existsSync(path)) throw new Error(`shared test data missing at ${path}`);
-  return path;
-}
 
 /**
  * The frames are GStreamer's test pattern (a white ball on black): the runtime-failing detector passes its

@@ -3,31 +3,17 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
+import { sharedPath, tempDir } from '@edgefleet/service-kit/testing';
 import { readImageHeader, parseImageHeader } from '../src/capture/image-header.js';
 import { decodeStillImage, StillImageDecoder } from '../src/capture/still-image.js';
 import { EdgeError } from '../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '..', '..', '..');
-
-function sharedPath(...parts: string[]): string {
-  const path = join(repoRoot, '..', 'shared', ...parts);
-  if (!existsSync(path)) throw new Error(`shared test data missing at ${path}`);
-  return path;
-}
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'still-image-test-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function pngChunk(type: string, data: Uint8Array): Buffer {
   const head = Buffer.alloc(8);

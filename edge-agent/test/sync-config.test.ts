@@ -1,9 +1,9 @@
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeDeviceStatus } from '@edgefleet/proto';
+import { tempDir } from '@edgefleet/service-kit/testing';
 import { parseConfig } from '../src/config/load-config.js';
 import { EdgeError } from '../src/errors.js';
 import { createSyncWorker, syncSettings } from '../src/sync/create-sync-worker.js';
@@ -22,12 +22,6 @@ const base = (sync?: unknown) => ({
   cameras: [{ id: 'front', uri: 'rtsp://10.0.0.5/stream1' }],
   ...(sync === undefined ? {} : { sync }),
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'edge-sync-config-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 describe('sync configuration', () => {
   it('is optional, and fills every default from the schema when present', () => {
@@ -72,7 +66,7 @@ describe('sync configuration', () => {
   });
 
   it('reads passwordFile and TLS files at creation, and names a missing one', () => {
-    const dir = tempDir();
+    const dir = tempDir({ after: (fn) => cleanups.push(fn) }, 'edge-sync-config-');
     writeFileSync(join(dir, 'pw'), 'from-file\n');
     writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\n');
     const sync = parseConfig(base({ url: 'mqtts://cp', passwordFile: join(dir, 'pw'), tlsCaFile: join(dir, 'ca.pem') }))

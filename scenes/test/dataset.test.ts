@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodePng } from '../src/png/png-decode.js';
@@ -10,13 +9,8 @@ import { renderScene } from '../src/render/render-scene.js';
 import { resolveDomain } from '../src/domain/domain-spec.js';
 import { sampleScene } from '../src/sampling/sample-scene.js';
 import { yoloLine } from '../src/dataset/yolo-format.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 import { hashTree } from './helpers.js';
-
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scenes-ds-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test('a generated dataset has the Ultralytics layout, YOLO labels and data.yaml', (t) => {
   const out = join(tempDir(t), 'ds');

@@ -1,26 +1,20 @@
-import { existsSync, mkdtempSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { Cleanups, REPO_ROOT, tempDir as kitTempDir } from '@edgefleet/service-kit/testing';
 
-export const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
-export const sharedDir = resolve(repoRoot, '..', 'shared');
-
-/** Path of a file in ../shared; a clear failure when the folder is missing. */
-export function shared(rel: string): string {
-  const p = resolve(sharedDir, rel);
-  if (!existsSync(p)) throw new Error(`shared test data missing at ${p} (tests read ../shared beside the checkout)`);
-  return p;
-}
+/** Repository root, ../shared, and a checked path under it (a clear failure naming the missing path). */
+export { REPO_ROOT as repoRoot, SHARED_DIR as sharedDir, sharedPath as shared } from '@edgefleet/service-kit/testing';
 
 /** A small fixture committed under test/fixtures. */
 export function fixture(name: string): string {
-  return resolve(repoRoot, 'test', 'fixtures', name);
+  return resolve(REPO_ROOT, 'test', 'fixtures', name);
 }
 
+/** A temp dir for a test that removes it itself (in a `finally`, or `t.after`). */
 export function tempDir(prefix: string): { path: string; cleanup: () => void } {
-  const path = mkdtempSync(join(tmpdir(), `${prefix}-`));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+  const cleanups = new Cleanups();
+  return { path: kitTempDir(cleanups, `${prefix}-`), cleanup: () => cleanups.run() };
 }
 
 /** An image-sequence directory of `count` links to one image. */

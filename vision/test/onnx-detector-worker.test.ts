@@ -11,7 +11,7 @@ import { MAX_AUTO_REPLICAS } from '../src/replicated-runner.js';
 import type { RgbFrame } from '../src/types.js';
 import { constantDetector, identityImageModel, runtimeFailingDetector } from './onnx-builder.js';
 import { YOLOV8_MODEL, YOLOX_MODEL } from './shared-data.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 setOnnxRuntimeLogLevel('fatal');
 

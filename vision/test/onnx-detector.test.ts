@@ -7,7 +7,7 @@ import { setOnnxRuntimeLogLevel } from '../src/onnx-session.js';
 import type { RgbFrame } from '../src/types.js';
 import { buildOnnxModel, identityImageModel } from './onnx-builder.js';
 import { YOLOV8_MODEL, YOLOX_MODEL } from './shared-data.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 setOnnxRuntimeLogLevel('fatal');
 

@@ -8,7 +8,7 @@ import { readOnnxMetadata, readOnnxMetadataFile } from '../src/onnx-metadata.js'
 import { parseClassNames, parseImgsz } from '../src/ultralytics-metadata.js';
 import { buildOnnxModel } from './onnx-builder.js';
 import { YOLOV8_MODEL, YOLOX_MODEL } from './shared-data.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 describe('ONNX metadata_props', () => {
   it('reads the Ultralytics export metadata of yolov8n_int8.onnx', async () => {

@@ -8,7 +8,7 @@ import { VisionError } from '../src/errors.js';
 import { parseProviderList } from '../src/execution-providers.js';
 import { createOnnxSession, setOnnxRuntimeLogLevel, type VisionLogger } from '../src/onnx-session.js';
 import { YOLOV8_MODEL, YOLOX_MODEL } from './shared-data.js';
-import { tempDir } from './temp-dir.js';
+import { tempDir } from '@edgefleet/service-kit/testing';
 
 // ONNX Runtime prints its own native errors for providers it cannot load; the warnings under test are ours.
 setOnnxRuntimeLogLevel('fatal');
