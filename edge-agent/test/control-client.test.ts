@@ -318,7 +318,10 @@ describe('control client over mTLS', () => {
 
 describe('watch request', () => {
   it('shows camera sources without credentials', () => {
-    assert.equal(redactUrl('rtsp://admin:hunter2@10.0.0.5:554/stream1', { hideUser: true }), 'rtsp://10.0.0.5:554/stream1');
+    assert.equal(
+      redactUrl('rtsp://admin:hunter2@10.0.0.5:554/stream1', { hideUser: true }),
+      'rtsp://10.0.0.5:554/stream1',
+    );
     assert.equal(
       redactUrl('rtsp://10.0.0.5/s?user=a&password=b&channel=1', { hideUser: true }),
       'rtsp://10.0.0.5/s?user=a&password=redacted&channel=1',

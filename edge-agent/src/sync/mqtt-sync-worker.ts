@@ -328,7 +328,9 @@ export class MqttSyncWorker {
         ) {
           refusedProtocol = true;
           this.protocolVersion = 4;
-          this.deps.logger.info('broker refused MQTT 5, using MQTT 3.1.1', { url: redactUrl(options.url, { hideUser: true }) });
+          this.deps.logger.info('broker refused MQTT 5, using MQTT 3.1.1', {
+            url: redactUrl(options.url, { hideUser: true }),
+          });
           return;
         }
         this.recordError(session.connectedAt === 0 ? 'connect' : 'connection', err);
