@@ -14,6 +14,7 @@
  * detached before the pipeline goes to NULL, so no timer or push outlives the run; each sample
  * that comes out is matched with what the feeder pushed (it keeps at most one frame in flight).
  */
+import { redactUrl } from '@edgefleet/service-kit';
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { describeError, EdgeError } from '../errors.js';
 import type { CaptureTimers } from './capture-timers.js';
@@ -295,7 +296,9 @@ export class GstPipelineSession {
   private onBusMessage(msg: GstBusMessage): void {
     if (!this.closed && msg.type === 'error') {
       const from = msg.name ?? msg._src_element_name ?? 'pipeline';
-      this.fail(new EdgeError('EDGE_ERR_PIPELINE', `${msg.message ?? 'unknown error'} (from ${from})`));
+      // An element's error text may quote its location (the camera URI): shown with credentials masked.
+      const why = redactUrl(msg.message ?? 'unknown error');
+      this.fail(new EdgeError('EDGE_ERR_PIPELINE', `${why} (from ${from})`));
     }
     // The binding re-polls only while the pipeline is not in NULL: once closed (possibly just now,
     // by fail() → listener → close()), this callback was the last one and its thread is free.
