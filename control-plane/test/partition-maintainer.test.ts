@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import { PartitionMaintainer } from '../src/storage/partition-maintainer.js';
 import { createPgStore } from '../src/storage/pg-store.js';
 import { createPgliteStore } from '../src/storage/pglite-store.js';

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { constantDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { Agent } from '../src/agent/agent.js';
 import { parseConfig } from '../src/config/load-config.js';
-import { silentLogger } from '../src/log/logger.js';
+import { silentLogger } from '@edgefleet/service-kit';
 import { freePort, makeJpegs, sleep, waitFor, withTempDir } from './capture-fixtures.js';
 
 interface Camera {
