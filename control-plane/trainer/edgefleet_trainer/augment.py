@@ -11,18 +11,23 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from .limits import Interval
+from .option_flags import option
+
 PAD = 114
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    hsv_h: float = 0.015  # hue shift, fraction of the hue circle
-    hsv_s: float = 0.7  # saturation gain range
-    hsv_v: float = 0.4  # value gain range
-    fliplr: float = 0.5
-    scale: float = 0.5  # zoom gain range (1 +/- scale)
-    translate: float = 0.1  # centre shift, fraction of imgsz
-    mosaic: float = 0.0  # probability of a 2x2 mosaic
+    """Training augmentation; each field is also a `train` flag (see option_flags)."""
+
+    hsv_h: float = option(0.015)  # hue shift, fraction of the hue circle
+    hsv_s: float = option(0.7)  # saturation gain range
+    hsv_v: float = option(0.4)  # value gain range
+    fliplr: float = option(0.5, limit=Interval(0, 1))
+    scale: float = option(0.5, limit=Interval(0, 1, high_open=True), help="random zoom range: 1 +/- scale")
+    translate: float = option(0.1)  # centre shift, fraction of imgsz
+    mosaic: float = option(0.0, limit=Interval(0, 1), help="probability of a 2x2 mosaic per sample")
 
 
 def resize_long_side(img: np.ndarray, size: int) -> np.ndarray:

@@ -15,11 +15,15 @@ from .checkpoint import load_checkpoint
 from .data_yaml import load_data_config
 from .dataset import YoloDataset, collate, scan_split
 from .errors import CATALOGUE, EXIT_OK, TrainerError
-from .export_onnx import OPSET_MAX, OPSET_MIN, export_onnx
+from .device import available_cpus, select_device
+from .export_onnx import export_onnx
 from .metrics import evaluate
-from .model import SCALES, Detector
+from .model import Detector
+from .option_flags import add_flags, from_flags
 from .progress import Progress
-from .train import StopFlag, Trainer, TrainOptions, available_cpus, select_device
+from .stop_flag import StopFlag
+from .train import Trainer
+from .train_options import IMGSZ, TrainOptions
 
 
 class ArgParser(argparse.ArgumentParser):
@@ -29,84 +33,35 @@ class ArgParser(argparse.ArgumentParser):
         raise TrainerError("TRAINER_ERR_ARGS", f"{self.prog}: {message}")
 
 
-def _meta_pair(s: str) -> tuple[str, str]:
-    k, sep, v = s.partition("=")
-    if not sep or not k:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {s!r}")
-    return k, v
-
-
 def build_parser() -> ArgParser:
     p = ArgParser(prog="edgefleet_trainer", description="Train, evaluate and export the EdgeFleet detector.")
     p.add_argument("--version", action="version", version=__version__)
     sub = p.add_subparsers(dest="command", parser_class=ArgParser)
 
     t = sub.add_parser("train", help="train from scratch (default), fine-tune (--weights) or resume (--resume)")
-    t.add_argument("--data", required=True, help="dataset directory holding data.yaml, or the data.yaml file")
-    t.add_argument("--out", required=True, help="output directory (best.pt, last.pt, model.onnx, metrics.json)")
-    t.add_argument("--weights", help="checkpoint to fine-tune from (weights only; a new schedule)")
-    t.add_argument("--resume", help="last.pt to continue an interrupted run (same options)")
-    t.add_argument("--epochs", type=int, default=50)
-    t.add_argument("--batch", type=int, default=16)
-    t.add_argument("--imgsz", type=int, default=320, help="square input size, a multiple of 32")
-    t.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--workers", type=int, default=-1, help="data loader processes; -1: 0 on CPU, up to 8 on CUDA")
-    t.add_argument("--threads", type=int, default=0, help="torch CPU threads; 0: every CPU available to the process")
-    t.add_argument("--model", choices=sorted(SCALES), help="model scale for training from scratch (default n)")
-    t.add_argument("--lr0", type=float, help="initial learning rate (default 0.002, fine-tune 0.001)")
-    t.add_argument("--lrf", type=float, help="final learning rate as a fraction of lr0 (default 0.05, fine-tune 0.01)")
-    t.add_argument("--schedule", default="cosine", choices=["cosine", "linear"])
-    t.add_argument("--warmup-epochs", type=float, help="default 3, fine-tune 1")
-    t.add_argument("--weight-decay", type=float, default=5e-4)
-    t.add_argument("--hsv-h", type=float, default=0.015)
-    t.add_argument("--hsv-s", type=float, default=0.7)
-    t.add_argument("--hsv-v", type=float, default=0.4)
-    t.add_argument("--fliplr", type=float, default=0.5)
-    t.add_argument("--scale", type=float, default=0.5, help="random zoom range: 1 +/- scale")
-    t.add_argument("--translate", type=float, default=0.1)
-    t.add_argument("--mosaic", type=float, default=0.0, help="probability of a 2x2 mosaic per sample")
-    t.add_argument("--close-mosaic", type=int, default=10, help="no mosaic in the last N epochs")
-    t.add_argument("--cache", action="store_true", help="decode all images into RAM once")
-    t.add_argument("--log-every", type=int, default=10, help="emit an iter event every N iterations")
-    t.add_argument("--val-every", type=int, default=1)
-    t.add_argument("--patience", type=int, default=0, help="stop after N epochs without improvement; 0: never")
-    t.add_argument("--opset", type=int, default=17, help=f"ONNX opset, {OPSET_MIN}..{OPSET_MAX}")
-    t.add_argument("--meta", type=_meta_pair, action="append", default=[], help="extra ONNX metadata key=value (repeatable)")
+    add_flags(t, TrainOptions)
 
     v = sub.add_parser("val", help="evaluate a checkpoint on a dataset split")
     v.add_argument("--weights", required=True)
     v.add_argument("--data", required=True)
     v.add_argument("--split", default="val", choices=["train", "val", "test"])
     v.add_argument("--imgsz", type=int, help="default: the checkpoint's")
-    v.add_argument("--batch", type=int, default=16)
-    v.add_argument("--device", default="auto")
-    v.add_argument("--threads", type=int, default=0)
+    add_flags(v, TrainOptions, ["batch", "device", "threads"])
     v.add_argument("--out", help="also write the metrics to this JSON file")
 
     e = sub.add_parser("export", help="export a checkpoint to ONNX")
     e.add_argument("--weights", required=True)
     e.add_argument("--out", required=True, help="ONNX file to write")
     e.add_argument("--imgsz", type=int, help="default: the checkpoint's")
-    e.add_argument("--opset", type=int, default=17)
-    e.add_argument("--meta", type=_meta_pair, action="append", default=[])
+    add_flags(e, TrainOptions, ["opset", "meta"])
     return p
 
 
-def _train(a, progress: Progress, stop: StopFlag) -> None:
-    opts = TrainOptions(
-        data=a.data, out=a.out, weights=a.weights, resume=a.resume, epochs=a.epochs, batch=a.batch, imgsz=a.imgsz,
-        device=a.device, seed=a.seed, workers=a.workers, threads=a.threads, lr0=a.lr0, lrf=a.lrf, schedule=a.schedule,
-        warmup_epochs=a.warmup_epochs, weight_decay=a.weight_decay, model=a.model,
-        aug=AugmentConfig(hsv_h=a.hsv_h, hsv_s=a.hsv_s, hsv_v=a.hsv_v, fliplr=a.fliplr, scale=a.scale,
-                          translate=a.translate, mosaic=a.mosaic),
-        close_mosaic=a.close_mosaic, cache=a.cache, log_every=a.log_every, val_every=a.val_every,
-        patience=a.patience, opset=a.opset, meta=dict(a.meta),
-    )
-    Trainer(opts, progress, stop).run()
+def _train(a: argparse.Namespace, progress: Progress, stop: StopFlag) -> None:
+    Trainer(from_flags(TrainOptions, a), progress, stop).run()
 
 
-def _load_model(weights: str, device: torch.device):
+def _load_model(weights: str, device: torch.device) -> tuple[dict, Detector]:
     ckpt = load_checkpoint(weights)
     model = Detector(ckpt["cfg"])
     try:
@@ -116,14 +71,15 @@ def _load_model(weights: str, device: torch.device):
     return ckpt, model.to(device).eval()
 
 
-def _imgsz(a, ckpt) -> int:
+def _imgsz(a: argparse.Namespace, ckpt: dict) -> int:
     imgsz = a.imgsz or int(ckpt["meta"]["imgsz"])
-    if imgsz % 32 or not 64 <= imgsz <= 1280:
-        raise TrainerError("TRAINER_ERR_ARGS", f"--imgsz must be a multiple of 32 in [64, 1280], got {imgsz}")
+    problem = IMGSZ.problem("--imgsz", imgsz)
+    if problem:
+        raise TrainerError("TRAINER_ERR_ARGS", problem)
     return imgsz
 
 
-def _val(a, progress: Progress) -> None:
+def _val(a: argparse.Namespace, progress: Progress) -> None:
     t0 = time.time()
     device = select_device(a.device)
     torch.set_num_threads(a.threads or available_cpus())
@@ -142,7 +98,7 @@ def _val(a, progress: Progress) -> None:
     progress.emit("done", split=a.split, imgsz=imgsz, metrics=m, elapsed_s=time.time() - t0)
 
 
-def _export(a, progress: Progress) -> None:
+def _export(a: argparse.Namespace, progress: Progress) -> None:
     ckpt, model = _load_model(a.weights, torch.device("cpu"))
     imgsz = _imgsz(a, ckpt)
     info = export_onnx(model, ckpt["meta"]["names"], imgsz, Path(a.out), a.opset, dict(a.meta))
