@@ -585,11 +585,22 @@ test('CONTRACT.md documents every error code with its exit code', () => {
   }
 });
 
-test('Python unit tests (assigner, loss, metrics, data.yaml parser, augmentation) pass', () => {
-  const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
+/**
+ * Runs `unittest discover` on `startDir` (relative to the trainer) and asserts that it passed and ran tests:
+ * Python before 3.12 exits 0 when discovery finds nothing, so the summary line must report at least one.
+ */
+function assertPythonUnitTestsPass(startDir: string): void {
+  const r = spawnSync(PYTHON, ['-m', 'unittest', 'discover', '-s', startDir, '-t', '.'], {
     cwd: TRAINER_DIR,
     env: trainerEnv(),
     encoding: 'utf8',
   });
   assert.equal(r.status, 0, r.stderr.slice(-4000));
+  const ran = /^Ran (\d+) tests? in /m.exec(r.stderr);
+  assert.ok(ran, `no unittest summary on stderr: ${r.stderr.slice(-2000)}`);
+  assert.ok(Number(ran[1]) > 0, `unittest discovered no tests in ${startDir}`);
+}
+
+test('Python unit tests (options, run steps, assigner, loss, metrics, data.yaml parser, augmentation) pass', () => {
+  assertPythonUnitTestsPass('tests');
 });
