@@ -32,7 +32,9 @@ def export(o: TrainOptions, s: RunState, progress: Progress) -> dict:
         s.best.val = evaluate(final, make_loader(s.val_ds, o, u.device, shuffle=False, workers=0), u.device, u.names)
     onnx_path = u.out / "model.onnx"
     info = export_onnx(final, u.names, o.imgsz, onnx_path, o.opset, {**o.meta, "dataset": u.data.yaml_path.parent.name})
-    progress.log(f"exported {onnx_path} ({info['bytes']:,} bytes, output {info['output_shape']}, opset {info['opset']})")
+    progress.log(
+        f"exported {onnx_path} ({info['bytes']:,} bytes, output {info['output_shape']}, opset {info['opset']})"
+    )
     elapsed = time.time() - u.started
     metrics = _metrics(o, s, final, info, test, elapsed)
     metrics_path = _write_json(u.out / "metrics.json", metrics)
@@ -64,8 +66,10 @@ def _metrics(o: TrainOptions, s: RunState, final: Detector, info: dict, test: di
                     "images": {k: len(v) for k, v in u.splits.items()},
                     "instances": {k: v.instances for k, v in u.splits.items()}},
         "model": {"arch": f"edgefleet-yolov8-{u.scale}", "scale": u.scale, "params": s.params, "imgsz": o.imgsz,
-                  "reg_max": u.cfg.reg_max, "strides": list(final.head.strides), "anchors": num_anchors(o.imgsz, o.imgsz)},
-        "train": {"mode": u.mode, "weights": o.weights or o.resume, "epochs": o.epochs, "epochs_completed": len(s.history),
+                  "reg_max": u.cfg.reg_max, "strides": list(final.head.strides),
+                  "anchors": num_anchors(o.imgsz, o.imgsz)},
+        "train": {"mode": u.mode, "weights": o.weights or o.resume, "epochs": o.epochs,
+                  "epochs_completed": len(s.history),
                   "best_epoch": s.best.epoch, "batch": o.batch, "seed": o.seed, "lr0": u.lr0, "lrf": u.lrf,
                   "schedule": o.schedule, "augment": asdict(o.aug), "device": str(u.device), "threads": u.threads,
                   "elapsed_s": elapsed, "history": s.history},

@@ -27,10 +27,7 @@ def prepare(o: TrainOptions, progress: Progress) -> RunState:
     """Everything before the first iteration; ends with the `start` event."""
     validate_options(o)
     started = time.time()
-    device = select_device(o.device)
-    threads = o.threads or available_cpus()
-    torch.set_num_threads(threads)
-    seed_everything(o.seed, device)
+    device, threads = _compute_on(o)
     out = Path(o.out)
     out.mkdir(parents=True, exist_ok=True)
     # The checkpoint first: it is quick to check, the dataset scan may not be.
@@ -38,11 +35,11 @@ def prepare(o: TrainOptions, progress: Progress) -> RunState:
     data, splits = load_splits(o.data, progress)
     mode = "resume" if o.resume else "finetune" if o.weights else "scratch"
     model = build_model(o, ckpt, data.names)
-    load_weights(o, mode, model, ckpt, data.names, progress)
+    load_weights(o, model, mode=mode, ckpt=ckpt, names=data.names, progress=progress)
     defaults = mode_defaults(mode)
     setup = Setup(
         started=started, device=device, threads=threads, workers=_workers(o, device), out=out, data=data,
-        splits=splits, mode=mode, scale=model.cfg.scale, cfg=model.cfg,
+        splits=splits, mode=mode, cfg=model.cfg,
         lr0=o.lr0 if o.lr0 is not None else defaults.lr0, lrf=o.lrf if o.lrf is not None else defaults.lrf,
     )
     state = _assemble(o, setup, model)
@@ -50,6 +47,15 @@ def prepare(o: TrainOptions, progress: Progress) -> RunState:
         restore(o, state, ckpt, progress)
     _announce(o, state, progress)
     return state
+
+
+def _compute_on(o: TrainOptions) -> tuple[torch.device, int]:
+    """The device and the number of torch CPU threads; seeds every random generator."""
+    device = select_device(o.device)
+    threads = o.threads or available_cpus()
+    torch.set_num_threads(threads)
+    seed_everything(o.seed, device)
+    return device, threads
 
 
 def load_splits(path: str, progress: Progress) -> tuple[DataConfig, dict[str, SplitIndex]]:
@@ -69,7 +75,9 @@ def load_splits(path: str, progress: Progress) -> tuple[DataConfig, dict[str, Sp
 def build_model(o: TrainOptions, ckpt: dict | None, names: list[str]) -> Detector:
     """A fresh detector for the dataset's classes, at the checkpoint's scale when there is one."""
     if ckpt and o.model and o.model != ckpt["cfg"].scale:
-        raise TrainerError("TRAINER_ERR_ARGS", f"--model {o.model} conflicts with the checkpoint's scale {ckpt['cfg'].scale}")
+        raise TrainerError(
+            "TRAINER_ERR_ARGS", f"--model {o.model} conflicts with the checkpoint's scale {ckpt['cfg'].scale}"
+        )
     scale = ckpt["cfg"].scale if ckpt else (o.model or DEFAULT_SCALE)
     try:
         model = Detector(ModelConfig(nc=len(names), scale=scale, reg_max=ckpt["cfg"].reg_max if ckpt else 16))
@@ -79,7 +87,10 @@ def build_model(o: TrainOptions, ckpt: dict | None, names: list[str]) -> Detecto
     return model
 
 
-def load_weights(o: TrainOptions, mode: str, model: Detector, ckpt: dict | None, names: list[str], progress: Progress) -> None:
+def load_weights(
+    o: TrainOptions, model: Detector, *, mode: str, ckpt: dict | None, names: list[str], progress: Progress
+) -> None:
+    """--resume: the training weights as they were; --weights: every tensor that fits."""
     if mode == "resume":
         _load_resume_weights(o.resume, model, ckpt, names)
     elif mode == "finetune":
@@ -88,7 +99,9 @@ def load_weights(o: TrainOptions, mode: str, model: Detector, ckpt: dict | None,
 
 def _load_resume_weights(path: str, model: Detector, ckpt: dict, names: list[str]) -> None:
     if ckpt["train"] is None:
-        raise TrainerError("TRAINER_ERR_CHECKPOINT", f"{path}: holds no training state (use last.pt, or --weights to fine-tune)")
+        raise TrainerError(
+            "TRAINER_ERR_CHECKPOINT", f"{path}: holds no training state (use last.pt, or --weights to fine-tune)"
+        )
     if ckpt["cfg"].nc != model.cfg.nc or ckpt["meta"]["names"] != names:
         raise TrainerError("TRAINER_ERR_CHECKPOINT", f"{path}: classes differ from the dataset's; cannot resume")
     try:
@@ -120,7 +133,9 @@ def _workers(o: TrainOptions, device: torch.device) -> int:
     return min(MAX_CUDA_WORKERS, max(1, available_cpus() // 2)) if device.type == "cuda" else 0
 
 
-def make_loader(ds: YoloDataset, o: TrainOptions, device: torch.device, *, shuffle: bool, workers: int) -> torch.utils.data.DataLoader:
+def make_loader(
+    ds: YoloDataset, o: TrainOptions, device: torch.device, *, shuffle: bool, workers: int
+) -> torch.utils.data.DataLoader:
     g = torch.Generator()
     g.manual_seed(o.seed)
     return torch.utils.data.DataLoader(

@@ -27,10 +27,13 @@ class Setup:
     data: DataConfig
     splits: dict[str, SplitIndex]
     mode: str  # scratch, finetune or resume
-    scale: str
     cfg: ModelConfig
     lr0: float
     lrf: float
+
+    @property
+    def scale(self) -> str:
+        return self.cfg.scale
 
     @property
     def names(self) -> list[str]:

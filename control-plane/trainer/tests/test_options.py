@@ -60,8 +60,8 @@ class FlagsFromFieldsTest(unittest.TestCase):
         ))
 
     def test_required_and_choices_come_from_the_fields(self):
-        for argv in (["train", "--data", "d"], ["train", "--data", "d", "--out", "o", "--schedule", "step"],
-                     ["train", "--data", "d", "--out", "o", "--model", "x"], ["train", "--data", "d", "--out", "o", "--meta", "k"]):
+        base = ["train", "--data", "d", "--out", "o"]
+        for argv in (base[:3], [*base, "--schedule", "step"], [*base, "--model", "x"], [*base, "--meta", "k"]):
             with self.assertRaises(TrainerError, msg=argv) as cm:
                 parse(*argv)
             self.assertEqual(cm.exception.code, "TRAINER_ERR_ARGS")
@@ -96,8 +96,9 @@ class LimitsTest(unittest.TestCase):
         self.assertEqual(problems(), [])
 
     def test_every_problem_is_listed_at_once(self):
-        self.assertEqual(problems(imgsz=100, epochs=0, batch=0, lr0=3.0, lrf=0.0, schedule="step", fliplr=2.0,
-                                  mosaic=-1.0, scale=1.0, opset=18, log_every=0, val_every=0, weights="a", resume="b"), [
+        found = problems(imgsz=100, epochs=0, batch=0, lr0=3.0, lrf=0.0, schedule="step", fliplr=2.0, mosaic=-1.0,
+                         scale=1.0, opset=18, log_every=0, val_every=0, weights="a", resume="b")
+        self.assertEqual(found, [
             "--epochs must be >= 1, got 0",
             "--batch must be >= 1, got 0",
             "--imgsz must be a multiple of 32 in [64, 1280], got 100",
