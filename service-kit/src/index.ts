@@ -24,3 +24,8 @@ export {
   type StatusOf,
 } from './error-catalogue.js';
 export { describeError } from './describe-error.js';
+export { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
+export { type Clock, systemClock, type TimerHandle } from './clock.js';
+export { PeriodicTask, type PeriodicTaskOptions } from './periodic-task.js';
+export { type AttemptEnd, ReconnectLoop, type ReconnectLoopOptions } from './reconnect-loop.js';
+export { WakeableSleep } from './wakeable-sleep.js';

@@ -1,7 +1,7 @@
 /**
- * Exponential backoff with jitter for camera restarts: delay(n) = min(max, initial × factor^n),
- * then spread by ±jitter (a fraction) so that many cameras failing together (a switch reboot)
- * do not reconnect in lockstep; never above max.
+ * Exponential backoff with jitter: delay(n) = min(max, initial × factor^n), then spread by ±jitter (a
+ * fraction) so that many clients failing together (a switch reboot, a broker restart) do not reconnect in
+ * lockstep; never above max. The one formula for camera restarts, reconnects and retried calls.
  */
 export interface BackoffOptions {
   /** First delay, ms. Default 500. */
@@ -15,6 +15,9 @@ export interface BackoffOptions {
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, factor: 2, maxMs: 30_000, jitter: 0.2 };
+
+/** Exponents above this cannot change the result (2^30 × 1 ms is above any sensible max). */
+const MAX_EXPONENT = 30;
 
 export class Backoff {
   private readonly options: BackoffOptions;
@@ -39,11 +42,17 @@ export class Backoff {
     return this.attempt;
   }
 
-  /** Delay before the next restart; counts one more consecutive failure. */
+  /** Delay before the next try; counts one more consecutive failure. */
   next(): number {
-    const { initialMs, factor, maxMs, jitter } = this.options;
-    const base = Math.min(maxMs, initialMs * factor ** this.attempt);
+    const delay = this.delay(this.attempt);
     this.attempt += 1;
+    return delay;
+  }
+
+  /** Delay before retry number `attempt` (0-based), for callers that count their own attempts. */
+  delay(attempt: number): number {
+    const { initialMs, factor, maxMs, jitter } = this.options;
+    const base = Math.min(maxMs, initialMs * factor ** Math.min(attempt, MAX_EXPONENT));
     const spread = base * jitter * (2 * this.random() - 1);
     return Math.max(0, Math.min(maxMs, Math.round(base + spread)));
   }
