@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Backoff } from '@edgefleet/service-kit';
 import { EdgeError } from '../src/errors.js';
-import { Backoff } from '../src/capture/backoff.js';
 import {
   CameraSupervisor,
   type RunCallbacks,
@@ -10,38 +10,6 @@ import {
 } from '../src/capture/camera-supervisor.js';
 import { requiredThreadpoolSize } from '../src/capture/gst-frame-source.js';
 import { ManualTimers } from './capture-fixtures.js';
-
-describe('Backoff', () => {
-  it('doubles from 0.5 s up to 30 s without jitter', () => {
-    const b = new Backoff({ jitter: 0 });
-    const delays = Array.from({ length: 9 }, () => b.next());
-    assert.deepEqual(delays, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
-  });
-
-  it('spreads each delay by at most ±jitter and never above the maximum', () => {
-    const low = new Backoff({ jitter: 0.2 }, () => 0);
-    const high = new Backoff({ jitter: 0.2 }, () => 0.999999);
-    assert.deepEqual([low.next(), low.next()], [400, 800]);
-    assert.deepEqual([high.next(), high.next()], [600, 1200]);
-    const capped = new Backoff({ initialMs: 30_000, jitter: 0.2 }, () => 0.999999);
-    assert.equal(capped.next(), 30_000);
-  });
-
-  it('starts again from the initial delay after reset()', () => {
-    const b = new Backoff({ jitter: 0 });
-    b.next();
-    b.next();
-    assert.equal(b.attempts, 2);
-    b.reset();
-    assert.equal(b.next(), 500);
-  });
-
-  it('rejects inconsistent options', () => {
-    assert.throws(() => new Backoff({ factor: 0.5 }), /factor >= 1/);
-    assert.throws(() => new Backoff({ initialMs: 10, maxMs: 5 }), /maxMs >= initialMs/);
-    assert.throws(() => new Backoff({ jitter: 1 }), /jitter < 1/);
-  });
-});
 
 /** A run the test drives by hand through the callbacks the supervisor gave it. */
 interface ScriptedRun extends SupervisedRun {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { CaptureTimers, TimerHandle } from '../src/capture/capture-timers.js';
+import type { Clock, TimerHandle } from '@edgefleet/service-kit';
 import type { FitFn } from '../src/capture/pipeline-description.js';
 
 const run = promisify(execFile);
@@ -92,7 +92,7 @@ export async function waitFor(what: string, predicate: () => boolean, timeoutMs 
 }
 
 /** A manual clock: timers fire only when the test advances time. */
-export class ManualTimers implements CaptureTimers {
+export class ManualTimers implements Clock {
   private time = 1_000_000;
   private seq = 0;
   private readonly pending = new Map<number, { at: number; fn: () => void }>();

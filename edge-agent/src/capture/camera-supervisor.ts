@@ -13,8 +13,7 @@
  */
 import type { CameraState } from './frame-source.js';
 import { describeError, EdgeError } from '../errors.js';
-import type { Backoff } from './backoff.js';
-import type { CaptureTimers, TimerHandle } from './capture-timers.js';
+import type { Backoff, Clock, TimerHandle } from '@edgefleet/service-kit';
 
 export interface RunCallbacks {
   frame(): void;
@@ -59,7 +58,7 @@ export interface FailureInfo {
 
 export interface SupervisorDeps {
   readonly launch: LaunchFn;
-  readonly timers: CaptureTimers;
+  readonly timers: Clock;
   readonly backoff: Backoff;
   readonly options?: SupervisorOptions;
   readonly onChange: (snapshot: SupervisorSnapshot) => void;

@@ -32,7 +32,6 @@
  */
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { describeError, EdgeError } from '../errors.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
 import {
   CameraSupervisor,
   type FailureInfo,
@@ -41,7 +40,7 @@ import {
   type SupervisorSnapshot,
 } from './camera-supervisor.js';
 import { CaptureEvents, type CaptureEventMap } from './capture-events.js';
-import { systemTimers, type CaptureTimers } from './capture-timers.js';
+import { Backoff, type BackoffOptions, type Clock, systemClock } from '@edgefleet/service-kit';
 import type { CameraStatus, CapturedFrame, FrameSource } from './frame-source.js';
 import { GstPipelineSession } from './gst-pipeline-session.js';
 import { readImageHeader } from './image-header.js';
@@ -89,7 +88,7 @@ export interface GstFrameSourceOptions {
   readonly backoff?: Partial<BackoffOptions>;
   /** TCP probe timeout for RTSP preflight. Default 3000 ms. */
   readonly connectTimeoutMs?: number;
-  readonly timers?: CaptureTimers;
+  readonly timers?: Clock;
   /** Jitter source, [0, 1). */
   readonly random?: () => number;
 }
@@ -153,8 +152,8 @@ export class GstFrameSource implements FrameSource {
     this.live = isLiveSpec(options.spec);
   }
 
-  private get timers(): CaptureTimers {
-    return this.options.timers ?? systemTimers;
+  private get timers(): Clock {
+    return this.options.timers ?? systemClock;
   }
 
   on<K extends keyof CaptureEventMap>(event: K, listener: (...args: CaptureEventMap[K]) => void): this {

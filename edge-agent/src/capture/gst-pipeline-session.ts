@@ -17,7 +17,7 @@
 import { redactUrl } from '@edgefleet/service-kit';
 import type { PixelFormat, RgbFrame } from '@edgefleet/vision';
 import { describeError, EdgeError } from '../errors.js';
-import type { CaptureTimers } from './capture-timers.js';
+import type { Clock } from '@edgefleet/service-kit';
 import {
   asAppSink,
   gst,
@@ -61,7 +61,7 @@ export interface PipelineSessionDeps {
   /** Continuous pull loop (live) instead of one pull per requestFrame(). */
   readonly continuous: boolean;
   readonly listener: SessionListener;
-  readonly timers: CaptureTimers;
+  readonly timers: Clock;
   /** Pushes frames into the pipeline's appsrc (synthetic sources); required for them, unused otherwise. */
   readonly feeder?: AppSrcFeeder;
   /** How long close() waits for the blocked pull/bus threads to come back before giving up on them. */

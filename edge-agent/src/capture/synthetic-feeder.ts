@@ -16,7 +16,7 @@
  */
 import type { GroundTruthBox } from '@edgefleet/scenes';
 import { describeError, EdgeError } from '../errors.js';
-import type { CaptureTimers, TimerHandle } from './capture-timers.js';
+import type { Clock, TimerHandle } from '@edgefleet/service-kit';
 import type { GstAppSrc } from './gst-binding.js';
 import type { SyntheticSpec } from './source-spec.js';
 import {
@@ -50,7 +50,7 @@ export interface AppSrcFeeder {
 
 export interface SyntheticFeederDeps {
   readonly spec: SyntheticSpec;
-  readonly timers: CaptureTimers;
+  readonly timers: Clock;
   /** Default: a worker thread (WorkerSceneRenderer). A failed renderer is replaced on the next attach. */
   readonly createRenderer?: (config: SyntheticRenderConfig) => SceneRenderer;
 }

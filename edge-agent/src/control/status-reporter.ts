@@ -1,7 +1,6 @@
 import type { ModelStatusReport } from '@edgefleet/proto';
 import { describeError } from '../errors.js';
-import type { Logger } from '@edgefleet/service-kit';
-import { WakeableSleep } from '../agent/wakeable-sleep.js';
+import { type Logger, WakeableSleep } from '@edgefleet/service-kit';
 
 export interface StatusReporterDeps {
   /** Delivers one report; rejects when it did not arrive. */
