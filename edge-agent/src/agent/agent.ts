@@ -126,7 +126,7 @@ export class Agent {
     await Promise.all(this.workers.map((w) => w.start(this.abort.signal)));
     // The control plane link runs in the background: cameras already run on what they booted with.
     this.reporter?.start();
-    this.control?.start();
+    await this.control?.start(this.abort.signal);
 
     // Store-and-forward: connects in the background and never blocks detection; no signal, because it
     // must outlive the cameras on shutdown to drain what they wrote last.

@@ -6,13 +6,12 @@ import {
   type ModelStatusReport,
   type WatchAssignmentsRequest,
 } from '@edgefleet/proto';
-import { Backoff } from '../capture/backoff.js';
+import { Backoff, type Clock, type Component, ReconnectLoop, systemClock } from '@edgefleet/service-kit';
 import { EdgeError, describeError } from '../errors.js';
 import type { Logger } from '@edgefleet/service-kit';
 import type { ArtifactSource } from '../models/model-store.js';
 import { ArtifactDownloader } from './artifact-downloader.js';
 import type { ControlSettings } from './control-settings.js';
-import { WakeableSleep } from '../agent/wakeable-sleep.js';
 
 export interface ControlClientDeps {
   readonly settings: Pick<
@@ -28,6 +27,8 @@ export interface ControlClientDeps {
   readonly onConnection?: (watching: boolean) => void;
   /** [0, 1) for the backoff jitter; default Math.random. */
   readonly random?: () => number;
+  /** Default systemClock. */
+  readonly clock?: Clock;
 }
 
 export type ControlState = 'stopped' | 'connecting' | 'watching' | 'waiting';
@@ -62,37 +63,41 @@ function describeGrpc(err: unknown): string {
  * - `ReportModelStatus` unary calls for the status reporter.
  * Device authentication: `authorization: Basic …` metadata on every call, and the client certificate under mTLS.
  */
-export class ControlClient implements ArtifactSource {
+export class ControlClient implements ArtifactSource, Component {
+  readonly name = 'control client';
   private client: grpc.Client | null = null;
   private downloader: ArtifactDownloader | null = null;
   private state: ControlState = 'stopped';
-  private stopping = false;
+  /** Aborted by stop(): ends the watch loop. */
+  private watching: AbortController | null = null;
   private running: Promise<void> | null = null;
   private call: grpc.ClientReadableStream<AssignmentSnapshot> | null = null;
-  private readonly pause = new WakeableSleep();
-  private readonly backoff: Backoff;
   private readonly counters = { connects: 0, reconnects: 0, snapshots: 0 };
   private lastSnapshotAt: number | null = null;
   private lastError: string | null = null;
   private lastErrorAt: number | null = null;
 
-  constructor(private readonly deps: ControlClientDeps) {
-    const { reconnectMinMs, reconnectMaxMs } = deps.settings;
-    this.backoff = new Backoff(
-      { initialMs: reconnectMinMs, maxMs: reconnectMaxMs, factor: 2, jitter: 0.2 },
-      deps.random,
-    );
+  constructor(private readonly deps: ControlClientDeps) {}
+
+  private get clock(): Clock {
+    return this.deps.clock ?? systemClock;
+  }
+
+  private backoff(): Backoff {
+    const { reconnectMinMs, reconnectMaxMs } = this.deps.settings;
+    return new Backoff({ initialMs: reconnectMinMs, maxMs: reconnectMaxMs, factor: 2, jitter: 0.2 }, this.deps.random);
   }
 
   /** Delay before retry number `attempt` (0-based) of anything that failed on the control plane. */
   retryDelay(attempt: number): number {
-    const { reconnectMinMs, reconnectMaxMs } = this.deps.settings;
-    const base = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(attempt, 30));
-    return Math.round(base * (0.8 + 0.4 * (this.deps.random ?? Math.random)()));
+    return this.backoff().delay(attempt);
   }
 
-  /** Opens the channel and starts watching in the background; returns at once. */
-  start(): void {
+  /**
+   * Opens the channel and starts watching in the background; resolves at once. The watch runs until
+   * stop() (not until `signal` aborts: status reports still go out while the agent shuts down).
+   */
+  async start(_signal?: AbortSignal): Promise<void> {
     if (this.running) throw new Error('control client already started');
     const { settings } = this.deps;
     const credentials = settings.tls
@@ -117,17 +122,17 @@ export class ControlClient implements ArtifactSource {
     };
     this.client = new grpc.Client(settings.url, credentials, options);
     this.downloader = new ArtifactDownloader(settings);
-    this.stopping = false;
-    this.running = this.watchLoop().catch((err: unknown) =>
+    const watching = new AbortController();
+    this.watching = watching;
+    this.running = this.watchLoop(watching.signal).catch((err: unknown) =>
       this.deps.logger.error('control watch loop failed', { error: describeError(err) }),
     );
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
-    this.stopping = true;
+    this.watching?.abort();
     this.call?.cancel();
-    this.pause.wake();
     await this.running;
     this.running = null;
     this.client?.close();
@@ -156,33 +161,37 @@ export class ControlClient implements ArtifactSource {
 
   private recordError(where: string, err: unknown): void {
     this.lastError = `${where}: ${describeGrpc(err)}`;
-    this.lastErrorAt = Date.now();
+    this.lastErrorAt = this.clock.now();
   }
 
   // ---- WatchAssignments -------------------------------------------------------------------------
 
-  private async watchLoop(): Promise<void> {
-    while (!this.stopping) {
-      this.state = 'connecting';
-      const delivered = await this.watchOnce();
-      if (this.stopping) break;
-      if (delivered) this.backoff.reset();
-      const delay = this.backoff.next();
-      this.state = 'waiting';
-      this.deps.logger.info('control plane watch reconnecting', {
-        url: this.deps.settings.url,
-        inMs: delay,
-        attempt: this.backoff.attempts,
-        lastError: this.lastError,
-      });
-      await this.pause.sleep(delay);
-      if (!this.stopping) this.counters.reconnects++;
-    }
+  private async watchLoop(signal: AbortSignal): Promise<void> {
+    const loop = new ReconnectLoop({
+      backoff: this.backoff(),
+      attempt: async () => ({ healthy: await this.watchOnce(signal) }),
+      onConnecting: () => {
+        this.state = 'connecting';
+      },
+      onWaiting: ({ delayMs, attempt }) => {
+        this.state = 'waiting';
+        this.deps.logger.info('control plane watch reconnecting', {
+          url: this.deps.settings.url,
+          inMs: delayMs,
+          attempt,
+          lastError: this.lastError,
+        });
+      },
+      onReconnect: () => {
+        this.counters.reconnects++;
+      },
+    });
+    await loop.run(signal);
     this.state = 'stopped';
   }
 
   /** One watch, until the stream ends; resolves whether it delivered any snapshot. Never rejects. */
-  private watchOnce(): Promise<boolean> {
+  private watchOnce(stopping: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       let delivered = false;
       let request: WatchAssignmentsRequest;
@@ -219,11 +228,11 @@ export class ControlClient implements ArtifactSource {
           this.deps.onConnection?.(true);
         }
         this.counters.snapshots++;
-        this.lastSnapshotAt = Date.now();
+        this.lastSnapshotAt = this.clock.now();
         this.deps.onSnapshot(snapshot);
       });
       call.on('error', (err: grpc.ServiceError) => {
-        if (this.stopping && err.code === grpc.status.CANCELLED) return;
+        if (stopping.aborted && err.code === grpc.status.CANCELLED) return;
         this.recordError('watch', err);
         this.deps.logger.warn('control plane watch failed', { url: this.deps.settings.url, error: describeGrpc(err) });
       });
@@ -268,7 +277,7 @@ export class ControlClient implements ArtifactSource {
         m.responseDeserialize,
         report,
         this.metadata(),
-        { deadline: Date.now() + this.deps.settings.callTimeoutMs },
+        { deadline: this.clock.now() + this.deps.settings.callTimeoutMs },
         (err) => {
           if (err) {
             this.recordError('report', err);
