@@ -4,7 +4,8 @@ import { agentConfigErrors as errors } from '../config/agent-config-errors.js';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '@edgefleet/service-kit';
 import type { Outbox } from '../outbox/outbox.js';
-import { MqttSyncWorker, type DeviceReports, type SyncObserver } from './mqtt-sync-worker.js';
+import { MqttSyncWorker } from './mqtt-sync-worker.js';
+import type { DeviceReports, SyncObserver } from './sync-reports.js';
 import type { MqttSyncSettings } from './sync-options.js';
 
 export interface CreateSyncWorkerDeps {
