@@ -183,23 +183,30 @@ export class RawSubscriber {
   }
 }
 
-/** The retained status of the device, as a new subscriber sees it (null when none is retained). */
-export async function retainedStatus(
-  url: string,
-  prefix: string,
-  protocolVersion: 4 | 5 = 4,
-): Promise<DeviceStatus | null> {
+/** Long enough for any loaded machine to deliver a retained message; reached only when none is retained. */
+const RETAINED_STATUS_TIMEOUT_MS = 15_000;
+
+/**
+ * The retained status of the device, as a new subscriber sees it: waits for the retained message (a broker
+ * sends it right after SUBACK [MQTT-3.3.1-6]) and rejects when none arrives within a generous bound.
+ */
+export async function retainedStatus(url: string, prefix: string, protocolVersion: 4 | 5 = 4): Promise<DeviceStatus> {
   const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0 });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const got = new Promise<DeviceStatus | null>((resolve) => {
+    const got = new Promise<DeviceStatus>((resolve, reject) => {
       client.on('message', (_topic, payload, packet) => {
         if (packet.retain) resolve(decodeDeviceStatus(payload, { deviceId: DEVICE }));
       });
-      setTimeout(() => resolve(null), 500);
+      timer = setTimeout(
+        () => reject(new Error(`no retained status under ${prefix} within ${RETAINED_STATUS_TIMEOUT_MS} ms`)),
+        RETAINED_STATUS_TIMEOUT_MS,
+      );
     });
     await client.subscribeAsync(`${prefix}/${DEVICE}/status`, { qos: 1 });
     return await got;
   } finally {
+    clearTimeout(timer);
     await client.endAsync(true);
   }
 }
