@@ -2,7 +2,7 @@ import { describeError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Logger } from '@edgefleet/service-kit';
 import type { RegistryStore } from '../storage/registry-store.js';
-import type { Component } from '@edgefleet/service-kit';
+import { type Component, PeriodicTask } from '@edgefleet/service-kit';
 
 /**
  * Notices assignment changes this replica did not make (another replica on the same PostgreSQL, or a
@@ -24,8 +24,7 @@ export interface AssignmentResyncDeps {
 
 export class AssignmentResync implements Component {
   readonly name = 'assignment-resync';
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private task: PeriodicTask | null = null;
   private lastFingerprint = '';
   private readonly counts = new Map<string, number>();
 
@@ -34,21 +33,18 @@ export class AssignmentResync implements Component {
   async start(_signal?: AbortSignal): Promise<void> {
     const fp = await this.deps.registry.historyFingerprint();
     this.lastFingerprint = `${fp.rows}/${fp.maxRevision}`;
-    this.timer = setInterval(() => {
-      if (this.running) return; // a slow tick is not stacked on
-      this.running = this.tick()
-        .catch((err: unknown) => this.deps.logger.warn('assignment resync failed', { error: describeError(err) }))
-        .finally(() => {
-          this.running = null;
-        });
-    }, this.deps.intervalMs);
-    this.timer.unref();
+    // A slow tick is not stacked on.
+    this.task = new PeriodicTask({
+      intervalMs: this.deps.intervalMs,
+      run: () => this.tick(),
+      onError: (err) => this.deps.logger.warn('assignment resync failed', { error: describeError(err) }),
+    });
+    this.task.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.task?.stop();
+    this.task = null;
   }
 
   /** One poll (exposed for tests). */

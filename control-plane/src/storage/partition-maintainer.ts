@@ -1,8 +1,7 @@
 import { addDays, dayOf } from './day-partitions.js';
 import { describeError } from '../errors.js';
 import type { Store } from './store.js';
-import type { Logger } from '@edgefleet/service-kit';
-import type { Component } from '@edgefleet/service-kit';
+import { type Clock, type Component, type Logger, PeriodicTask } from '@edgefleet/service-kit';
 
 /**
  * Keeps day partitions ahead of time and applies retention: at start and then every
@@ -18,13 +17,12 @@ export interface PartitionMaintainerOptions {
 export interface PartitionMaintainerDeps {
   readonly store: Store;
   readonly logger: Logger;
-  readonly now?: () => number;
+  readonly clock: Clock;
 }
 
 export class PartitionMaintainer implements Component {
   readonly name = 'partition-maintainer';
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private task: PeriodicTask | null = null;
 
   constructor(
     private readonly options: PartitionMaintainerOptions,
@@ -33,7 +31,7 @@ export class PartitionMaintainer implements Component {
 
   /** One pass; throws CP_ERR_STORAGE on failure. */
   async runOnce(): Promise<{ created: string[]; dropped: string[] }> {
-    const today = dayOf((this.deps.now ?? Date.now)());
+    const today = dayOf(this.deps.clock.now());
     const created = await this.deps.store.ensurePartitions(today, this.options.partitionsAhead + 1);
     const dropped = await this.deps.store.dropPartitionsOlderThan(addDays(today, -this.options.retentionDays));
     if (created.length > 0 || dropped.length > 0) this.deps.logger.info('partitions maintained', { created, dropped });
@@ -43,23 +41,18 @@ export class PartitionMaintainer implements Component {
   /** Runs once now (failing start if that fails), then periodically; later failures are logged and retried next time. */
   async start(_signal?: AbortSignal): Promise<void> {
     await this.runOnce();
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .then(
-          () => undefined,
-          (err: unknown) => this.deps.logger.error('partition maintenance failed', { error: describeError(err) }),
-        )
-        .finally(() => {
-          this.running = null;
-        });
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.task = new PeriodicTask({
+      intervalMs: this.options.intervalMs,
+      run: async () => {
+        await this.runOnce();
+      },
+      onError: (err) => this.deps.logger.error('partition maintenance failed', { error: describeError(err) }),
+    });
+    this.task.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.task?.stop();
+    this.task = null;
   }
 }
