@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 /**
  * The simulated agents of `bench:rollout`, in a process of their own (forked by rollout.bench.ts with an
  * IPC channel), so that their event loop is neither the control plane's nor the benchmark's. Holds one
@@ -100,6 +101,7 @@ async function controlClient(chunkBytes: number): Promise<ControlClient> {
   if (client) return client;
   const device = downloader as SimulatedDevice;
   client = new ControlClient({
+    clock: systemClock,
     settings: {
       url: target,
       tls: null,

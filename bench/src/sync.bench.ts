@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 /**
  * Sync benchmark (`npm run bench:sync`). Prints progress on stderr and, as its last line, one JSON object
  * with the figures. Every ratio compares against a baseline measured in this run.
@@ -365,6 +366,7 @@ async function syncRig(
     if (res.status !== 201) throw new Error(`enrolment of ${device} failed: ${res.status} ${await res.text()}`);
     const creds = (await res.json()) as { username: string; password: string; clientId: string };
     worker = new MqttSyncWorker({
+      clock: systemClock,
       outbox,
       deviceId: device,
       logger: workerLogger(() => stopping),

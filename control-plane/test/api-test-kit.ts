@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildHttpApp, type HttpAppOptions } from '../src/api/http-app.js';
 import { createRegistryServices, type RegistryServices } from '../src/registry/registry-services.js';
@@ -47,6 +48,7 @@ export async function testApi(
     signingKeyFile: `${dataDir}/keys/signing.pem`,
     maxUploadBytes,
     logger,
+    clock: systemClock,
   });
   const adminToken = generateApiToken();
   const viewerToken = generateApiToken();

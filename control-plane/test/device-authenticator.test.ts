@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
@@ -34,7 +35,12 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, ttlMs: num
       return credentials.verify(d, p);
     },
   };
-  const auth = new DeviceAuthenticator({ credentials: counting, ttlMs, requireCertificate, now: () => now });
+  const auth = new DeviceAuthenticator({
+    credentials: counting,
+    ttlMs,
+    requireCertificate,
+    clock: { ...systemClock, now: () => now },
+  });
   return { auth, password, verifications: () => verifications, advance: (ms: number) => (now += ms) };
 }
 

@@ -18,6 +18,7 @@ import type {
   RegistryQueries,
   RegistryStore,
 } from '../storage/registry-store.js';
+import type { Clock } from '@edgefleet/service-kit';
 
 /**
  * Per-camera model assignments: assign (full, A/B split, shadow), promote, roll back (to the previous
@@ -72,7 +73,7 @@ export interface AssignmentServiceDeps {
   readonly registry: RegistryStore;
   readonly bus: EventBus;
   readonly logger: Logger;
-  readonly now?: () => number;
+  readonly clock: Clock;
 }
 
 /** Bound of the previous-primaries stack per camera. */
@@ -130,7 +131,7 @@ export class AssignmentService {
   constructor(private readonly deps: AssignmentServiceDeps) {}
 
   private now(): number {
-    return (this.deps.now ?? Date.now)();
+    return this.deps.clock.now();
   }
 
   // ---- reads --------------------------------------------------------------------------------------

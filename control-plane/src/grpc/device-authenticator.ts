@@ -3,6 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { isDeviceId } from '@edgefleet/proto';
 import type { DeviceCredentials } from '../broker/device-credentials.js';
 import { CpError } from '../errors.js';
+import type { Clock } from '@edgefleet/service-kit';
 
 /**
  * Authenticates the device behind a gRPC call: metadata `authorization: Basic base64(<device>:<password>)`
@@ -24,7 +25,7 @@ export interface DeviceAuthenticatorOptions {
   readonly ttlMs: number;
   /** mTLS: a certificate whose CN is the device id is required. */
   readonly requireCertificate: boolean;
-  readonly now?: () => number;
+  readonly clock: Clock;
 }
 
 const MAX_CACHED = 100_000;
@@ -62,7 +63,7 @@ export class DeviceAuthenticator {
   }
 
   private async check(deviceId: string, password: string): Promise<boolean> {
-    const now = (this.options.now ?? Date.now)();
+    const now = this.options.clock.now();
     const key = createHash('sha256').update(deviceId).update('\0').update(password).digest('base64');
     const until = this.verified.get(key);
     if (until !== undefined && until > now) return true;

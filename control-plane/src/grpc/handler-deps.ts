@@ -7,6 +7,7 @@ import type { RegistryStore } from '../storage/registry-store.js';
 import type { CallIdentity, DeviceAuthenticator } from './device-authenticator.js';
 import type { EncodedChunkCache } from './encoded-chunk-cache.js';
 import type { WatchRegistry } from './watch-registry.js';
+import type { Clock } from '@edgefleet/service-kit';
 
 /** What the FleetControl method handlers (one file each under handlers/) share. */
 export interface FleetControlDeps {
@@ -19,7 +20,7 @@ export interface FleetControlDeps {
   readonly bus: EventBus;
   readonly watches: WatchRegistry;
   readonly logger: Logger;
-  readonly now?: () => number;
+  readonly clock: Clock;
 }
 
 /** Metadata and, with mTLS, the verified client certificate's CN. */

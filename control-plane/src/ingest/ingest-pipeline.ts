@@ -4,6 +4,7 @@ import type { Logger } from '@edgefleet/service-kit';
 import type { IngestStats, MessageKind } from './ingest-stats.js';
 import type { MessageHandler } from './message-handler.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import type { Clock } from '@edgefleet/service-kit';
 
 /**
  * Transport-independent entry of the ingest: one MQTT message in, a promise out that resolves when the
@@ -16,13 +17,14 @@ export interface IngestPipelineDeps {
   readonly stats: IngestStats;
   readonly logger: Logger;
   readonly topicPrefix: string;
+  readonly clock: Clock;
 }
 
 export class IngestPipeline {
   private readonly rejectLog: RateLimitedLog;
 
   constructor(private readonly deps: IngestPipelineDeps) {
-    this.rejectLog = new RateLimitedLog(deps.logger, { burst: 5, windowMs: 10_000 });
+    this.rejectLog = new RateLimitedLog(deps.logger, { burst: 5, windowMs: 10_000, clock: deps.clock });
   }
 
   async handle(topic: string, payload: Buffer): Promise<void> {

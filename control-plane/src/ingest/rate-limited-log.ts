@@ -1,4 +1,4 @@
-import type { Logger } from '@edgefleet/service-kit';
+import type { Clock, Logger } from '@edgefleet/service-kit';
 
 /**
  * Logs at most `burst` lines per key per window; the next line after a quiet window reports how many
@@ -9,11 +9,11 @@ export class RateLimitedLog {
 
   constructor(
     private readonly logger: Logger,
-    private readonly options: { burst: number; windowMs: number; now?: () => number } = { burst: 5, windowMs: 10_000 },
+    private readonly options: { burst: number; windowMs: number; clock: Clock },
   ) {}
 
   warn(key: string, msg: string, fields: Record<string, unknown>): void {
-    const now = (this.options.now ?? Date.now)();
+    const now = this.options.clock.now();
     let w = this.windows.get(key);
     if (!w || now - w.start >= this.options.windowMs) {
       const suppressed = w?.suppressed ?? 0;

@@ -8,7 +8,7 @@ import { validateOnnxDetector, type ModelValidator } from '../models/model-valid
 import { UploadSpool } from '../models/upload-spool.js';
 import { ModelSigner } from '../signing/model-signer.js';
 import type { Store } from '../storage/store.js';
-import type { Logger } from '@edgefleet/service-kit';
+import type { Clock, Logger } from '@edgefleet/service-kit';
 
 /**
  * The registry side of the control plane (artifact store, signing key, model registry, assignments and
@@ -22,7 +22,7 @@ export interface RegistryServicesOptions {
   readonly maxUploadBytes: number;
   readonly logger: Logger;
   readonly validate?: ModelValidator;
-  readonly now?: () => number;
+  readonly clock: Clock;
 }
 
 export interface RegistryServices {
@@ -58,7 +58,7 @@ export async function createRegistryServices(o: RegistryServicesOptions): Promis
     registry: store.registry,
     bus,
     logger,
-    ...(o.now ? { now: o.now } : {}),
+    clock: o.clock,
   });
   return { bus, artifacts, signer: key.signer, models, assignments };
 }

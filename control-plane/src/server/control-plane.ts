@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@edgefleet/service-kit';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { buildHttpApp } from '../api/http-app.js';
@@ -41,7 +42,8 @@ import { createRegistryServices, type RegistryServices } from '../registry/regis
 
 export interface ControlPlaneDeps {
   readonly logger?: Logger;
-  readonly now?: () => number;
+  /** The time seam of the whole control plane; default systemClock. */
+  readonly clock?: Clock;
   /** Only for tests: an already opened store (otherwise built from the configuration). */
   readonly store?: Store;
   /** Only for tests: how uploads are validated (default: loaded with ONNX Runtime). */
@@ -86,6 +88,10 @@ export class ControlPlane {
     private readonly deps: ControlPlaneDeps = {},
   ) {
     this.logger = deps.logger ?? createLogger({ level: config.log.level });
+  }
+
+  private get clock(): Clock {
+    return this.deps.clock ?? systemClock;
   }
 
   private get started(): Running {
@@ -140,7 +146,7 @@ export class ControlPlane {
           retentionDays: config.retention.days,
           intervalMs: config.retention.maintenanceIntervalMs,
         },
-        { store, logger, ...(this.deps.now ? { now: this.deps.now } : {}) },
+        { store, logger, clock: this.clock },
       ),
       signal,
     );
@@ -151,7 +157,7 @@ export class ControlPlane {
       maxUploadBytes: config.models.maxUploadBytes,
       logger,
       ...(this.deps.validateModel ? { validate: this.deps.validateModel } : {}),
-      ...(this.deps.now ? { now: this.deps.now } : {}),
+      clock: this.clock,
     });
     const tokens = await this.apiTokens();
     const credentials = new DeviceCredentials({ store, passwordBytes: config.enrolment.passwordBytes });
@@ -207,16 +213,16 @@ export class ControlPlane {
   private ingestPipeline(store: Store, writer: BatchWriter): IngestPipeline {
     const { config, logger } = this;
     const maxPayloadBytes = config.ingest.maxPayloadBytes;
-    const now = this.deps.now ? { now: this.deps.now } : {};
     return new IngestPipeline({
       handlers: {
         detections: new DetectionsHandler({ writer, maxPayloadBytes }),
-        status: new StatusHandler({ store, maxPayloadBytes, ...now }),
-        metrics: new MetricsHandler({ store, maxPayloadBytes, ...now }),
+        status: new StatusHandler({ store, maxPayloadBytes, clock: this.clock }),
+        metrics: new MetricsHandler({ store, maxPayloadBytes, clock: this.clock }),
       },
       stats: this.stats,
       logger,
       topicPrefix: config.mqtt.topicPrefix,
+      clock: this.clock,
     });
   }
 
@@ -303,6 +309,7 @@ export class ControlPlane {
         credentials,
         ttlMs: config.grpc.authCacheTtlMs,
         requireCertificate: config.grpc.tlsClientCaFile !== undefined,
+        clock: this.clock,
       }),
       assignments: services.assignments,
       registry: store.registry,
@@ -311,7 +318,7 @@ export class ControlPlane {
       bus: services.bus,
       watches,
       logger: this.logger,
-      ...(this.deps.now ? { now: this.deps.now } : {}),
+      clock: this.clock,
     });
     return this.components.start(server, signal);
   }

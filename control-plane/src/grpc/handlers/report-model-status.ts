@@ -27,7 +27,7 @@ async function report(deps: FleetControlDeps, call: ServerUnaryCall<Buffer, Mode
   if (status.deviceId !== deviceId)
     throw new CpError('CP_ERR_FORBIDDEN', `device ${deviceId} may not report for ${status.deviceId}`);
   // A camera the device reports on is one of its cameras, whether or not it listed it before.
-  await deps.registry.upsertCameras(deviceId, [{ cameraId: status.cameraId }], (deps.now ?? Date.now)());
+  await deps.registry.upsertCameras(deviceId, [{ cameraId: status.cameraId }], deps.clock.now());
   await deps.assignments.recordDeviceReport(status);
   return { accepted: true };
 }

@@ -41,7 +41,7 @@ async function watch(deps: FleetControlDeps, call: ServerWritableStream<Buffer, 
     if (request.deviceId !== deviceId)
       throw new CpError('CP_ERR_FORBIDDEN', `device ${deviceId} may not watch the assignments of ${request.deviceId}`);
     if (closed) return;
-    const seenAt = (deps.now ?? Date.now)();
+    const seenAt = deps.clock.now();
     await deps.registry.recordAgent({
       deviceId,
       agentVersion: request.agentVersion,

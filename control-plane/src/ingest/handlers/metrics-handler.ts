@@ -3,12 +3,13 @@ import { isDataError } from '../../storage/storage-errors.js';
 import type { Store } from '../../storage/store.js';
 import { rejected, STORED, type HandlerOutcome, type MessageHandler } from '../message-handler.js';
 import { protoRejection } from '../proto-rejection.js';
+import type { Clock } from '@edgefleet/service-kit';
 
 /** `{prefix}/{device}/metrics` (QoS 0, periodic): keeps the device's latest metrics and last seen time. */
 export interface MetricsHandlerDeps {
   readonly store: Store;
   readonly maxPayloadBytes: number;
-  readonly now?: () => number;
+  readonly clock: Clock;
 }
 
 export class MetricsHandler implements MessageHandler {
@@ -27,7 +28,7 @@ export class MetricsHandler implements MessageHandler {
         `payload device_id ${JSON.stringify(metrics.deviceId)} on the topic of ${deviceId}`,
       );
     try {
-      await this.deps.store.updateDeviceMetrics({ deviceId, metrics, seenAt: (this.deps.now ?? Date.now)() });
+      await this.deps.store.updateDeviceMetrics({ deviceId, metrics, seenAt: this.deps.clock.now() });
     } catch (err) {
       if (isDataError(err)) return rejected('db-rejected', (err as Error).message);
       throw err;

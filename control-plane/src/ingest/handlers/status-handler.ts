@@ -3,6 +3,7 @@ import { isDataError } from '../../storage/storage-errors.js';
 import type { Store } from '../../storage/store.js';
 import { rejected, STORED, type HandlerOutcome, type MessageHandler } from '../message-handler.js';
 import { protoRejection } from '../proto-rejection.js';
+import type { Clock } from '@edgefleet/service-kit';
 
 /**
  * `{prefix}/{device}/status` (retained; the broker publishes the last will with online = false): updates
@@ -12,7 +13,7 @@ import { protoRejection } from '../proto-rejection.js';
 export interface StatusHandlerDeps {
   readonly store: Store;
   readonly maxPayloadBytes: number;
-  readonly now?: () => number;
+  readonly clock: Clock;
 }
 
 export class StatusHandler implements MessageHandler {
@@ -33,7 +34,7 @@ export class StatusHandler implements MessageHandler {
     const json = JSON.stringify(status);
     if (json.includes('\\u0000')) return rejected('unstorable', 'NUL character in a text field');
     try {
-      const seenAt = (this.deps.now ?? Date.now)();
+      const seenAt = this.deps.clock.now();
       await this.deps.store.updateDeviceStatus({ deviceId, online: status.online, status, seenAt });
       // The last will (online = false) carries no cameras and no agent facts: it changes neither.
       if (status.agentVersion !== '') {
