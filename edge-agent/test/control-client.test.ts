@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +30,7 @@ function clientFor(
   settings: Partial<ControlSettings> = {},
 ): ControlClient {
   return new ControlClient({
+    clock: systemClock,
     settings: {
       url: cp.url,
       tls: null,

@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentMetrics } from '../src/metrics/agent-metrics.js';
@@ -51,7 +52,7 @@ function status(cameraId: string, over: Partial<CameraStatus> = {}): CameraStatu
 
 describe('metrics over HTTP', () => {
   let clock = 1_000_000;
-  const metrics = new AgentMetrics({ now: () => clock });
+  const metrics = new AgentMetrics({ clock: { ...systemClock, now: () => clock } });
   let health: HealthReport = { status: 'ok', cameras: 2 };
   const server = new MetricsServer({ port: 0, registry: metrics.registry, health: () => health });
   let base = '';
@@ -149,7 +150,7 @@ describe('metrics over HTTP', () => {
   });
 
   it('keeps its own registry: two instances do not collide and the global registry stays empty', async () => {
-    const other = new AgentMetrics({ defaultMetrics: false });
+    const other = new AgentMetrics({ defaultMetrics: false, clock: systemClock });
     other.frameProcessed('x', 'cpu', 'm', { preMs: 0, inferMs: 1, postMs: 0 }, 1);
     const body = await other.registry.metrics();
     assert.match(body, /edge_frames_processed_total\{camera="x"\} 1/);
@@ -186,7 +187,7 @@ describe('metrics over HTTP', () => {
 
 describe('MetricsServer failures', () => {
   it('reports a port already in use as EDGE_ERR_METRICS_LISTEN', async () => {
-    const registry = new AgentMetrics({ defaultMetrics: false }).registry;
+    const registry = new AgentMetrics({ defaultMetrics: false, clock: systemClock }).registry;
     const first = new MetricsServer({ port: 0, registry, health: () => ({ status: 'ok' }) });
     const { port } = await first.start();
     try {

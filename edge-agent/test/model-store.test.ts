@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ describe('model store: download, verification and retention', () => {
     cp = await TestControlPlane.start({ deviceId: DEVICE });
     dir = mkdtempSync(join(tmpdir(), 'edge-model-store-'));
     client = new ControlClient({
+      clock: systemClock,
       settings: {
         url: cp.url,
         tls: null,

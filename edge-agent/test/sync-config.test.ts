@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -88,7 +89,10 @@ describe('sync configuration', () => {
   it('builds no worker without a sync section', () => {
     const o = openOutbox();
     cleanups.push(() => o.cleanup());
-    assert.equal(createSyncWorker({ config: parseConfig(base()), outbox: o.outbox, logger: memoryLogger() }), null);
+    assert.equal(
+      createSyncWorker({ config: parseConfig(base()), outbox: o.outbox, logger: memoryLogger(), clock: systemClock }),
+      null,
+    );
   });
 
   it('authenticates with the configured credentials and never logs the password', async () => {
@@ -103,6 +107,7 @@ describe('sync configuration', () => {
     const log = memoryLogger();
     const prefix = uniquePrefix();
     const good = createSyncWorker({
+      clock: systemClock,
       config: parseConfig(base({ url: b.url, username: 'dev', topicPrefix: prefix }), {
         env: { EDGE_AGENT_SYNC__PASSWORD: password },
       }),
@@ -116,6 +121,7 @@ describe('sync configuration', () => {
 
     o.fill(['front'], 5, 1);
     const bad = createSyncWorker({
+      clock: systemClock,
       config: parseConfig(
         base({
           url: b.url,

@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { MqttSyncWorker } from '../src/sync/mqtt-sync-worker.js';
@@ -52,7 +53,13 @@ async function subscriber(url: string, prefix: string, received?: Received): Pro
 }
 
 function worker(o: TestOutbox, settings: MqttSyncSettings): MqttSyncWorker {
-  const w = new MqttSyncWorker({ outbox: o.outbox, deviceId: DEVICE, logger: silentLogger, settings });
+  const w = new MqttSyncWorker({
+    outbox: o.outbox,
+    deviceId: DEVICE,
+    logger: silentLogger,
+    settings,
+    clock: systemClock,
+  });
   cleanups.push(() => w.stop());
   return w;
 }

@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PublishPacket } from 'aedes';
@@ -47,7 +48,14 @@ async function subscriber(url: string, prefix: string): Promise<RawSubscriber> {
 }
 
 function worker(o: TestOutbox, settings: MqttSyncSettings, extra: Partial<MqttSyncWorkerDeps> = {}): MqttSyncWorker {
-  const w = new MqttSyncWorker({ outbox: o.outbox, deviceId: DEVICE, logger: silentLogger, settings, ...extra });
+  const w = new MqttSyncWorker({
+    outbox: o.outbox,
+    deviceId: DEVICE,
+    logger: silentLogger,
+    settings,
+    clock: systemClock,
+    ...extra,
+  });
   // Registered after the outbox, so it stops before the outbox closes.
   cleanups.push(() => w.stop());
   return w;
@@ -443,6 +451,7 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
       },
     });
     const w = new MqttSyncWorker({
+      clock: systemClock,
       outbox: spied,
       deviceId: DEVICE,
       logger: silentLogger,

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type Clock, systemClock } from '@edgefleet/service-kit';
 import type { AgentConfig } from '../config/agent-config-schema.js';
 import type { Logger } from '@edgefleet/service-kit';
 import { SqliteOutbox } from '../outbox/sqlite-outbox.js';
@@ -29,6 +30,8 @@ export interface AgentDeps {
   readonly logger: Logger;
   /** Called for each processed frame's detections (the `run --print-detections` flag, demos). */
   readonly onDetections?: (cameraId: string, frameId: number, detections: readonly unknown[]) => void;
+  /** The time seam of the whole agent; default systemClock. */
+  readonly clock?: Clock;
 }
 
 // A type alias (not an interface) so it fits the health endpoint's index-signature report type.
@@ -69,13 +72,17 @@ export class Agent {
 
   constructor(private readonly deps: AgentDeps) {}
 
+  private get clock(): Clock {
+    return this.deps.clock ?? systemClock;
+  }
+
   async start(): Promise<void> {
     const { config, logger } = this.deps;
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
 
     this.notifier = new SdNotifier();
-    this.metrics = new AgentMetrics();
+    this.metrics = new AgentMetrics({ clock: this.clock });
     const outbox = SqliteOutbox.open({
       path: config.outbox.path,
       deviceId: config.deviceId,
@@ -134,6 +141,7 @@ export class Agent {
       config,
       outbox,
       logger,
+      clock: this.clock,
       reports: {
         status: () => ({
           agentVersion: AGENT_VERSION,
@@ -195,6 +203,7 @@ export class Agent {
         settings,
         deviceId: config.deviceId,
         logger: log,
+        clock: this.clock,
         watchRequest: () =>
           watchRequest({
             deviceId: config.deviceId,

@@ -6,7 +6,7 @@ import {
   type ModelStatusReport,
   type WatchAssignmentsRequest,
 } from '@edgefleet/proto';
-import { Backoff, type Clock, type Component, ReconnectLoop, systemClock } from '@edgefleet/service-kit';
+import { Backoff, type Clock, type Component, ReconnectLoop } from '@edgefleet/service-kit';
 import { EdgeError, describeError } from '../errors.js';
 import type { Logger } from '@edgefleet/service-kit';
 import type { ArtifactSource } from '../models/model-store.js';
@@ -27,8 +27,7 @@ export interface ControlClientDeps {
   readonly onConnection?: (watching: boolean) => void;
   /** [0, 1) for the backoff jitter; default Math.random. */
   readonly random?: () => number;
-  /** Default systemClock. */
-  readonly clock?: Clock;
+  readonly clock: Clock;
 }
 
 export type ControlState = 'stopped' | 'connecting' | 'watching' | 'waiting';
@@ -80,7 +79,7 @@ export class ControlClient implements ArtifactSource, Component {
   constructor(private readonly deps: ControlClientDeps) {}
 
   private get clock(): Clock {
-    return this.deps.clock ?? systemClock;
+    return this.deps.clock;
   }
 
   private backoff(): Backoff {

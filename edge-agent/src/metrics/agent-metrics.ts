@@ -5,6 +5,7 @@ import type { ModelIdentity } from '../models/camera-models.js';
 import type { RollbackKind } from '../models/model-manager.js';
 import type { CameraState, CameraStatus } from '../capture/frame-source.js';
 import type { EvictionEvent, OutboxStats } from '../outbox/outbox.js';
+import type { Clock } from '@edgefleet/service-kit';
 import { RateWindow } from './rate-window.js';
 
 /** Every CameraState, for the one-hot state gauge (the check below fails to compile if one is missing). */
@@ -27,8 +28,8 @@ const STAGE_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250];
 export interface AgentMetricsOptions {
   /** Process metrics (rss, cpu, event loop lag, gc); default true. */
   readonly defaultMetrics?: boolean;
-  /** Clock for the fps window; default Date.now. */
-  readonly now?: () => number;
+  /** Clock for the fps window. */
+  readonly clock: Clock;
   /** fps is averaged over this window; default 5000 ms. */
   readonly fpsWindowMs?: number;
 }
@@ -76,8 +77,8 @@ export class AgentMetrics {
   readonly modelReportsQueued: Gauge;
   private readonly activeLabels = new Map<string, { camera: string; arm: string; model: string; version: string }>();
 
-  constructor(options: AgentMetricsOptions = {}) {
-    this.now = options.now ?? Date.now;
+  constructor(options: AgentMetricsOptions) {
+    this.now = () => options.clock.now();
     this.fpsWindowMs = options.fpsWindowMs ?? 5000;
     const registers = [this.registry];
     const fps = this.fps;

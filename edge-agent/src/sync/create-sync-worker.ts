@@ -1,3 +1,4 @@
+import type { Clock } from '@edgefleet/service-kit';
 import type { AgentConfig, SyncConfig } from '../config/agent-config-schema.js';
 import { readPasswordFile, readSecretFile } from '@edgefleet/service-kit/config';
 import { agentConfigErrors as errors } from '../config/agent-config-errors.js';
@@ -14,6 +15,7 @@ export interface CreateSyncWorkerDeps {
   readonly logger: Logger;
   readonly reports?: DeviceReports;
   readonly observer?: SyncObserver;
+  readonly clock: Clock;
 }
 
 /** The worker's settings from the `sync` section: secrets and TLS files read here, once, at start-up. */
@@ -85,5 +87,6 @@ export function createSyncWorker(deps: CreateSyncWorkerDeps): MqttSyncWorker | n
     settings: syncSettings(sync),
     reports: deps.reports,
     observer: deps.observer,
+    clock: deps.clock,
   });
 }

@@ -1,4 +1,4 @@
-import { Backoff, type Clock, type Component, ReconnectLoop, systemClock, type Logger, redactUrl } from '@edgefleet/service-kit';
+import { Backoff, type Clock, type Component, type Logger, ReconnectLoop, redactUrl } from '@edgefleet/service-kit';
 import { describeError } from '../errors.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { MqttSyncSettings } from './sync-options.js';
@@ -36,8 +36,7 @@ export interface MqttSyncWorkerDeps {
   readonly settings: MqttSyncSettings;
   readonly reports?: DeviceReports;
   readonly observer?: SyncObserver;
-  /** Default systemClock. */
-  readonly clock?: Clock;
+  readonly clock: Clock;
   /** [0, 1) for the backoff jitter; default Math.random. */
   readonly random?: () => number;
 }
@@ -58,11 +57,7 @@ export class MqttSyncWorker implements Component {
   private readonly onAbort = (): void => void this.stop();
 
   constructor(private readonly deps: MqttSyncWorkerDeps) {
-    this.status = new SyncStatus({ outbox: deps.outbox, logger: deps.logger, clock: this.clock });
-  }
-
-  private get clock(): Clock {
-    return this.deps.clock ?? systemClock;
+    this.status = new SyncStatus({ outbox: deps.outbox, logger: deps.logger, clock: deps.clock });
   }
 
   /**
@@ -79,7 +74,7 @@ export class MqttSyncWorker implements Component {
       settings: this.deps.settings,
       reports: this.deps.reports,
       observer: this.deps.observer,
-      clock: this.clock,
+      clock: this.deps.clock,
       status: this.status,
       onConnected: (r, session, limits) => this.onConnected(r, session, limits),
       onClosed: (r, session) => this.onClosed(r, session),
