@@ -142,7 +142,9 @@ export class Agent {
       outbox,
       logger,
       clock: this.clock,
+      observer: metrics,
       reports: {
+        metrics: () => ({ cameras: this.workers.map((w) => metrics.cameraMetrics(w.cameraId)) }),
         status: () => ({
           agentVersion: AGENT_VERSION,
           startedAtMs: this.startedAtMs,
@@ -213,6 +215,7 @@ export class Agent {
             cameras,
           }),
         onSnapshot: (snapshot) => this.manager?.handleSnapshot(snapshot),
+        onConnection: (watching) => metrics.controlConnection(watching),
       });
       this.control = client;
       this.reporter = new StatusReporter({
@@ -263,8 +266,7 @@ export class Agent {
       this.metrics.observeOutbox(this.outbox.stats());
       for (const w of this.workers) this.metrics.observeCamera(w.status().capture);
       if (this.sync) this.metrics.observeSyncLag(this.sync.stats().syncLagMs / 1000);
-      if (this.control && this.reporter)
-        this.metrics.observeControl(this.control.stats().state === 'watching', this.reporter.stats().queued);
+      if (this.control && this.reporter) this.metrics.observeReportsQueued(this.reporter.stats().queued);
     }
     this.notifier?.status(this.statusLine());
   }

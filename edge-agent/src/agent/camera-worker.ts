@@ -4,6 +4,7 @@ import type { FrameSource, CameraStatus } from '../capture/frame-source.js';
 import type { Outbox, OutboxDetection, OutboxFrame } from '../outbox/outbox.js';
 import type { Logger } from '@edgefleet/service-kit';
 import { describeError } from '../errors.js';
+import { frameLuma, type LumaStats } from '../metrics/frame-luma.js';
 import type { ActiveModel, CameraModels, ModelIdentity } from '../models/camera-models.js';
 
 /** What the worker reports per processed frame and per inference (metrics implement it). */
@@ -18,6 +19,8 @@ export interface FrameObserver {
     provider: string,
     outcome: { readonly timings: DetectTimings } | { readonly error: unknown },
   ): void;
+  /** Brightness and contrast of each captured frame (luma mean and std over a subsample). */
+  frameLuma?(cameraId: string, luma: LumaStats): void;
 }
 
 export interface CameraWorkerDeps {
@@ -183,6 +186,8 @@ export class CameraWorker {
       if (this.stopping) break;
       const captured = await source.next();
       if (captured === null) break;
+      // Before detection: the frame's buffer is read here while nothing else can be using it.
+      this.deps.observer.frameLuma?.(this.cameraId, frameLuma(captured.frame));
       const detected = this.detectFrame(models, captured);
       const previous = stored;
       stored = (async () => {

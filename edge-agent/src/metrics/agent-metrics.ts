@@ -1,11 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ModelArm, ModelStatusReport } from '@edgefleet/proto';
+import type { CameraMetrics, ModelArm, ModelStatusReport } from '@edgefleet/proto';
 import type { DetectTimings } from '@edgefleet/vision';
 import type { ModelIdentity } from '../models/camera-models.js';
 import type { RollbackKind } from '../models/model-manager.js';
 import type { CameraState, CameraStatus } from '../capture/frame-source.js';
 import type { EvictionEvent, OutboxStats } from '../outbox/outbox.js';
 import type { Clock } from '@edgefleet/service-kit';
+import { CameraMetricsWindow } from './camera-metrics-window.js';
+import type { LumaStats } from './frame-luma.js';
 import { RateWindow } from './rate-window.js';
 
 /** Every CameraState, for the one-hot state gauge (the check below fails to compile if one is missing). */
@@ -24,6 +26,7 @@ void allStatesListed;
 // everywhere else in the project (model manager, bench), and these names say so.
 const INFERENCE_BUCKETS_MS = [1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 2000, 5000];
 const STAGE_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250];
+const ROUND_TRIP_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
 
 export interface AgentMetricsOptions {
   /** Process metrics (rss, cpu, event loop lag, gc); default true. */
@@ -50,6 +53,7 @@ export class AgentMetrics {
   private readonly fpsWindowMs: number;
   private readonly fps = new Map<string, RateWindow>();
   private readonly lastTotals = new Map<string, CameraTotals>();
+  private readonly windows = new Map<string, CameraMetricsWindow>();
 
   readonly cameraFps: Gauge<'camera'>;
   readonly cameraState: Gauge<'camera' | 'state'>;
@@ -74,6 +78,8 @@ export class AgentMetrics {
   readonly modelRollbacks: Counter<'camera' | 'reason'>;
   readonly modelReports: Counter<'camera' | 'state'>;
   readonly controlConnected: Gauge;
+  readonly syncConnected: Gauge;
+  readonly syncAckRoundTripMs: Histogram;
   readonly modelReportsQueued: Gauge;
   private readonly activeLabels = new Map<string, { camera: string; arm: string; model: string; version: string }>();
 
@@ -217,6 +223,17 @@ export class AgentMetrics {
       help: '1 while the assignment stream from the control plane is open',
       registers,
     });
+    this.syncConnected = new Gauge({
+      name: 'edge_sync_connected',
+      help: '1 while the sync worker is connected to the MQTT broker',
+      registers,
+    });
+    this.syncAckRoundTripMs = new Histogram({
+      name: 'edge_sync_ack_round_trip_ms',
+      help: 'Time from publishing a detection batch to its PUBACK in milliseconds',
+      buckets: ROUND_TRIP_BUCKETS_MS,
+      registers,
+    });
     this.modelReportsQueued = new Gauge({
       name: 'edge_model_status_reports_queued',
       help: 'Model status reports waiting for the control plane',
@@ -238,6 +255,7 @@ export class AgentMetrics {
     this.inferenceMs.observe({ provider, model: modelId }, timings.inferMs);
     this.preprocessMs.observe({ model: modelId }, timings.preMs);
     this.postprocessMs.observe({ model: modelId }, timings.postMs);
+    this.windowOf(cameraId).addTimings(timings);
     let window = this.fps.get(cameraId);
     if (!window) {
       window = new RateWindow(this.fpsWindowMs);
@@ -282,9 +300,45 @@ export class AgentMetrics {
     this.modelRollbacks.inc({ camera: cameraId, reason: kind });
   }
 
-  observeControl(connected: boolean, queuedReports: number): void {
-    this.controlConnected.set(connected ? 1 : 0);
+  /** The control client's onConnection: the assignment stream opened (true) or ended (false). */
+  controlConnection(watching: boolean): void {
+    this.controlConnected.set(watching ? 1 : 0);
+  }
+
+  observeReportsQueued(queuedReports: number): void {
     this.modelReportsQueued.set(queuedReports);
+  }
+
+  /** SyncObserver: the MQTT connection came up or went down. */
+  connectionChanged(connected: boolean): void {
+    this.syncConnected.set(connected ? 1 : 0);
+  }
+
+  /** SyncObserver: a batch's PUBACK arrived. */
+  batchAcked(_frames: number, _detections: number, roundTripMs: number): void {
+    this.syncAckRoundTripMs.observe(roundTripMs);
+  }
+
+  /** FrameObserver: luma statistics of a captured frame (brightness and contrast). */
+  frameLuma(cameraId: string, luma: LumaStats): void {
+    this.windowOf(cameraId).addLuma(luma);
+  }
+
+  /** The camera's entry of DeviceMetrics: fps, drops, recent timing percentiles, brightness and contrast. */
+  cameraMetrics(cameraId: string): CameraMetrics {
+    return this.windowOf(cameraId).snapshot(cameraId, {
+      fps: this.fpsOf(cameraId),
+      framesDropped: this.lastTotals.get(cameraId)?.dropped ?? 0,
+    });
+  }
+
+  private windowOf(cameraId: string): CameraMetricsWindow {
+    let window = this.windows.get(cameraId);
+    if (!window) {
+      window = new CameraMetricsWindow();
+      this.windows.set(cameraId, window);
+    }
+    return window;
   }
 
   /** FrameObserver: a frame failed detection or storage. */
