@@ -1,3 +1,4 @@
+import { Backoff, WakeableSleep } from '@edgefleet/service-kit';
 import { CpError, describeError } from '../errors.js';
 import type { Logger } from '@edgefleet/service-kit';
 import { isDataError } from '../storage/storage-errors.js';
@@ -55,7 +56,8 @@ export class BatchWriter implements Stoppable {
   private queuedRows = 0;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private retryWake: (() => void) | null = null;
+  /** The pause before a retried flush; cut short when the writer gives up. */
+  private readonly retryPause = new WakeableSleep();
   private stopping = false;
   /** Set when the stop timeout passed: no more retries. */
   private giveUp = false;
@@ -110,12 +112,14 @@ export class BatchWriter implements Stoppable {
   }
 
   private async flushLoop(): Promise<void> {
-    let delay = 0;
+    const maxMs = this.options.retryMaxDelayMs;
+    // Doubling from 50 ms (or the cap, when lower) without jitter: one writer per replica, nothing to spread.
+    const backoff = new Backoff({ initialMs: Math.min(RETRY_MIN_MS, maxMs), maxMs, factor: 2, jitter: 0 });
     while (this.queue.length > 0) {
       const batch = this.take();
       const left = await this.flush(batch);
       if (left.length === 0) {
-        delay = 0;
+        backoff.reset();
         continue;
       }
       if (this.giveUp) {
@@ -125,16 +129,8 @@ export class BatchWriter implements Stoppable {
       // Transient failure: back to the front of the queue, in order, and try again after a pause.
       this.queue.unshift(...left);
       this.queuedRows += left.reduce((s, e) => s + e.rows, 0);
-      delay = Math.min(this.options.retryMaxDelayMs, Math.max(RETRY_MIN_MS, delay * 2));
       this.deps.stats.flushRetries++;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.retryWake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.retryWake = null;
+      await this.retryPause.sleep(backoff.next());
       if (this.giveUp) return;
     }
   }
@@ -193,7 +189,7 @@ export class BatchWriter implements Stoppable {
     const flushing = this.flushing;
     if (flushing && !(await settlesWithin(flushing, timeoutMs))) {
       this.giveUp = true;
-      this.retryWake?.();
+      this.retryPause.wake();
       this.queuedRows = 0;
       this.abandon(this.queue.splice(0));
       await settlesWithin(flushing, timeoutMs);
