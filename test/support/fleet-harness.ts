@@ -97,11 +97,15 @@ async function admin(sql: string): Promise<void> {
 export class FleetControlPlane {
   cp: ControlPlane | null = null;
   store: Store | null = null;
+  /** Duplicate rows the ingest skipped in control planes started and stopped before the current one. */
+  private duplicatesOfEarlierRuns = 0;
 
   constructor(
     private readonly db: TestDatabase,
     private readonly dataDir: string,
     readonly mqttPort: number,
+    /** Ingest settings over the defaults (e.g. a longer flushIntervalMs keeps PUBACKs pending longer). */
+    private readonly ingest: { readonly flushIntervalMs?: number } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -111,13 +115,20 @@ export class FleetControlPlane {
       mqtt: { host: '127.0.0.1', port: this.mqttPort },
       http: { host: '127.0.0.1', port: 0 },
       grpc: { host: '127.0.0.1', port: 0 },
+      ingest: this.ingest,
     });
     this.cp = new ControlPlane(config, { store: this.store, logger: silentLogger });
     await this.cp.start();
   }
 
+  /** Rows the ingest received again and skipped (ON CONFLICT DO NOTHING), over every start of this control plane. */
+  get duplicateRows(): number {
+    return this.duplicatesOfEarlierRuns + (this.cp?.stats.snapshot().duplicateRows ?? 0);
+  }
+
   async stop(): Promise<void> {
     await this.cp?.stop();
+    this.duplicatesOfEarlierRuns += this.cp?.stats.snapshot().duplicateRows ?? 0;
     await this.store?.close();
     this.cp = null;
     this.store = null;

@@ -2,7 +2,10 @@
  * Store-and-forward under faults, end to end: real agents (child processes of the CLI, real GStreamer and
  * ONNX Runtime) → MQTT (embedded aedes) → ingest → PostgreSQL and PGlite. After each scenario the
  * outbox is drained and every detection and frame the cameras produced must be in the database exactly
- * once: per camera, rows = distinct sequence numbers = the outbox's last sequence number, starting at 1.
+ * once: per camera, rows = distinct sequence numbers = the outbox's last sequence number, starting at 1, and
+ * each stored detection equal to the one the outbox committed (a ledger trigger in the outbox file keeps those).
+ * Since the ingest's key makes stored rows distinct by construction, the kill test also shows that redelivery
+ * was exercised: kills left rows stored but unacknowledged, and the ingest skipped duplicates.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +24,12 @@ import {
   writeAgentConfig,
   type AgentSpec,
 } from '../support/fleet-harness.js';
+import {
+  type CommittedDetection,
+  committedDetections,
+  installOutboxLedger,
+  storedButUnacknowledged,
+} from '../support/outbox-ledger.js';
 
 const KILLS = Number(process.env.FAULT_KILLS ?? 20);
 
@@ -36,10 +45,11 @@ async function fleet(
   kind: (typeof STORE_KINDS)[number],
   name: string,
   viaPort?: (brokerPort: number) => Promise<number>,
+  ingest: { readonly flushIntervalMs?: number } = {},
 ): Promise<Fleet> {
   const tmp = tempDir(`fault-${name}-${kind}`);
   const db = await TestDatabase.create(kind, tmp.path);
-  const cp = new FleetControlPlane(db, join(tmp.path, 'cp'), await freePort());
+  const cp = new FleetControlPlane(db, join(tmp.path, 'cp'), await freePort(), ingest);
   await cp.start();
   const deviceId = `box-${name}`;
   const credentials = await cp.enrol(deviceId);
@@ -55,11 +65,13 @@ async function fleet(
       { id: 'pattern', uri: 'testsrc://?pattern=ball&width=320&height=240&fps=5' },
     ],
   };
+  const outbox = join(tmp.path, 'agent-data', 'outbox.sqlite');
+  installOutboxLedger(outbox, deviceId);
   return {
     spec,
     cp,
     db,
-    outbox: join(tmp.path, 'agent-data', 'outbox.sqlite'),
+    outbox,
     cleanup: async () => {
       await cp.stop();
       await db.drop();
@@ -76,6 +88,56 @@ async function drain(f: Fleet): Promise<void> {
     await waitFor('outbox drained', () => outboxAudit(f.outbox).pendingFrames === 0, 120_000);
   } finally {
     assert.equal(await agent.term(), 0, agent.log());
+  }
+}
+
+/** Waits until the ingest holds nothing (what a killed agent sent last is stored or refused). */
+async function ingestSettled(f: Fleet): Promise<void> {
+  let quiet = 0;
+  await waitFor(
+    'ingest settled',
+    () => {
+      quiet = f.cp.cp!.stats.snapshot().pendingRows === 0 ? quiet + 1 : 0;
+      return quiet >= 3;
+    },
+    30_000,
+  );
+}
+
+/** Float columns cross the wire as float32: equal to within float32 precision. */
+function sameDetection(stored: CommittedDetection, committed: CommittedDetection): boolean {
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
+  return (
+    stored.cameraId === committed.cameraId &&
+    stored.seq === committed.seq &&
+    stored.frameSeq === committed.frameSeq &&
+    stored.tsMs === committed.tsMs &&
+    stored.modelId === committed.modelId &&
+    stored.modelVersion === committed.modelVersion &&
+    stored.arm === committed.arm &&
+    stored.classId === committed.classId &&
+    stored.label === committed.label &&
+    close(stored.score, committed.score) &&
+    close(stored.x1, committed.x1) &&
+    close(stored.y1, committed.y1) &&
+    close(stored.x2, committed.x2) &&
+    close(stored.y2, committed.y2)
+  );
+}
+
+/** The newest (up to 10 000) stored detections of each camera equal what the outbox committed under their numbers. */
+async function assertStoredAsCommitted(f: Fleet, camera: string): Promise<void> {
+  const committed = committedDetections(f.outbox, camera);
+  const stored = (await f.cp.store!.recentDetections(f.spec.deviceId, camera, 10_000)).reverse();
+  const expected = committed.slice(-stored.length);
+  assert.equal(stored.length, Math.min(10_000, committed.length), `${camera}: stored detections`);
+  for (let i = 0; i < stored.length; i++) {
+    const { deviceId, ...row } = stored[i]!;
+    assert.equal(deviceId, f.spec.deviceId);
+    assert.ok(
+      sameDetection(row, expected[i]!),
+      `${camera}: stored ${JSON.stringify(row)} but the outbox committed ${JSON.stringify(expected[i])}`,
+    );
   }
 }
 
@@ -108,6 +170,7 @@ async function assertExactlyOnce(f: Fleet): Promise<{ frames: number; detections
       },
       `${camera} detections`,
     );
+    await assertStoredAsCommitted(f, camera);
     frames += produced.frames;
     detections += produced.detections;
   }
@@ -118,9 +181,12 @@ async function assertExactlyOnce(f: Fleet): Promise<{ frames: number; detections
 for (const kind of STORE_KINDS) {
   describe(`store-and-forward through faults (${kind})`, () => {
     test(`kill -9 of the agent at ${KILLS} random points during sync loses and duplicates nothing`, async (t) => {
-      const f = await fleet(kind, 'kill9');
+      // The embedded broker acknowledges a batch once the ingest committed it: a slower commit (300 ms instead
+      // of 5) keeps each batch in flight long enough for kills at random points to hit some.
+      const f = await fleet(kind, 'kill9', undefined, { flushIntervalMs: 300 });
       t.after(f.cleanup);
       const config = writeAgentConfig(f.spec, 'agent');
+      let killsInFlight = 0;
       for (let i = 0; i < KILLS; i++) {
         const agent = new AgentProcess(config);
         await waitFor(
@@ -128,13 +194,23 @@ for (const kind of STORE_KINDS) {
           () => agent.log().includes('"agent ready"') || agent.child.exitCode !== null,
           60_000,
         ).catch(() => undefined);
-        // Random point: anywhere from right after start-up to a few batches into the run.
-        await sleep(200 + Math.floor(Math.random() * 1800));
+        // Random point: anywhere from this run's first publish to a few batches into the run.
+        const received = () => f.cp.cp!.stats.snapshot().received.detections;
+        const before = received();
+        await waitFor('this run publishes', () => received() > before, 60_000).catch(() => undefined);
+        await sleep(Math.floor(Math.random() * 1800));
         await agent.kill9();
+        await ingestSettled(f);
+        if ((await storedButUnacknowledged(f.outbox, f.cp.store!, f.spec.deviceId)) > 0) killsInFlight++;
       }
       await drain(f);
       const totals = await assertExactlyOnce(f);
-      t.diagnostic(`${KILLS} crashes; ${totals.frames} frames and ${totals.detections} detections stored exactly once`);
+      assert.ok(killsInFlight > 0, 'some kill hit a batch in flight (stored, not yet acknowledged in the outbox)');
+      assert.ok(f.cp.duplicateRows > 0, 'the batches in flight were delivered again and skipped as duplicates');
+      t.diagnostic(
+        `${KILLS} crashes, ${killsInFlight} with a batch in flight; ${f.cp.duplicateRows} duplicate rows skipped; ` +
+          `${totals.frames} frames and ${totals.detections} detections stored exactly once`,
+      );
     });
 
     test('a control-plane (embedded broker) restart mid-stream and an outage of a few seconds lose and duplicate nothing', async (t) => {
@@ -155,7 +231,9 @@ for (const kind of STORE_KINDS) {
       assert.equal(await agent.term(), 0, agent.log());
       await drain(f);
       const totals = await assertExactlyOnce(f);
-      t.diagnostic(`${totals.frames} frames and ${totals.detections} detections stored exactly once`);
+      t.diagnostic(
+        `${totals.frames} frames and ${totals.detections} detections stored exactly once; ${f.cp.duplicateRows} duplicate rows skipped`,
+      );
     });
 
     test('a network cut between agent and broker while cameras keep producing loses and duplicates nothing', async (t) => {
@@ -196,7 +274,9 @@ for (const kind of STORE_KINDS) {
       assert.equal(await agent.term(), 0, agent.log());
       await drain(f);
       const totals = await assertExactlyOnce(f);
-      t.diagnostic(`${totals.frames} frames and ${totals.detections} detections stored exactly once`);
+      t.diagnostic(
+        `${totals.frames} frames and ${totals.detections} detections stored exactly once; ${f.cp.duplicateRows} duplicate rows skipped`,
+      );
     });
   });
 }
