@@ -203,9 +203,9 @@ for (const kind of STORE_KINDS) {
         await ingestSettled(f);
         if ((await storedButUnacknowledged(f.outbox, f.cp.store!, f.spec.deviceId)) > 0) killsInFlight++;
       }
+      assert.ok(killsInFlight > 0, 'some kill hit a batch in flight (stored, not yet acknowledged in the outbox)');
       await drain(f);
       const totals = await assertExactlyOnce(f);
-      assert.ok(killsInFlight > 0, 'some kill hit a batch in flight (stored, not yet acknowledged in the outbox)');
       assert.ok(f.cp.duplicateRows > 0, 'the batches in flight were delivered again and skipped as duplicates');
       t.diagnostic(
         `${KILLS} crashes, ${killsInFlight} with a batch in flight; ${f.cp.duplicateRows} duplicate rows skipped; ` +
