@@ -1,3 +1,4 @@
+import { systemClock } from '@edgefleet/service-kit';
 /**
  * The partition maintainer on a real store, PostgreSQL and PGlite: at start and then on its timer it
  * creates today's day partitions and `partitionsAhead` more, and applies retention (old day partitions
@@ -93,7 +94,7 @@ for (const backend of backends) {
       assert.equal(await store.countFrames({ deviceId: DEVICE }), 5);
       maintainer = new PartitionMaintainer(
         { partitionsAhead: 3, retentionDays: 30, intervalMs: 25 },
-        { store, logger: silentLogger, now: () => nowMs },
+        { store, logger: silentLogger, clock: { ...systemClock, now: () => nowMs } },
       );
       await maintainer.start();
       const today = ['2040-03-10', '2040-03-11', '2040-03-12', '2040-03-13'];

@@ -247,6 +247,7 @@ export class Agent {
       logger: logger.child({ component: 'models' }),
       control,
       observer: metrics,
+      clock: this.clock,
     });
   }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '@edgefleet/service-kit';
 import type { ModelArm, ModelStatusReport, RollbackPolicy } from '@edgefleet/proto';
 import type { CameraConfig, ModelConfig } from '../config/agent-config-schema.js';
 import type { ControlSettings } from '../control/control-settings.js';
@@ -39,8 +40,8 @@ export interface ModelManagerDeps {
   readonly logger: Logger;
   readonly control: ManagedControl | null;
   readonly observer?: ModelObserver;
-  /** Wall clock, ms; default Date.now. */
-  readonly now?: () => number;
+  /** Wall clock (the agent's one Clock). */
+  readonly clock: Clock;
 }
 
 /** What the manager's parts (boot, loading, assignments, rollback, bookkeeping) share. */

@@ -43,7 +43,7 @@ export class ModelManager {
   private readonly assignments: AssignmentApplier;
 
   constructor(private readonly deps: ModelManagerDeps) {
-    const now = () => (deps.now ?? Date.now)();
+    const now = () => deps.clock.now();
     const book = new ModelBookkeeping({ ...deps, now });
     this.ctx = {
       deps,
