@@ -4,6 +4,7 @@
  */
 export type {
   Arm,
+  CameraMetrics,
   CameraState,
   CameraStatus,
   Detection,

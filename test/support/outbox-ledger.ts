@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DetectionRow, Store } from '@edgefleet/control-plane';
-import { SqliteOutbox } from '@edgefleet/edge-agent';
+import type { DetectionRow, Store } from '@edgefleet/control-plane/testing';
+import { SqliteOutbox } from '@edgefleet/edge-agent/testing';
 import Database from 'better-sqlite3';
 
 const COLUMNS =
