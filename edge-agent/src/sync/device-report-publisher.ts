@@ -1,5 +1,5 @@
 import { type DeviceStatus, encodeDeviceMetrics, encodeDeviceStatus } from '@edgefleet/proto';
-import { type Clock, type Logger } from '@edgefleet/service-kit';
+import type { Clock, Logger } from '@edgefleet/service-kit';
 import type { MqttClient } from 'mqtt';
 import { describeError } from '../errors.js';
 import type { Outbox } from '../outbox/outbox.js';

@@ -99,7 +99,9 @@ export class MqttConnector {
     )
       return false;
     this.protocolVersion = 4;
-    this.deps.logger.info('broker refused MQTT 5, using MQTT 3.1.1', { url: redactUrl(this.deps.options.url, { hideUser: true }) });
+    this.deps.logger.info('broker refused MQTT 5, using MQTT 3.1.1', {
+      url: redactUrl(this.deps.options.url, { hideUser: true }),
+    });
     return true;
   }
 

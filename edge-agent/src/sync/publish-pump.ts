@@ -1,5 +1,5 @@
 import { DEFAULT_MAX_PAYLOAD_BYTES, ProtoError, encodeDetectionBatch } from '@edgefleet/proto';
-import { type Clock, type Logger } from '@edgefleet/service-kit';
+import type { Clock, Logger } from '@edgefleet/service-kit';
 import type { Outbox } from '../outbox/outbox.js';
 import type { OutboxBatch, OutboxBatcher, PendingFrame } from './outbox-batcher.js';
 import type { MqttSyncOptions } from './sync-options.js';

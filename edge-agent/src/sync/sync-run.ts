@@ -1,5 +1,5 @@
 import { batchHeaderWireSize, detectionsTopic, metricsTopic, statusTopic } from '@edgefleet/proto';
-import { type Clock, type Logger } from '@edgefleet/service-kit';
+import type { Clock, Logger } from '@edgefleet/service-kit';
 import type { Outbox } from '../outbox/outbox.js';
 import { DeviceReportPublisher } from './device-report-publisher.js';
 import { MqttConnector } from './mqtt-connector.js';

@@ -1,4 +1,4 @@
-import { type Clock, type Logger } from '@edgefleet/service-kit';
+import type { Clock, Logger } from '@edgefleet/service-kit';
 import { describeError } from '../errors.js';
 import type { Outbox } from '../outbox/outbox.js';
 
