@@ -126,7 +126,7 @@ describe('control client', () => {
     const client = clientFor(cp, cp.password, () => undefined);
     client.start();
     const reporter = new StatusReporter({ send: (r) => client.report(r), retryDelay: () => 30, logger: silentLogger });
-    reporter.start();
+    await reporter.start();
     try {
       await cp.stop();
       const before = cp.reports.length;

@@ -58,7 +58,8 @@ describe('metrics over HTTP', () => {
   let base = '';
 
   before(async () => {
-    const { host, port } = await server.start();
+    await server.start();
+    const { host, port } = server.address();
     assert.equal(host, '127.0.0.1', 'binds to loopback by default');
     base = server.url;
     assert.equal(base, `http://127.0.0.1:${port}`);
@@ -189,7 +190,8 @@ describe('MetricsServer failures', () => {
   it('reports a port already in use as EDGE_ERR_METRICS_LISTEN', async () => {
     const registry = new AgentMetrics({ defaultMetrics: false, clock: systemClock }).registry;
     const first = new MetricsServer({ port: 0, registry, health: () => ({ status: 'ok' }) });
-    const { port } = await first.start();
+    await first.start();
+    const { port } = first.address();
     try {
       const second = new MetricsServer({ port, registry, health: () => ({ status: 'ok' }) });
       await assert.rejects(second.start(), {
@@ -219,7 +221,8 @@ describe('MetricsServer failures', () => {
         throw new Error('cannot read status');
       },
     });
-    const { port } = await server.start();
+    await server.start();
+    const { port } = server.address();
     try {
       const m = await fetch(`http://127.0.0.1:${port}/metrics`);
       assert.equal(m.status, 500);
@@ -234,7 +237,8 @@ describe('MetricsServer failures', () => {
 
   it('stops listening on stop(), even with a keep-alive connection open', async () => {
     const server = new MetricsServer({ port: 0, registry: new Registry(), health: () => ({ status: 'ok' }) });
-    const { port } = await server.start();
+    await server.start();
+    const { port } = server.address();
     assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 200);
     await server.stop();
     await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`));

@@ -2,7 +2,7 @@
  * @edgefleet/service-kit: the runtime pieces both programs share. Each concept lives in one file
  * named for it; this entry re-exports them.
  */
-export { type Component, ComponentStack, type StopFailure, type Stoppable } from './lifecycle.js';
+export { type Component, ComponentGroup, ComponentStack, type StopFailure, type Stoppable } from './lifecycle.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel, SECRET_FIELD, silentLogger } from './logger.js';
 export {
   isSecretParameter,

@@ -20,6 +20,31 @@ export interface StopFailure {
 }
 
 /**
+ * Components of one kind that start together and stop together, in parallel (the cameras of an agent): one
+ * slow member does not hold up the others. A member that fails to stop does not keep the rest from
+ * stopping; the failures are thrown together afterwards (one as itself, several as an AggregateError).
+ */
+export class ComponentGroup implements Component {
+  constructor(
+    readonly name: string,
+    readonly members: readonly Component[],
+  ) {}
+
+  async start(signal: AbortSignal): Promise<void> {
+    await Promise.all(this.members.map((m) => m.start(signal)));
+  }
+
+  async stop(): Promise<void> {
+    const outcomes = await Promise.allSettled(this.members.map((m) => m.stop()));
+    const errors = outcomes.flatMap((o, i) =>
+      o.status === 'rejected' ? [new Error(`${this.members[i]?.name} failed to stop`, { cause: o.reason })] : [],
+    );
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} of ${this.name} failed to stop`);
+  }
+}
+
+/**
  * The started components of one composition root, in start order. `stopAll` stops them in reverse in
  * one loop: a failure is reported to `onStopError` and the loop goes on, so one broken component
  * cannot keep the others holding ports or files.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Component, ComponentStack, type StopFailure } from '../src/lifecycle.js';
+import { type Component, ComponentGroup, ComponentStack, type StopFailure } from '../src/lifecycle.js';
 
 function recorder(log: string[], name: string, failStop = false): Component {
   return {
@@ -67,4 +67,53 @@ test('stopAll twice stops each component once', async () => {
   await stack.stopAll(() => {});
   await stack.stopAll(() => {});
   assert.deepEqual(log, ['stop a']);
+});
+
+test('a ComponentGroup starts and stops its members together, in parallel', async () => {
+  const log: string[] = [];
+  let release: () => void = () => {};
+  const slow: Component = {
+    name: 'slow',
+    start: async () => {
+      log.push('start slow');
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        log.push('stop slow begins');
+        release = () => {
+          log.push('stop slow ends');
+          resolve();
+        };
+      }),
+  };
+  const group = new ComponentGroup('cameras', [slow, recorder(log, 'fast')]);
+  await group.start(new AbortController().signal);
+  const stopping = group.stop();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    log,
+    ['start slow', 'start fast', 'stop slow begins', 'stop fast'],
+    'fast stopped while slow was still stopping',
+  );
+  release();
+  await stopping;
+  assert.equal(log.at(-1), 'stop slow ends');
+});
+
+test('a ComponentGroup stops every member and throws the failures together', async () => {
+  const log: string[] = [];
+  const group = new ComponentGroup('cameras', [recorder(log, 'a', true), recorder(log, 'b'), recorder(log, 'c', true)]);
+  const error = await group.stop().then(
+    () => assert.fail('stop must throw'),
+    (e: unknown) => e,
+  );
+  assert.deepEqual(log.sort(), ['stop a', 'stop b', 'stop c']);
+  assert.ok(error instanceof AggregateError);
+  assert.deepEqual(
+    error.errors.map((e: Error) => [e.message, (e.cause as Error).message]),
+    [
+      ['a failed to stop', 'a broke'],
+      ['c failed to stop', 'c broke'],
+    ],
+  );
 });

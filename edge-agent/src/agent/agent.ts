@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Clock, systemClock } from '@edgefleet/service-kit';
+import { type Clock, ComponentGroup, ComponentStack, systemClock } from '@edgefleet/service-kit';
 import type { AgentConfig } from '../config/agent-config-schema.js';
 import type { Logger } from '@edgefleet/service-kit';
 import { SqliteOutbox } from '../outbox/sqlite-outbox.js';
@@ -10,6 +10,7 @@ import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { SdNotifier } from '../systemd/sd-notify.js';
 import { Watchdog } from '../systemd/watchdog.js';
+import { MainLoop } from './main-loop.js';
 import { CameraWorker } from './camera-worker.js';
 import { describeError } from '../errors.js';
 import { ControlClient, type ControlStats } from '../control/control-client.js';
@@ -46,43 +47,109 @@ export type AgentStatus = {
   readonly outbox: ReturnType<Outbox['stats']>;
 };
 
+/** What the agent built at start; status, health and the main loop read it. */
+interface AgentParts {
+  readonly notifier: SdNotifier;
+  readonly metrics: AgentMetrics;
+  readonly outbox: Outbox;
+  readonly manager: ModelManager;
+  readonly control: { readonly client: ControlClient; readonly reporter: StatusReporter } | null;
+  readonly workers: readonly CameraWorker[];
+  readonly sync: MqttSyncWorker | null;
+}
+
 /**
- * Composition root of the edge agent: builds every component from the validated config,
- * starts them in dependency order and stops them in reverse.
+ * Composition root of the edge agent. Start builds every component from the validated config, registering
+ * each in one ComponentStack as it is built, in the order they must stop, then starts them in dependency
+ * order: models, cameras, the control plane link, sync, metrics, the main loop. Stop (SIGTERM) runs the
+ * stack in reverse: main loop, cameras (in-flight frames land in the outbox), sync (drains what they wrote
+ * last), metrics, reporter, control link, model store, models, detector sessions, model state, outbox.
  */
 export class Agent {
-  private readonly workers: CameraWorker[] = [];
-  private pool: DetectorPool | null = null;
-  private manager: ModelManager | null = null;
-  private control: ControlClient | null = null;
-  private reporter: StatusReporter | null = null;
-  private modelStore: ModelStore | null = null;
-  private modelState: ModelStateStore | null = null;
-  private outbox: Outbox | null = null;
-  private sync: MqttSyncWorker | null = null;
-  private readonly startedAtMs = Date.now();
-  private metrics: AgentMetrics | null = null;
-  private metricsServer: MetricsServer | null = null;
-  private notifier: SdNotifier | null = null;
-  private watchdog: Watchdog | null = null;
-  private tick: NodeJS.Timeout | null = null;
+  private readonly components = new ComponentStack();
   private readonly abort = new AbortController();
+  private readonly startedAtMs: number;
+  private parts: AgentParts | null = null;
+  private metricsServer: MetricsServer | null = null;
+  private mainLoop: MainLoop | null = null;
   private stopping: Promise<void> | null = null;
-  private readonly unsubscribe: Array<() => void> = [];
 
-  constructor(private readonly deps: AgentDeps) {}
+  constructor(private readonly deps: AgentDeps) {
+    this.startedAtMs = this.clock.now();
+  }
 
   private get clock(): Clock {
     return this.deps.clock ?? systemClock;
   }
 
+  private get built(): AgentParts {
+    if (!this.parts) throw new Error('agent is not started');
+    return this.parts;
+  }
+
   async start(): Promise<void> {
+    const signal = this.abort.signal;
+    try {
+      const parts = this.build();
+      this.parts = parts;
+      await parts.manager.start(signal);
+      await new ComponentGroup('cameras', parts.workers).start(signal);
+      // The control plane link runs in the background: cameras already run on what they booted with.
+      await parts.control?.reporter.start(signal);
+      await parts.control?.client.start(signal);
+      // Store-and-forward connects in the background and never blocks detection. No signal: it must outlive
+      // the cameras on shutdown to drain what they wrote last.
+      await parts.sync?.start();
+      await this.metricsServer?.start(signal);
+      if (this.metricsServer) this.deps.logger.info('metrics listening', { url: this.metricsServer.url });
+      await this.mainLoop?.start(signal);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.built.notifier.ready();
+    this.built.notifier.status(this.statusLine());
+    this.deps.logger.info('agent ready', { cameras: this.built.workers.length, status: this.statusLine() });
+  }
+
+  /** Builds every part; each is registered for stopping as soon as it exists (reverse of the stop order). */
+  private build(): AgentParts {
     const { config, logger } = this.deps;
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
+    const notifier = new SdNotifier();
+    this.components.adopt({ name: 'systemd-notify', stop: async () => notifier.close() });
+    const metrics = new AgentMetrics({ clock: this.clock });
+    const outbox = this.openOutbox(metrics);
+    const cameras = config.cameras.filter((c) => c.enabled);
+    const { manager, control } = this.buildModels(dataDir, cameras, metrics);
+    const workers = this.buildCameraWorkers({ cameras, manager, outbox, metrics });
+    this.buildMetricsServer(metrics);
+    const parts: AgentParts = {
+      notifier,
+      metrics,
+      outbox,
+      manager,
+      control,
+      workers,
+      sync: this.buildSync(outbox, metrics),
+    };
+    // Stopped first: the cameras stop after the main loop, then sync drains what they wrote last.
+    this.components.adopt(new ComponentGroup('cameras', parts.workers));
+    this.mainLoop = this.components.adopt(
+      new MainLoop({
+        watchdog: new Watchdog({
+          notifier,
+          onError: (err) => logger.warn('watchdog notification failed', { error: describeError(err) }),
+        }),
+        tick: () => this.onTick(),
+      }),
+    );
+    return parts;
+  }
 
-    this.notifier = new SdNotifier();
-    this.metrics = new AgentMetrics({ clock: this.clock });
+  private openOutbox(metrics: AgentMetrics): Outbox {
+    const { config, logger } = this.deps;
     const outbox = SqliteOutbox.open({
       path: config.outbox.path,
       deviceId: config.deviceId,
@@ -90,103 +157,18 @@ export class Agent {
       maxBytes: config.outbox.maxBytes,
       synchronous: config.outbox.synchronous,
     });
-    this.outbox = outbox;
-    const metrics = this.metrics;
-    this.unsubscribe.push(
-      outbox.onEvicted((e) => {
-        metrics.observeEviction(e);
-        logger.warn('outbox full: oldest rows evicted', { ...e });
-      }),
-    );
-
-    const cameras = config.cameras.filter((c) => c.enabled);
-    this.pool = new DetectorPool(logger);
-    const manager = this.createModelManager(dataDir, cameras);
-    this.manager = manager;
-    await manager.start(this.abort.signal);
-    for (const camera of cameras) {
-      const modelConfig = camera.model ?? config.model;
-      const models = manager.ready(camera.id);
-      const log = logger.child({ camera: camera.id });
-      const source = createFrameSource(camera, {
-        logger: log,
-        // Capture scales to the primary the camera boots on; a later model letterboxes any size itself.
-        fit: async () => (await models).current().primary.handle.detector.info,
-      });
-      this.workers.push(
-        new CameraWorker({
-          source,
-          models,
-          outbox: this.outbox,
-          observer: this.metrics,
-          logger: log,
-          detectOptions: { conf: modelConfig.conf, iou: modelConfig.iou, maxDetections: modelConfig.maxDetections },
-          configuredModel: {
-            modelId: modelConfig.id,
-            modelVersion: modelConfig.version,
-          },
-          onDetections: this.deps.onDetections,
-        }),
-      );
-    }
-
-    await Promise.all(this.workers.map((w) => w.start(this.abort.signal)));
-    // The control plane link runs in the background: cameras already run on what they booted with.
-    this.reporter?.start();
-    await this.control?.start(this.abort.signal);
-
-    // Store-and-forward: connects in the background and never blocks detection; no signal, because it
-    // must outlive the cameras on shutdown to drain what they wrote last.
-    this.sync = createSyncWorker({
-      config,
-      outbox,
-      logger,
-      clock: this.clock,
-      observer: metrics,
-      reports: {
-        metrics: () => ({ cameras: this.workers.map((w) => metrics.cameraMetrics(w.cameraId)) }),
-        status: () => ({
-          agentVersion: AGENT_VERSION,
-          startedAtMs: this.startedAtMs,
-          hardware: `${process.platform}-${process.arch}`,
-          providers: [...new Set(this.workers.map((w) => w.status().provider).filter((p): p is string => p !== null))],
-          cameras: this.workers.map((w) => {
-            const status = w.status();
-            return toCameraStatus({
-              status,
-              fps: metrics.fpsOf(w.cameraId),
-              modelId: status.modelId,
-              modelVersion: status.modelVersion,
-              provider: status.provider ?? undefined,
-            });
-          }),
-        }),
+    const off = outbox.onEvicted((e) => {
+      metrics.observeEviction(e);
+      logger.warn('outbox full: oldest rows evicted', { ...e });
+    });
+    this.components.adopt({
+      name: 'outbox',
+      stop: async () => {
+        off();
+        outbox.close();
       },
     });
-    await this.sync?.start();
-
-    if (config.metrics.enabled) {
-      this.metricsServer = new MetricsServer({
-        host: config.metrics.host,
-        port: config.metrics.port,
-        registry: this.metrics.registry,
-        health: () => this.health(),
-      });
-      await this.metricsServer.start();
-      logger.info('metrics listening', { url: this.metricsServer.url });
-    }
-
-    // The main loop: refresh gauges, tell systemd how we are, and prove the event loop is alive.
-    this.watchdog = new Watchdog({
-      notifier: this.notifier,
-      onError: (err) => logger.warn('watchdog notification failed', { error: describeError(err) }),
-    });
-    this.watchdog.start();
-    this.onTick();
-    this.tick = setInterval(() => this.onTick(), 1000);
-    this.notifier.ready();
-    this.notifier.status(this.statusLine());
-    logger.info('agent ready', { cameras: this.workers.length, status: this.statusLine() });
+    return outbox;
   }
 
   /**
@@ -194,104 +176,205 @@ export class Agent {
    * status reporter, model store under `<dataDir>/models` and the per-camera state in
    * `<dataDir>/model-state.sqlite`.
    */
-  private createModelManager(dataDir: string, cameras: AgentConfig['cameras']): ModelManager {
+  private buildModels(
+    dataDir: string,
+    cameras: AgentConfig['cameras'],
+    metrics: AgentMetrics,
+  ): Pick<AgentParts, 'manager' | 'control'> {
     const { config, logger } = this.deps;
-    const metrics = this.metrics!;
     const settings = controlSettings(config);
-    let control: ConstructorParameters<typeof ModelManager>[0]['control'] = null;
-    if (settings) {
-      const log = logger.child({ component: 'control' });
-      const client = new ControlClient({
-        settings,
-        deviceId: config.deviceId,
-        logger: log,
-        clock: this.clock,
-        watchRequest: () =>
-          watchRequest({
-            deviceId: config.deviceId,
-            knownRevision: this.manager?.knownRevision() ?? 0,
-            agentVersion: AGENT_VERSION,
-            providers: this.manager?.providers() ?? [],
-            cameras,
-          }),
-        onSnapshot: (snapshot) => this.manager?.handleSnapshot(snapshot),
-        onConnection: (watching) => metrics.controlConnection(watching),
-      });
-      this.control = client;
-      this.reporter = new StatusReporter({
-        send: (r) => client.report(r),
-        retryDelay: (a) => client.retryDelay(a),
-        logger: log,
-      });
-      this.modelStore = new ModelStore({
-        dir: join(dataDir, 'models'),
-        key: settings.publicKey,
-        source: client,
-        logger: log,
-        retryDelay: (a) => client.retryDelay(a),
-      });
-      this.modelStore.open();
-      this.modelState = ModelStateStore.open(join(dataDir, 'model-state.sqlite'));
-      control = { settings, store: this.modelStore, state: this.modelState, reporter: this.reporter };
-      logger.info('model rollout enabled', {
-        url: settings.url,
-        tls: settings.tls !== null,
-        keyId: settings.publicKey.keyId,
-      });
+    const pool = new DetectorPool(logger);
+    if (!settings) {
+      this.components.adopt({ name: 'detector-pool', stop: () => pool.close() });
+      return { manager: this.adoptManager({ cameras, pool, metrics, control: null }), control: null };
     }
-    return new ModelManager({
+    const log = logger.child({ component: 'control' });
+    const state = ModelStateStore.open(join(dataDir, 'model-state.sqlite'));
+    this.components.adopt({ name: 'model-state', stop: async () => state.close() });
+    this.components.adopt({ name: 'detector-pool', stop: () => pool.close() });
+    let manager: ModelManager | null = null;
+    const client = new ControlClient({
+      settings,
       deviceId: config.deviceId,
-      cameras,
-      model: config.model,
-      pool: this.pool!,
-      logger: logger.child({ component: 'models' }),
-      control,
-      observer: metrics,
+      logger: log,
       clock: this.clock,
+      watchRequest: () =>
+        watchRequest({
+          deviceId: config.deviceId,
+          knownRevision: manager?.knownRevision() ?? 0,
+          agentVersion: AGENT_VERSION,
+          providers: manager?.providers() ?? [],
+          cameras,
+        }),
+      onSnapshot: (snapshot) => manager?.handleSnapshot(snapshot),
+      onConnection: (watching) => metrics.controlConnection(watching),
     });
+    const reporter = new StatusReporter({
+      send: (r) => client.report(r),
+      retryDelay: (a) => client.retryDelay(a),
+      logger: log,
+    });
+    const store = new ModelStore({
+      dir: join(dataDir, 'models'),
+      key: settings.publicKey,
+      source: client,
+      logger: log,
+      retryDelay: (a) => client.retryDelay(a),
+    });
+    store.open();
+    manager = this.adoptManager({ cameras, pool, metrics, control: { settings, store, state, reporter } });
+    this.components.adopt({ name: 'model-store', stop: async () => store.stop() });
+    this.components.adopt(client);
+    // Reports made during the run get a moment (1 s) to reach the control plane; the rest is lost.
+    this.components.adopt(reporter);
+    logger.info('model rollout enabled', {
+      url: settings.url,
+      tls: settings.tls !== null,
+      keyId: settings.publicKey.keyId,
+    });
+    return { manager, control: { client, reporter } };
+  }
+
+  private adoptManager(parts: {
+    cameras: AgentConfig['cameras'];
+    pool: DetectorPool;
+    metrics: AgentMetrics;
+    control: ConstructorParameters<typeof ModelManager>[0]['control'];
+  }): ModelManager {
+    const { config, logger } = this.deps;
+    return this.components.adopt(
+      new ModelManager({
+        deviceId: config.deviceId,
+        cameras: parts.cameras,
+        model: config.model,
+        pool: parts.pool,
+        logger: logger.child({ component: 'models' }),
+        control: parts.control,
+        observer: parts.metrics,
+        clock: this.clock,
+      }),
+    );
+  }
+
+  private buildCameraWorkers(parts: {
+    cameras: AgentConfig['cameras'];
+    manager: ModelManager;
+    outbox: Outbox;
+    metrics: AgentMetrics;
+  }): CameraWorker[] {
+    const { config, logger } = this.deps;
+    return parts.cameras.map((camera) => {
+      const modelConfig = camera.model ?? config.model;
+      const models = parts.manager.ready(camera.id);
+      const log = logger.child({ camera: camera.id });
+      const source = createFrameSource(camera, {
+        logger: log,
+        // Capture scales to the primary the camera boots on; a later model letterboxes any size itself.
+        fit: async () => (await models).current().primary.handle.detector.info,
+      });
+      return new CameraWorker({
+        source,
+        models,
+        outbox: parts.outbox,
+        observer: parts.metrics,
+        logger: log,
+        detectOptions: { conf: modelConfig.conf, iou: modelConfig.iou, maxDetections: modelConfig.maxDetections },
+        configuredModel: { modelId: modelConfig.id, modelVersion: modelConfig.version },
+        onDetections: this.deps.onDetections,
+      });
+    });
+  }
+
+  private buildSync(outbox: Outbox, metrics: AgentMetrics): MqttSyncWorker | null {
+    const sync = createSyncWorker({
+      config: this.deps.config,
+      outbox,
+      logger: this.deps.logger,
+      clock: this.clock,
+      observer: metrics,
+      reports: {
+        metrics: () => ({ cameras: this.built.workers.map((w) => metrics.cameraMetrics(w.cameraId)) }),
+        status: () => this.statusReport(metrics),
+      },
+    });
+    // After the cameras: drain what they wrote last (bounded by sync.drainTimeoutMs), then disconnect.
+    return sync ? this.components.adopt(sync) : null;
+  }
+
+  private statusReport(metrics: AgentMetrics) {
+    const workers = this.built.workers;
+    return {
+      agentVersion: AGENT_VERSION,
+      startedAtMs: this.startedAtMs,
+      hardware: `${process.platform}-${process.arch}`,
+      providers: [...new Set(workers.map((w) => w.status().provider).filter((p): p is string => p !== null))],
+      cameras: workers.map((w) => {
+        const status = w.status();
+        return toCameraStatus({
+          status,
+          fps: metrics.fpsOf(w.cameraId),
+          modelId: status.modelId,
+          modelVersion: status.modelVersion,
+          provider: status.provider ?? undefined,
+        });
+      }),
+    };
+  }
+
+  private buildMetricsServer(metrics: AgentMetrics): void {
+    const { config } = this.deps;
+    if (!config.metrics.enabled) return;
+    this.metricsServer = this.components.adopt(
+      new MetricsServer({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        registry: metrics.registry,
+        health: () => this.health(),
+      }),
+    );
   }
 
   /** The agent's Prometheus registry (what /metrics serves); null before start. */
   get metricsRegistry(): AgentMetrics['registry'] | null {
-    return this.metrics?.registry ?? null;
+    return this.parts?.metrics.registry ?? null;
   }
 
   /** The model manager (tests and embedders observe swaps with `onReport`); null before start. */
   get models(): ModelManager | null {
-    return this.manager;
+    return this.parts?.manager ?? null;
   }
 
+  /** The main loop's refresh: gauges, then the systemd status line. */
   private onTick(): void {
-    this.watchdog?.kick();
-    if (this.outbox && this.metrics) {
-      this.metrics.observeOutbox(this.outbox.stats());
-      for (const w of this.workers) this.metrics.observeCamera(w.status().capture);
-      if (this.sync) this.metrics.observeSyncLag(this.sync.stats().syncLagMs / 1000);
-      if (this.control && this.reporter) this.metrics.observeReportsQueued(this.reporter.stats().queued);
-    }
-    this.notifier?.status(this.statusLine());
+    const { metrics, outbox, workers, sync, control, notifier } = this.built;
+    metrics.observeOutbox(outbox.stats());
+    for (const w of workers) metrics.observeCamera(w.status().capture);
+    if (sync) metrics.observeSyncLag(sync.stats().syncLagMs / 1000);
+    if (control) metrics.observeReportsQueued(control.reporter.stats().queued);
+    notifier.status(this.statusLine());
   }
 
   statusLine(): string {
-    const states = this.workers.map((w) => w.status());
+    const { workers, outbox, sync } = this.built;
+    const states = workers.map((w) => w.status());
     const running = states.filter((s) => s.state === 'running' && s.capture.state === 'running').length;
-    const stats = this.outbox?.stats();
-    const sync = this.sync?.stats();
-    const syncText = sync ? `; sync ${sync.state}, lag ${(sync.syncLagMs / 1000).toFixed(1)} s` : '';
-    return `${running}/${states.length} cameras running; outbox ${stats?.frames ?? 0} frames, ${stats?.detections ?? 0} detections${syncText}`;
+    const stats = outbox.stats();
+    const syncStats = sync?.stats();
+    const syncText = syncStats ? `; sync ${syncStats.state}, lag ${(syncStats.syncLagMs / 1000).toFixed(1)} s` : '';
+    return `${running}/${states.length} cameras running; outbox ${stats.frames} frames, ${stats.detections} detections${syncText}`;
   }
 
   status(): AgentStatus {
+    const { workers, control, sync, manager, outbox } = this.built;
     const cameras: AgentStatus['cameras'] = {};
-    for (const w of this.workers) cameras[w.cameraId] = w.status();
-    const control = this.control && this.reporter ? { ...this.control.stats(), reports: this.reporter.stats() } : null;
+    for (const w of workers) cameras[w.cameraId] = w.status();
     return {
       deviceId: this.deps.config.deviceId,
-      sync: this.sync?.stats() ?? null,
-      control,
-      models: this.manager?.status() ?? {},
+      sync: sync?.stats() ?? null,
+      control: control ? { ...control.client.stats(), reports: control.reporter.stats() } : null,
+      models: manager.status(),
       cameras,
-      outbox: this.outbox!.stats(),
+      outbox: outbox.stats(),
     };
   }
 
@@ -306,7 +389,7 @@ export class Agent {
 
   /** Resolves when every camera has finished on its own (finite sources) or failed. */
   async idle(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.done()));
+    await Promise.all(this.built.workers.map((w) => w.done()));
   }
 
   /** SIGTERM path: stop capture, let in-flight frames land in the outbox, close everything. Idempotent. */
@@ -317,32 +400,11 @@ export class Agent {
 
   private async stopOnce(): Promise<void> {
     const { logger } = this.deps;
-    this.notifier?.stopping();
+    this.parts?.notifier.stopping();
     this.abort.abort();
-    if (this.tick) clearInterval(this.tick);
-    this.watchdog?.stop();
-    await Promise.all(
-      this.workers.map((w) =>
-        w.stop().catch((err) => logger.error('camera stop failed', { error: describeError(err) })),
-      ),
+    await this.components.stopAll(({ name, error }) =>
+      logger.error('component failed to stop', { component: name, error: describeError(error) }),
     );
-    // After the cameras: drain what they wrote last (bounded by sync.drainTimeoutMs), then disconnect.
-    await this.sync?.stop().catch((err) => logger.error('sync stop failed', { error: describeError(err) }));
-    await this.metricsServer?.stop();
-    // Reports made during the run get a moment to reach the control plane; the rest is lost with the process.
-    await this.reporter
-      ?.stop(1000)
-      .catch((err) => logger.error('status reporter stop failed', { error: describeError(err) }));
-    await this.control
-      ?.stop()
-      .catch((err) => logger.error('control client stop failed', { error: describeError(err) }));
-    this.modelStore?.stop();
-    await this.manager?.stop().catch((err) => logger.error('model manager stop failed', { error: describeError(err) }));
-    await this.pool?.close();
-    this.modelState?.close();
-    for (const off of this.unsubscribe.splice(0)) off();
-    this.outbox?.close();
-    this.notifier?.close();
     logger.info('agent stopped');
   }
 }

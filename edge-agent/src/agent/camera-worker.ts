@@ -2,7 +2,7 @@ import type { ModelArm } from '@edgefleet/proto';
 import type { Detection, DetectOptions, DetectResult, DetectTimings, RgbFrame } from '@edgefleet/vision';
 import type { FrameSource, CameraStatus } from '../capture/frame-source.js';
 import type { Outbox, OutboxDetection, OutboxFrame } from '../outbox/outbox.js';
-import type { Logger } from '@edgefleet/service-kit';
+import type { Component, Logger } from '@edgefleet/service-kit';
 import { describeError } from '../errors.js';
 import { frameLuma, type LumaStats } from '../metrics/frame-luma.js';
 import type { ActiveModel, CameraModels, ModelIdentity } from '../models/camera-models.js';
@@ -103,7 +103,7 @@ export interface CameraWorkerStatus {
  * strictly in capture order either way (per-camera sequence numbers stay monotonic even when a split
  * sends neighbouring frames to different models).
  */
-export class CameraWorker {
+export class CameraWorker implements Component {
   private state: WorkerState = 'idle';
   private error: string | null = null;
   private loop: Promise<void> | null = null;
@@ -117,6 +117,10 @@ export class CameraWorker {
 
   get cameraId(): string {
     return this.deps.source.cameraId;
+  }
+
+  get name(): string {
+    return `camera ${this.cameraId}`;
   }
 
   async start(signal: AbortSignal): Promise<void> {

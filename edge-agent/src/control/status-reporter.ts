@@ -1,6 +1,7 @@
 import type { ModelStatusReport } from '@edgefleet/proto';
 import { describeError } from '../errors.js';
 import { type Logger, WakeableSleep } from '@edgefleet/service-kit';
+import type { Component } from '@edgefleet/service-kit';
 
 export interface StatusReporterDeps {
   /** Delivers one report; rejects when it did not arrive. */
@@ -9,6 +10,8 @@ export interface StatusReporterDeps {
   readonly logger: Logger;
   /** Reports held while the control plane is unreachable, at most; default 10 000 (the oldest progress reports go first). */
   readonly maxQueue?: number;
+  /** How long stop() gives queued reports to go out; default 1000 ms. */
+  readonly drainTimeoutMs?: number;
 }
 
 export interface StatusReporterStats {
@@ -30,7 +33,8 @@ const sameProgress = (a: ModelStatusReport, b: ModelStatusReport) =>
  * Model status reports, delivered in order, one at a time: queued in memory, retried with backoff while the
  * control plane is unreachable. A newer download progress report replaces a queued one of the same download.
  */
-export class StatusReporter {
+export class StatusReporter implements Component {
+  readonly name = 'status-reporter';
   private readonly queue: ModelStatusReport[] = [];
   private sending = false;
   private stopped = false;
@@ -43,7 +47,7 @@ export class StatusReporter {
 
   constructor(private readonly deps: StatusReporterDeps) {}
 
-  start(): void {
+  async start(_signal?: AbortSignal): Promise<void> {
     this.stopped = false;
     this.running ??= this.loop();
   }
@@ -70,8 +74,11 @@ export class StatusReporter {
     return { queued: this.queue.length, sent: this.sent, dropped: this.dropped };
   }
 
-  /** Gives queued reports up to `timeoutMs` to go out, then stops (what is left is lost with the process). */
-  async stop(timeoutMs: number): Promise<void> {
+  /**
+   * Gives queued reports up to `timeoutMs` (default `drainTimeoutMs`, 1 s) to go out, then stops (what is
+   * left is lost with the process).
+   */
+  async stop(timeoutMs = this.deps.drainTimeoutMs ?? 1000): Promise<void> {
     if (this.queue.length > 0 && timeoutMs > 0) {
       // One more attempt now rather than after the current backoff.
       this.idle.wake();

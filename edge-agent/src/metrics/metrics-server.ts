@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { EdgeError, describeError } from '../errors.js';
+import type { Component } from '@edgefleet/service-kit';
 
 /** What /healthz reports; `failing` answers 503 so a plain HTTP probe sees it. */
 export interface HealthReport {
@@ -20,14 +21,15 @@ export interface MetricsServerDeps {
 }
 
 /** Local HTTP endpoint: GET /metrics (Prometheus text) and GET /healthz (JSON). */
-export class MetricsServer {
+export class MetricsServer implements Component {
+  readonly name = 'metrics-server';
   private server: Server | null = null;
 
   constructor(private readonly deps: MetricsServerDeps) {}
 
-  /** Listens; resolves with the bound address. Throws EDGE_ERR_METRICS_LISTEN (e.g. port in use). */
-  async start(): Promise<{ host: string; port: number }> {
-    if (this.server) return this.address();
+  /** Listens (`address()` tells where). Throws EDGE_ERR_METRICS_LISTEN (e.g. port in use). */
+  async start(_signal?: AbortSignal): Promise<void> {
+    if (this.server) return;
     const host = this.deps.host ?? '127.0.0.1';
     const port = this.deps.port ?? 9464;
     const server = createServer((req, res) => {
@@ -47,7 +49,6 @@ export class MetricsServer {
       });
     });
     this.server = server;
-    return this.address();
   }
 
   /** Base URL while running, e.g. `http://127.0.0.1:9464`. */
