@@ -41,6 +41,11 @@ export class ModelManager {
   private readonly ctx: ManagerContext;
   private readonly boot: ModelBoot;
   private readonly assignments: AssignmentApplier;
+  /** Resolvers of `ready()` promises handed out before start. */
+  private readonly early = new Map<
+    string,
+    { readonly promise: Promise<CameraModels>; readonly settle: (models: Promise<CameraModels>) => void }
+  >();
 
   constructor(private readonly deps: ModelManagerDeps) {
     const now = () => deps.clock.now();
@@ -88,15 +93,28 @@ export class ModelManager {
       slot.ready = this.boot.bootCamera(slot);
       // Each camera worker reports its own failure; nothing else awaits this promise.
       slot.ready.catch(() => undefined);
+      this.early.get(camera.id)?.settle(slot.ready);
     }
   }
 
-  /** The models of a camera, once loaded; rejects when they cannot load. */
+  /**
+   * The models of a camera, once loaded; rejects when they cannot load. May be asked before start (the
+   * composition root builds camera workers before it starts anything): the promise then settles after start.
+   */
   ready(cameraId: string): Promise<CameraModels> {
     const ready = this.ctx.slots.get(cameraId)?.ready;
-    // A programming error (a camera the agent did not give the manager, or a call before start), not a fault.
-    if (!ready) throw new Error(`camera ${cameraId} is not managed (or the model manager was not started)`);
-    return ready;
+    if (ready) return ready;
+    // A programming error (a camera the agent did not give the manager), not a fault.
+    if (!this.deps.cameras.some((c) => c.id === cameraId)) throw new Error(`camera ${cameraId} is not managed`);
+    const known = this.early.get(cameraId);
+    if (known) return known.promise;
+    let settle: (models: Promise<CameraModels>) => void = () => {};
+    const promise = new Promise<CameraModels>((resolve) => {
+      settle = resolve;
+    });
+    promise.catch(() => undefined);
+    this.early.set(cameraId, { promise, settle });
+    return promise;
   }
 
   /** A snapshot from the control plane: every camera with a newer revision is (re)applied in the background. */
