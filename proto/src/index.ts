@@ -47,20 +47,7 @@ export {
 } from './topics.js';
 export { batchHeaderWireSize, detectionWireSize, frameWireSize } from './wire-size.js';
 export { TELEMETRY_PROTO_PATH } from './schema.js';
-export type {
-  AssignmentSnapshot,
-  CameraAssignment,
-  CandidateMode,
-  DownloadModelRequest,
-  ModelArm,
-  ModelChunk,
-  ModelDescriptor,
-  ModelState,
-  ModelStatusAck,
-  ModelStatusReport,
-  RollbackPolicy,
-  WatchAssignmentsRequest,
-} from './control-messages.js';
+export type * from './control-messages.js';
 export { FULL_SPLIT_BASIS_POINTS } from './control-messages.js';
 export {
   decodeDownloadModelRequest,
