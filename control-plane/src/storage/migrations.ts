@@ -13,6 +13,21 @@ export interface Migration {
   readonly sql: string;
 }
 
+/** The columns of an agent's model status report, kept both as the latest per camera and arm and as history. */
+const MODEL_STATUS_COLUMNS = `  device_id      text NOT NULL,
+  camera_id      text NOT NULL,
+  arm            text NOT NULL,
+  sha256         text NOT NULL,
+  model_id       text NOT NULL,
+  version        text NOT NULL,
+  state          text NOT NULL,
+  reason         text NOT NULL DEFAULT '',
+  revision       bigint NOT NULL,
+  rolled_back_to text NOT NULL DEFAULT '',
+  bytes_done     bigint NOT NULL DEFAULT 0,
+  reported_at    timestamptz NOT NULL,
+  received_at    timestamptz NOT NULL DEFAULT now()`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -177,36 +192,12 @@ CREATE INDEX assignment_history_camera ON assignment_history (device_id, camera_
 
 -- What agents report about the models of their cameras: the latest per (device, camera, arm) and all of it.
 CREATE TABLE model_status (
-  device_id      text NOT NULL,
-  camera_id      text NOT NULL,
-  arm            text NOT NULL,
-  sha256         text NOT NULL,
-  model_id       text NOT NULL,
-  version        text NOT NULL,
-  state          text NOT NULL,
-  reason         text NOT NULL DEFAULT '',
-  revision       bigint NOT NULL,
-  rolled_back_to text NOT NULL DEFAULT '',
-  bytes_done     bigint NOT NULL DEFAULT 0,
-  reported_at    timestamptz NOT NULL,
-  received_at    timestamptz NOT NULL DEFAULT now(),
+${MODEL_STATUS_COLUMNS},
   PRIMARY KEY (device_id, camera_id, arm)
 );
 CREATE TABLE model_status_history (
   id             bigserial PRIMARY KEY,
-  device_id      text NOT NULL,
-  camera_id      text NOT NULL,
-  arm            text NOT NULL,
-  sha256         text NOT NULL,
-  model_id       text NOT NULL,
-  version        text NOT NULL,
-  state          text NOT NULL,
-  reason         text NOT NULL DEFAULT '',
-  revision       bigint NOT NULL,
-  rolled_back_to text NOT NULL DEFAULT '',
-  bytes_done     bigint NOT NULL DEFAULT 0,
-  reported_at    timestamptz NOT NULL,
-  received_at    timestamptz NOT NULL DEFAULT now()
+${MODEL_STATUS_COLUMNS}
 );
 CREATE INDEX model_status_history_device ON model_status_history (device_id, id);
 
