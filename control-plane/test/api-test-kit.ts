@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { systemClock } from '@edgefleet/service-kit';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildHttpApp, type HttpAppOptions } from '../src/api/http-app.js';
@@ -7,6 +8,7 @@ import { generateApiToken, hashApiToken } from '../src/auth/api-token.js';
 import { IngestStats } from '../src/ingest/ingest-stats.js';
 import { silentLogger } from '@edgefleet/service-kit';
 import type { ApiContext } from '../src/api/api-context.js';
+import { createPgliteStore } from '../src/storage/pglite-store.js';
 import type { Store } from '../src/storage/store.js';
 import { tempDir } from '@edgefleet/service-kit/testing';
 
@@ -98,4 +100,30 @@ export function suiteScope(): { t: After; close: () => Promise<void> } {
       cleanups.length = 0;
     },
   };
+}
+
+export interface SuiteApi {
+  readonly store: Store;
+  readonly api: TestApi;
+  /** Collects cleanups that run when the block ends (for a second API built inside a test). */
+  readonly t: After;
+}
+
+/**
+ * One API over a fresh, migrated PGlite store for all the tests of a `describe` block: registers the block's
+ * `before` (build) and `after` (close the API's resources, then the store). Read the fields inside tests and hooks.
+ */
+export function suiteApi(): SuiteApi {
+  const { t, close } = suiteScope();
+  const suite = { t } as { store: Store; api: TestApi; t: After };
+  before(async () => {
+    suite.store = await createPgliteStore();
+    await suite.store.migrate();
+    suite.api = await testApi(t, suite.store);
+  });
+  after(async () => {
+    await close();
+    await suite.store.close();
+  });
+  return suite;
 }

@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { modelSignaturePayload, signingKeyId } from '@edgefleet/proto';
-import { createPgliteStore } from '../src/storage/pglite-store.js';
-import type { Store } from '../src/storage/store.js';
-import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
+import { errorCode, suiteApi, testApi } from './api-test-kit.js';
 import { corruptModel, detectorWithoutClassNames, notADetector, tinyDetector } from './model-files.js';
 import { sharedPath } from '@edgefleet/service-kit/testing';
 
@@ -32,22 +30,10 @@ interface ModelBody {
 }
 
 describe('models over REST', () => {
-  let store: Store;
-  let api: TestApi;
-  const { t, close } = suiteScope();
-
-  before(async () => {
-    store = await createPgliteStore();
-    await store.migrate();
-    api = await testApi(t, store);
-  });
-  after(async () => {
-    await close();
-    await store.close();
-  });
+  const suite = suiteApi();
 
   const upload = (bytes: Uint8Array, query: string, token?: string | null, contentType = 'application/octet-stream') =>
-    api.call(
+    suite.api.call(
       {
         method: 'POST',
         url: `/api/v1/models?${query}`,
@@ -70,7 +56,7 @@ describe('models over REST', () => {
     );
     assert.equal(model.createdBy, 'token:test-admin');
 
-    const key = (await api.call({ method: 'GET', url: '/api/v1/signing-key' }, api.viewerToken)).json() as {
+    const key = (await suite.api.call({ method: 'GET', url: '/api/v1/signing-key' }, suite.api.viewerToken)).json() as {
       keyId: string;
       publicKey: string;
       publicKeyPem: string;
@@ -106,7 +92,9 @@ describe('models over REST', () => {
     assert.ok(next.serial > model.serial);
     assert.equal(next.parentSerial, model.serial);
 
-    const audit = (await api.call({ method: 'GET', url: `/api/v1/audit?target=model:${model.serial}` })).json() as {
+    const audit = (
+      await suite.api.call({ method: 'GET', url: `/api/v1/audit?target=model:${model.serial}` })
+    ).json() as {
       entries: { action: string; actor: string; details: { sha256: string } }[];
     };
     assert.deepEqual(
@@ -135,7 +123,7 @@ describe('models over REST', () => {
   });
 
   test('refused uploads get a 4xx with a stable code, and leave nothing in the registry or the artifact store', async () => {
-    const before = (await api.call({ method: 'GET', url: '/api/v1/models?limit=1000' })).json() as {
+    const before = (await suite.api.call({ method: 'GET', url: '/api/v1/models?limit=1000' })).json() as {
       models: unknown[];
     };
     const cases: [string, Uint8Array, string, number, string][] = [
@@ -153,10 +141,12 @@ describe('models over REST', () => {
     }
     const corrupt = await upload(corruptModel(), 'name=bad&version=corrupt');
     assert.doesNotMatch(corrupt.body, /uploads\//, 'the spool path is not shown to the uploader');
-    const after = (await api.call({ method: 'GET', url: '/api/v1/models?limit=1000' })).json() as { models: unknown[] };
+    const after = (await suite.api.call({ method: 'GET', url: '/api/v1/models?limit=1000' })).json() as {
+      models: unknown[];
+    };
     assert.equal(after.models.length, before.models.length);
     for (const [, bytes] of cases)
-      assert.equal(await api.services.artifacts.has(createHash('sha256').update(bytes).digest('hex')), false);
+      assert.equal(await suite.api.services.artifacts.has(createHash('sha256').update(bytes).digest('hex')), false);
   });
 
   test('a name and version are registered once: 409 CP_ERR_MODEL_EXISTS', async () => {
@@ -180,7 +170,7 @@ describe('models over REST', () => {
       ['querystring.name', 'querystring.version'],
     );
 
-    const small = await testApi(t, store, {}, { maxUploadBytes: 100 });
+    const small = await testApi(suite.t, suite.store, {}, { maxUploadBytes: 100 });
     const big = await small.call({
       method: 'POST',
       url: '/api/v1/models?name=big&version=1',
@@ -195,16 +185,16 @@ describe('models over REST', () => {
     for (const v of ['1', '2', '3'])
       assert.equal((await upload(tinyDetector(), `name=paged&version=${v}`)).statusCode, 201);
     const page = (
-      await api.call({ method: 'GET', url: '/api/v1/models?name=paged&limit=2' }, api.viewerToken)
+      await suite.api.call({ method: 'GET', url: '/api/v1/models?name=paged&limit=2' }, suite.api.viewerToken)
     ).json() as { models: ModelBody[]; nextBefore: number };
     assert.deepEqual(
       page.models.map((m) => m.version),
       ['3', '2'],
     );
     const rest = (
-      await api.call(
+      await suite.api.call(
         { method: 'GET', url: `/api/v1/models?name=paged&limit=2&before=${page.nextBefore}` },
-        api.viewerToken,
+        suite.api.viewerToken,
       )
     ).json() as { models: ModelBody[]; nextBefore: number | null };
     assert.deepEqual(
@@ -212,9 +202,12 @@ describe('models over REST', () => {
       ['1'],
     );
     assert.equal(rest.nextBefore, null);
-    const one = await api.call({ method: 'GET', url: `/api/v1/models/${page.models[0]!.serial}` }, api.viewerToken);
+    const one = await suite.api.call(
+      { method: 'GET', url: `/api/v1/models/${page.models[0]!.serial}` },
+      suite.api.viewerToken,
+    );
     assert.equal((one.json() as ModelBody).version, '3');
-    const none = await api.call({ method: 'GET', url: '/api/v1/models/999999' }, api.viewerToken);
+    const none = await suite.api.call({ method: 'GET', url: '/api/v1/models/999999' }, suite.api.viewerToken);
     assert.equal(none.statusCode, 404);
     assert.equal(errorCode(none), 'CP_ERR_MODEL_NOT_FOUND');
   });
@@ -222,18 +215,21 @@ describe('models over REST', () => {
   test('admins download the artifact bytes; viewers may not', async () => {
     const bytes = tinyDetector();
     const model = (await upload(bytes, 'name=dl&version=1')).json() as ModelBody;
-    const res = await api.call({ method: 'GET', url: `/api/v1/models/${model.serial}/artifact` });
+    const res = await suite.api.call({ method: 'GET', url: `/api/v1/models/${model.serial}/artifact` });
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-type'], 'application/octet-stream');
     assert.equal(res.headers['x-model-sha256'], model.sha256);
     assert.ok(res.rawPayload.equals(bytes));
-    const viewer = await api.call({ method: 'GET', url: `/api/v1/models/${model.serial}/artifact` }, api.viewerToken);
+    const viewer = await suite.api.call(
+      { method: 'GET', url: `/api/v1/models/${model.serial}/artifact` },
+      suite.api.viewerToken,
+    );
     assert.equal(viewer.statusCode, 403);
     assert.equal(errorCode(viewer), 'CP_ERR_FORBIDDEN');
   });
 
   test('a viewer cannot upload (403) and nobody without a token can (401)', async () => {
-    const viewer = await upload(tinyDetector(), 'name=nope&version=1', api.viewerToken);
+    const viewer = await upload(tinyDetector(), 'name=nope&version=1', suite.api.viewerToken);
     assert.equal(viewer.statusCode, 403);
     const anonymous = await upload(tinyDetector(), 'name=nope&version=1', null);
     assert.equal(anonymous.statusCode, 401);
@@ -241,7 +237,7 @@ describe('models over REST', () => {
   });
 
   test('the upload spool is empty after uploads, accepted or refused', async () => {
-    assert.deepEqual(readdirSync(join(api.dataDir, 'uploads')), []);
-    assert.deepEqual(readdirSync(join(api.dataDir, 'artifacts', 'tmp')), []);
+    assert.deepEqual(readdirSync(join(suite.api.dataDir, 'uploads')), []);
+    assert.deepEqual(readdirSync(join(suite.api.dataDir, 'artifacts', 'tmp')), []);
   });
 });

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ControlPlane } from '../src/server/control-plane.js';
 import { createLogger, silentLogger } from '@edgefleet/service-kit';
 import { createPgliteStore } from '../src/storage/pglite-store.js';
 import { generateApiToken, hashApiToken } from '../src/auth/api-token.js';
 import { parseControlPlaneConfig } from '../src/config/load-control-plane-config.js';
-import type { Store } from '../src/storage/store.js';
-import { errorCode, suiteScope, testApi, type TestApi } from './api-test-kit.js';
+import { errorCode, suiteApi, testApi } from './api-test-kit.js';
 import { basicAuth, fleetControlClient, StreamReader, streamError, watchRequest } from './grpc-test-kit.js';
 import { lifo } from './ingest-test-kit.js';
 import { tempDir } from '@edgefleet/service-kit/testing';
@@ -17,23 +16,11 @@ import { tempDir } from '@edgefleet/service-kit/testing';
 /** Bearer tokens and roles, the OpenAPI document, rate limiting, and secrets kept out of logs. */
 
 describe('REST authentication, roles and the OpenAPI document', () => {
-  let store: Store;
-  let api: TestApi;
-  const { t, close } = suiteScope();
-
-  before(async () => {
-    store = await createPgliteStore();
-    await store.migrate();
-    api = await testApi(t, store);
-  });
-  after(async () => {
-    await close();
-    await store.close();
-  });
+  const suite = suiteApi();
 
   test('no token, a malformed header or an unknown token: 401 CP_ERR_UNAUTHENTICATED with WWW-Authenticate: Bearer', async () => {
     for (const authorization of [undefined, 'Basic YTpi', 'Bearer', `Bearer ${generateApiToken()}`]) {
-      const res = await api.app.inject({
+      const res = await suite.api.app.inject({
         method: 'GET',
         url: '/api/v1/devices',
         headers: authorization === undefined ? {} : { authorization },
@@ -43,24 +30,30 @@ describe('REST authentication, roles and the OpenAPI document', () => {
       assert.match(String(res.headers['www-authenticate']), /^Bearer /);
     }
     // Unknown routes do not tell anonymous callers what exists.
-    assert.equal((await api.app.inject({ method: 'GET', url: '/api/v1/nothing-here' })).statusCode, 401);
-    assert.equal(errorCode(await api.call({ method: 'GET', url: '/api/v1/nothing-here' })), 'CP_ERR_NOT_FOUND');
+    assert.equal((await suite.api.app.inject({ method: 'GET', url: '/api/v1/nothing-here' })).statusCode, 401);
+    assert.equal(errorCode(await suite.api.call({ method: 'GET', url: '/api/v1/nothing-here' })), 'CP_ERR_NOT_FOUND');
   });
 
   test('a viewer may GET; every change needs an admin (403 CP_ERR_FORBIDDEN), enrolment included', async () => {
-    assert.equal((await api.call({ method: 'GET', url: '/api/v1/devices' }, api.viewerToken)).statusCode, 200);
-    assert.equal((await api.call({ method: 'GET', url: '/api/v1/audit' }, api.viewerToken)).statusCode, 200);
-    const enrol = await api.call(
+    assert.equal(
+      (await suite.api.call({ method: 'GET', url: '/api/v1/devices' }, suite.api.viewerToken)).statusCode,
+      200,
+    );
+    assert.equal(
+      (await suite.api.call({ method: 'GET', url: '/api/v1/audit' }, suite.api.viewerToken)).statusCode,
+      200,
+    );
+    const enrol = await suite.api.call(
       { method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'box-1' } },
-      api.viewerToken,
+      suite.api.viewerToken,
     );
     assert.equal(enrol.statusCode, 403);
     assert.equal(errorCode(enrol), 'CP_ERR_FORBIDDEN');
-    assert.equal(await store.getDevice('box-1'), null);
-    const admin = await api.call({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'box-1' } });
+    assert.equal(await suite.store.getDevice('box-1'), null);
+    const admin = await suite.api.call({ method: 'POST', url: '/api/v1/devices', payload: { deviceId: 'box-1' } });
     assert.equal(admin.statusCode, 201);
     const audit = (
-      await api.call({ method: 'GET', url: '/api/v1/audit?target=device:box-1' }, api.viewerToken)
+      await suite.api.call({ method: 'GET', url: '/api/v1/audit?target=device:box-1' }, suite.api.viewerToken)
     ).json() as { entries: { action: string; actor: string }[] };
     assert.deepEqual(
       audit.entries.map((e) => [e.action, e.actor]),
@@ -69,15 +62,15 @@ describe('REST authentication, roles and the OpenAPI document', () => {
   });
 
   test('/healthz, /openapi.json and /docs need no token', async () => {
-    assert.equal((await api.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
-    assert.equal((await api.app.inject({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
-    const docs = await api.app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal((await suite.api.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    assert.equal((await suite.api.app.inject({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
+    const docs = await suite.api.app.inject({ method: 'GET', url: '/docs/' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger/i);
   });
 
   test('the OpenAPI document validates against the OpenAPI 3 schema and describes every route, its auth and the upload body', async () => {
-    const doc = (await api.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+    const doc = (await suite.api.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       openapi: string;
       paths: Record<
         string,
@@ -113,7 +106,12 @@ describe('REST authentication, roles and the OpenAPI document', () => {
   });
 
   test('rate limiting answers 429 CP_ERR_RATE_LIMITED past the limit; /healthz is exempt', async () => {
-    const limited = await testApi(t, store, {}, { rateLimit: { enabled: true, max: 3, timeWindowMs: 60_000 } });
+    const limited = await testApi(
+      suite.t,
+      suite.store,
+      {},
+      { rateLimit: { enabled: true, max: 3, timeWindowMs: 60_000 } },
+    );
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await limited.call({ method: 'GET', url: '/api/v1/devices' })).statusCode);
     assert.deepEqual(codes, [200, 200, 200, 429, 429]);
