@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { RollbackPolicy } from '@edgefleet/proto';
 import { setOnnxRuntimeLogLevel } from '@edgefleet/vision';
 import { runtimeFailingDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { sharedModel } from '@edgefleet/service-kit/testing';
@@ -9,6 +10,19 @@ import { waitUntil } from './control-plane-fixture.js';
 import { counter, metric, RolloutRig, tinyDetector } from './rollout-harness.js';
 
 setOnnxRuntimeLogLevel('fatal');
+
+/** A rollback policy with only the given triggers set; every other trigger is off (0). */
+function rollbackPolicy(triggers: Partial<RollbackPolicy>): RollbackPolicy {
+  const off = {
+    maxErrorRate: 0,
+    errorWindowFrames: 0,
+    p95LatencyBudgetMs: 0,
+    latencyWindowFrames: 0,
+    crashLoopRestarts: 0,
+    crashLoopWindowS: 0,
+  };
+  return { ...off, ...triggers };
+}
 
 /**
  * The frames are GStreamer's test pattern (a white ball on black): the runtime-failing detector passes its
@@ -41,14 +55,7 @@ describe('automatic rollback', () => {
       modelId: 'det',
       version: 'bad',
     });
-    const policy = {
-      maxErrorRate: 0.2,
-      errorWindowFrames: 10,
-      p95LatencyBudgetMs: 0,
-      latencyWindowFrames: 0,
-      crashLoopRestarts: 0,
-      crashLoopWindowS: 0,
-    };
+    const policy = rollbackPolicy({ maxErrorRate: 0.2, errorWindowFrames: 10 });
     rig.cp.assign({ cameraId: 'cam1', primary: bad, policy });
     await rig.cp.waitForReport(
       (r) => r.sha256 === bad.sha256 && r.state === 'active',
@@ -114,14 +121,7 @@ describe('automatic rollback', () => {
       modelId: 'det',
       version: 'bad-c',
     });
-    const policy = {
-      maxErrorRate: 0.2,
-      errorWindowFrames: 10,
-      p95LatencyBudgetMs: 0,
-      latencyWindowFrames: 0,
-      crashLoopRestarts: 0,
-      crashLoopWindowS: 0,
-    };
+    const policy = rollbackPolicy({ maxErrorRate: 0.2, errorWindowFrames: 10 });
     rig.cp.assign({
       cameraId: 'cam2',
       primary,
@@ -170,14 +170,8 @@ describe('automatic rollback', () => {
       }),
     );
     const primary = rig.cp.publish(tinyDetector('lat-primary'), { modelId: 'det', version: 'fast' });
-    const latencyPolicy = (p95LatencyBudgetMs: number) => ({
-      maxErrorRate: 0,
-      errorWindowFrames: 0,
-      p95LatencyBudgetMs,
-      latencyWindowFrames: 20,
-      crashLoopRestarts: 0,
-      crashLoopWindowS: 0,
-    });
+    const latencyPolicy = (p95LatencyBudgetMs: number) =>
+      rollbackPolicy({ p95LatencyBudgetMs, latencyWindowFrames: 20 });
     rig.cp.assign({ cameraId: 'cam3', primary, policy: latencyPolicy(60_000) });
     await rig.cp.waitForReport((r) => r.sha256 === primary.sha256 && r.state === 'active', 'primary active');
     const heavy = rig.cp.publish(readFileSync(sharedModel('yolov8n_int8.onnx')), {
