@@ -6,11 +6,19 @@ import { Rng } from '../src/prng.js';
 import { sampleDistractor, samplePerson } from '../src/sampling/sample-objects.js';
 import { sampleScene } from '../src/sampling/sample-scene.js';
 import type { SceneDescription } from '../src/objects/object-spec.js';
+import type { Rgb } from '../src/raster/color.js';
 import { boundsNotColor, lumaStats, meanChroma } from './helpers.js';
 
 const SEEDS = [0, 1, 2, 3];
 const W = 160;
 const H = 120;
+
+/** An empty W×H scene of one flat sky colour over one flat ground colour, the horizon at row `horizon`. */
+function plainScene(options: { horizon: number; sky: Rgb; ground: Rgb }): SceneDescription {
+  const { horizon, sky, ground } = options;
+  const background = { horizon, skyTop: sky, skyHorizon: sky, groundNear: ground, groundFar: ground, textureSeed: 1 };
+  return { width: W, height: H, background: { kind: 'procedural', ...background }, objects: [] };
+}
 
 function renderSeeds(domain: string | DomainParams) {
   const params = typeof domain === 'string' ? resolveDomain(domain) : domain;
@@ -58,20 +66,7 @@ test('fog lowers contrast and colourfulness and brightens toward the fog colour'
 });
 
 test('fog is depth dependent: far ground fades more than near ground', () => {
-  const scene: SceneDescription = {
-    width: W,
-    height: H,
-    background: {
-      kind: 'procedural',
-      horizon: 20,
-      skyTop: [80, 120, 200],
-      skyHorizon: [80, 120, 200],
-      groundNear: [40, 90, 40],
-      groundFar: [40, 90, 40],
-      textureSeed: 1,
-    },
-    objects: [],
-  };
+  const scene = plainScene({ horizon: 20, sky: [80, 120, 200], ground: [40, 90, 40] });
   const clear = renderScene(scene, DAY, { noise: false }).data;
   const fog = renderScene(scene, resolveDomain('fog@0.6'), { noise: false }).data;
   const change = (row: number) => {
@@ -135,20 +130,7 @@ test('lamps glare at night and not by day', () => {
 });
 
 test('camera change rolls the horizon and zoom enlarges objects about the centre', () => {
-  const scene: SceneDescription = {
-    width: W,
-    height: H,
-    background: {
-      kind: 'procedural',
-      horizon: 50,
-      skyTop: [60, 90, 230],
-      skyHorizon: [60, 90, 230],
-      groundNear: [40, 160, 40],
-      groundFar: [40, 160, 40],
-      textureSeed: 1,
-    },
-    objects: [],
-  };
+  const scene = plainScene({ horizon: 50, sky: [60, 90, 230], ground: [40, 160, 40] });
   const horizonRow = (rgb: Uint8Array, x: number) => {
     for (let y = 0; y < H; y++)
       if ((rgb[(y * W + x) * 3 + 1] as number) > (rgb[(y * W + x) * 3 + 2] as number)) return y;
