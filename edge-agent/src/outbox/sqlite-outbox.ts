@@ -49,7 +49,8 @@ export interface SqliteOutboxOptions {
   readonly maxFileBytes?: number;
 }
 
-interface FrameRow {
+/** The columns both tables carry: the row and the frame it belongs to. */
+interface FrameHeaderRow {
   row_id: number;
   device_id: string;
   camera_id: string;
@@ -59,24 +60,18 @@ interface FrameRow {
   model_id: string;
   model_version: string;
   arm: string;
+}
+
+interface FrameRow extends FrameHeaderRow {
   detection_count: number;
   first_seq: number | null;
   last_seq: number | null;
   bytes: number;
 }
 
-interface DetectionRow {
-  row_id: number;
+interface DetectionRow extends FrameHeaderRow {
   frame_row_id: number;
-  device_id: string;
-  camera_id: string;
   seq: number;
-  frame_seq: number;
-  frame_id: number;
-  ts_ms: number;
-  model_id: string;
-  model_version: string;
-  arm: string;
   class_id: number;
   label: string;
   score: number;
@@ -515,7 +510,7 @@ function mergeEvictions(events: readonly EvictionEvent[]): EvictionEvent | null 
   };
 }
 
-function toStoredFrame(r: FrameRow): StoredFrame {
+function toFrameHeader(r: FrameHeaderRow) {
   return {
     rowId: r.row_id,
     deviceId: r.device_id,
@@ -526,6 +521,12 @@ function toStoredFrame(r: FrameRow): StoredFrame {
     modelId: r.model_id,
     modelVersion: r.model_version,
     arm: r.arm,
+  };
+}
+
+function toStoredFrame(r: FrameRow): StoredFrame {
+  return {
+    ...toFrameHeader(r),
     detectionCount: r.detection_count,
     firstSeq: r.first_seq,
     lastSeq: r.last_seq,
@@ -535,17 +536,9 @@ function toStoredFrame(r: FrameRow): StoredFrame {
 
 function toStoredDetection(r: DetectionRow): StoredDetection {
   return {
-    rowId: r.row_id,
+    ...toFrameHeader(r),
     frameRowId: r.frame_row_id,
-    deviceId: r.device_id,
-    cameraId: r.camera_id,
     seq: r.seq,
-    frameSeq: r.frame_seq,
-    frameId: r.frame_id,
-    timestampMs: r.ts_ms,
-    modelId: r.model_id,
-    modelVersion: r.model_version,
-    arm: r.arm,
     classId: r.class_id,
     label: r.label,
     score: r.score,
