@@ -159,6 +159,28 @@ function toAudit(r: Row): AuditRecord {
   };
 }
 
+/** A table with one row per camera, keyed by (device_id, camera_id). */
+interface PerCameraTable<T> {
+  readonly name: string;
+  /** What one row is, for error messages (`get camera`, `list cameras`). */
+  readonly record: string;
+  readonly columns: string;
+  readonly toRecord: (r: Row) => T;
+}
+
+const CAMERAS: PerCameraTable<CameraRecord> = {
+  name: 'cameras',
+  record: 'camera',
+  columns: CAMERA_COLUMNS,
+  toRecord: toCamera,
+};
+const ASSIGNMENTS: PerCameraTable<AssignmentRow> = {
+  name: 'assignments',
+  record: 'assignment',
+  columns: ASSIGNMENT_COLUMNS,
+  toRecord: toAssignment,
+};
+
 const iso = (t: number): string => new Date(t).toISOString();
 const jsonText = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -175,6 +197,26 @@ class SqlRegistryQueries implements RegistryQueries {
     } catch (err) {
       throw fail(what, err);
     }
+  }
+
+  /** The row of one camera in a table keyed by (device_id, camera_id), or null. */
+  private async cameraRow<T>(table: PerCameraTable<T>, key: { deviceId: string; cameraId: string }): Promise<T | null> {
+    const rows = await this.rows(
+      `get ${table.record}`,
+      `SELECT ${table.columns} FROM ${table.name} WHERE device_id = $1 AND camera_id = $2`,
+      [key.deviceId, key.cameraId],
+    );
+    return rows[0] ? table.toRecord(rows[0]) : null;
+  }
+
+  /** The rows of a table keyed by (device_id, camera_id): one device's, or every device's when none is given. */
+  private async cameraRows<T>(table: PerCameraTable<T>, deviceId: string | undefined): Promise<T[]> {
+    const rows = await this.rows(
+      `list ${table.record}s`,
+      `SELECT ${table.columns} FROM ${table.name} WHERE ($1::text IS NULL OR device_id = $1) ORDER BY device_id, camera_id`,
+      [deviceId ?? null],
+    );
+    return rows.map(table.toRecord);
   }
 
   // ---- models -----------------------------------------------------------------------------------
@@ -296,22 +338,12 @@ class SqlRegistryQueries implements RegistryQueries {
     );
   }
 
-  async getCamera(deviceId: string, cameraId: string): Promise<CameraRecord | null> {
-    const rows = await this.rows(
-      'get camera',
-      `SELECT ${CAMERA_COLUMNS} FROM cameras WHERE device_id = $1 AND camera_id = $2`,
-      [deviceId, cameraId],
-    );
-    return rows[0] ? toCamera(rows[0]) : null;
+  getCamera(deviceId: string, cameraId: string): Promise<CameraRecord | null> {
+    return this.cameraRow(CAMERAS, { deviceId, cameraId });
   }
 
-  async listCameras(deviceId?: string): Promise<CameraRecord[]> {
-    const rows = await this.rows(
-      'list cameras',
-      `SELECT ${CAMERA_COLUMNS} FROM cameras WHERE ($1::text IS NULL OR device_id = $1) ORDER BY device_id, camera_id`,
-      [deviceId ?? null],
-    );
-    return rows.map(toCamera);
+  listCameras(deviceId?: string): Promise<CameraRecord[]> {
+    return this.cameraRows(CAMERAS, deviceId);
   }
 
   // ---- assignments --------------------------------------------------------------------------------
@@ -329,22 +361,12 @@ class SqlRegistryQueries implements RegistryQueries {
     return num(rows[0]?.n);
   }
 
-  async getAssignment(deviceId: string, cameraId: string): Promise<AssignmentRow | null> {
-    const rows = await this.rows(
-      'get assignment',
-      `SELECT ${ASSIGNMENT_COLUMNS} FROM assignments WHERE device_id = $1 AND camera_id = $2`,
-      [deviceId, cameraId],
-    );
-    return rows[0] ? toAssignment(rows[0]) : null;
+  getAssignment(deviceId: string, cameraId: string): Promise<AssignmentRow | null> {
+    return this.cameraRow(ASSIGNMENTS, { deviceId, cameraId });
   }
 
-  async listAssignments(deviceId?: string): Promise<AssignmentRow[]> {
-    const rows = await this.rows(
-      'list assignments',
-      `SELECT ${ASSIGNMENT_COLUMNS} FROM assignments WHERE ($1::text IS NULL OR device_id = $1) ORDER BY device_id, camera_id`,
-      [deviceId ?? null],
-    );
-    return rows.map(toAssignment);
+  listAssignments(deviceId?: string): Promise<AssignmentRow[]> {
+    return this.cameraRows(ASSIGNMENTS, deviceId);
   }
 
   async putAssignment(a: AssignmentWrite): Promise<void> {
