@@ -197,11 +197,17 @@ let scratch: TrainerRun;
 // Small and quick on 2 CPU cores: 16 training images at 160 px, batch 8, two threads.
 const FAST = ['--imgsz', String(IMGSZ), '--batch', '8', '--threads', '2', '--workers', '0', '--log-every', '1'];
 
+/** `train` argv at the FAST settings: the dataset, the output folder, the epochs, then any further flags. */
+function fastTrainArgs(options: { data: string; out: string; epochs: number; flags?: string[] }): string[] {
+  const { data, out, epochs, flags = [] } = options;
+  return ['train', '--data', data, '--out', out, '--epochs', String(epochs), ...flags, ...FAST];
+}
+
 before(async () => {
   assertPythonReady();
   dataset = makeShapesDataset({ train: 16, val: 8, test: 4, size: 160 });
   scratchOut = tempDir(temps, 'ef-trainer-out-');
-  scratch = await runTrainer(['train', '--data', dataset, '--out', scratchOut, '--epochs', '2', ...FAST]);
+  scratch = await runTrainer(fastTrainArgs({ data: dataset, out: scratchOut, epochs: 2 }));
 });
 
 after(() => {
@@ -314,18 +320,9 @@ test('the same seed reproduces the same losses and mAP, whatever the loader work
 test('fine-tuning from best.pt uses the fine-tune defaults and exports a new model', async () => {
   assert.equal(scratch.code, 0, describeRun(scratch));
   const out = tempDir(temps, 'ef-trainer-ft-');
-  const run = await runTrainer([
-    'train',
-    '--data',
-    dataset,
-    '--out',
-    out,
-    '--epochs',
-    '1',
-    '--weights',
-    join(scratchOut, 'best.pt'),
-    ...FAST,
-  ]);
+  const run = await runTrainer(
+    fastTrainArgs({ data: dataset, out, epochs: 1, flags: ['--weights', join(scratchOut, 'best.pt')] }),
+  );
   assert.equal(run.code, 0, describeRun(run));
   const start = eventsOf(run, 'start')[0]!;
   assert.equal(start.mode, 'finetune');
@@ -360,16 +357,7 @@ test('val evaluates a checkpoint on the test split; export writes ONNX at anothe
 async function expectDatasetFailure(mutate: (dir: string) => void, code: string, message: RegExp): Promise<void> {
   const dir = copyDataset(dataset);
   mutate(dir);
-  const run = await runTrainer([
-    'train',
-    '--data',
-    dir,
-    '--out',
-    tempDir(temps, 'ef-trainer-bad-out-'),
-    '--epochs',
-    '1',
-    ...FAST,
-  ]);
+  const run = await runTrainer(fastTrainArgs({ data: dir, out: tempDir(temps, 'ef-trainer-bad-out-'), epochs: 1 }));
   assert.equal(run.code, 3, describeRun(run));
   const err = run.events.at(-1)!;
   assert.equal(err.event, 'error');
@@ -432,16 +420,7 @@ test('an image without a label file counts as background, as in Ultralytics', as
   const dir = copyDataset(dataset);
   unlinkSync(join(dir, 'labels', 'train', '00000.txt'));
   writeFileSync(join(dir, 'labels', 'train', '00001.txt'), '');
-  const run = await runTrainer([
-    'train',
-    '--data',
-    dir,
-    '--out',
-    tempDir(temps, 'ef-trainer-bg-'),
-    '--epochs',
-    '1',
-    ...FAST,
-  ]);
+  const run = await runTrainer(fastTrainArgs({ data: dir, out: tempDir(temps, 'ef-trainer-bg-'), epochs: 1 }));
   assert.equal(run.code, 0, describeRun(run));
   const start = eventsOf(run, 'start')[0]!;
   assert.deepEqual(start.background, { train: 2, val: 0, test: 0 });
@@ -507,7 +486,7 @@ test('an unreadable checkpoint exits 4 with TRAINER_ERR_CHECKPOINT', async () =>
 test('SIGTERM finishes the iteration, saves last.pt and exits 5; --resume continues from it', async () => {
   const out = tempDir(temps, 'ef-trainer-term-');
   let sent = false;
-  const run = await runTrainer(['train', '--data', dataset, '--out', out, '--epochs', '50', ...FAST], (e, kill) => {
+  const run = await runTrainer(fastTrainArgs({ data: dataset, out, epochs: 50 }), (e, kill) => {
     if (e.event === 'iter' && !sent) {
       sent = true;
       kill('SIGTERM');
@@ -523,18 +502,9 @@ test('SIGTERM finishes the iteration, saves last.pt and exits 5; --resume contin
   assert.equal(existsSync(join(out, 'model.onnx')), false);
   assert.equal(eventsOf(run, 'done').length, 0);
 
-  const resumed = await runTrainer([
-    'train',
-    '--data',
-    dataset,
-    '--out',
-    out,
-    '--epochs',
-    '1',
-    '--resume',
-    join(out, 'last.pt'),
-    ...FAST,
-  ]);
+  const resumed = await runTrainer(
+    fastTrainArgs({ data: dataset, out, epochs: 1, flags: ['--resume', join(out, 'last.pt')] }),
+  );
   assert.equal(resumed.code, 0, describeRun(resumed));
   const start = eventsOf(resumed, 'start')[0]!;
   assert.equal(start.mode, 'resume');
