@@ -74,7 +74,15 @@ function dataset(name, domain, n, seed, split) {
 }
 
 const trainerEnv = { PYTHONPATH: join(root, 'control-plane', 'trainer'), PYTHONUNBUFFERED: '1' };
-function train(name, data, extra) {
+/**
+ * Trains `name` on `data` at batch 16 (resuming its last.pt if any), stamping `model_version` into the model.
+ * @param {{ name: string, data: string, epochs: number, valEvery: number, modelVersion: string, weights?: string }} o
+ */
+function train(o) {
+  const { name, data } = o;
+  const weights = o.weights ? ['--weights', o.weights] : [];
+  const meta = ['--meta', `model_version=${o.modelVersion}`];
+  const extra = [...weights, '--epochs', String(o.epochs), '--batch', '16', '--val-every', String(o.valEvery), ...meta];
   const out = join(work, name);
   if (!existsSync(join(out, 'model.onnx'))) {
     const resume = existsSync(join(out, 'last.pt')) ? ['--resume', join(out, 'last.pt')] : [];
@@ -180,33 +188,20 @@ function fineTuneSet(name, night, dayRoot, replay, nightRepeat) {
   return dir;
 }
 
-const base = train('train-base', day, [
-  '--epochs',
-  String(epochs),
-  '--batch',
-  '16',
-  '--val-every',
-  '2',
-  '--meta',
-  'model_version=base-1',
-]);
+const base = train({ name: 'train-base', data: day, epochs, valEvery: 2, modelVersion: 'base-1' });
 evaluate('base-day', join(base, 'model.onnx'), dayTest);
 evaluate('base-night', join(base, 'model.onnx'), nightTest);
 evaluate('base-fog', join(base, 'model.onnx'), fogTest);
 
 const ftData = fineTuneSet('night-ft', nightTrain, day, ftReplay, ftNightRepeat);
-const ft = train('finetune-night', ftData, [
-  '--weights',
-  join(base, 'best.pt'),
-  '--epochs',
-  String(ftEpochs),
-  '--batch',
-  '16',
-  '--val-every',
-  '3',
-  '--meta',
-  'model_version=base-1-night-ft',
-]);
+const ft = train({
+  name: 'finetune-night',
+  data: ftData,
+  weights: join(base, 'best.pt'),
+  epochs: ftEpochs,
+  valEvery: 3,
+  modelVersion: 'base-1-night-ft',
+});
 evaluate('ft-night', join(ft, 'model.onnx'), nightTest);
 evaluate('ft-day', join(ft, 'model.onnx'), dayTest);
 
