@@ -7,31 +7,29 @@ import type { AssignmentView } from '../assignments/assignment-service.js';
  * OpenAPI document).
  */
 
-export const DEVICE_ID = {
-  type: 'string',
-  pattern: '^[A-Za-z0-9._-]{1,128}$',
-  description: 'Device id (the MQTT user name).',
-} as const;
-export const CAMERA_ID = {
-  type: 'string',
-  pattern: '^[A-Za-z0-9_-]{1,64}$',
-  description: 'Camera id, as the agent reports it.',
-} as const;
+/** A string schema that `pattern` must match whole. */
+function matching(options: { pattern: string; description: string }) {
+  return { type: 'string', pattern: `^${options.pattern}$`, description: options.description } as const;
+}
+
 /** Registry names: no line breaks (the signed payload is line-based) and no colon (`name:version` references). */
-export const MODEL_NAME = {
-  type: 'string',
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
-  description: 'Model name, e.g. `edgefleet-base`.',
-} as const;
-export const MODEL_VERSION = {
-  type: 'string',
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',
+const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}';
+const VERSION_PATTERN = '[A-Za-z0-9][A-Za-z0-9._+-]{0,63}';
+
+export const DEVICE_ID = matching({ pattern: '[A-Za-z0-9._-]{1,128}', description: 'Device id (the MQTT user name).' });
+export const CAMERA_ID = matching({
+  pattern: '[A-Za-z0-9_-]{1,64}',
+  description: 'Camera id, as the agent reports it.',
+});
+export const MODEL_NAME = matching({ pattern: NAME_PATTERN, description: 'Model name, e.g. `edgefleet-base`.' });
+export const MODEL_VERSION = matching({
+  pattern: VERSION_PATTERN,
   description: 'Version within the name, e.g. `3` or `2024.06.1`.',
-} as const;
+});
 export const MODEL_REF = {
   anyOf: [
     { type: 'integer', minimum: 1 },
-    { type: 'string', pattern: '^([0-9]+|[A-Za-z0-9][A-Za-z0-9._-]{0,127}:[A-Za-z0-9][A-Za-z0-9._+-]{0,63})$' },
+    { type: 'string', pattern: `^([0-9]+|${NAME_PATTERN}:${VERSION_PATTERN})$` },
   ],
   description: 'A model: its serial (`12`) or `name:version`.',
 } as const;
