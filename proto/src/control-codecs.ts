@@ -142,72 +142,82 @@ export function decodeAssignmentSnapshot(payload: Uint8Array, options: { deviceI
   return s;
 }
 
+/** A control message's codec: its protobuf type, its name in errors, its contract check and its decoded form. */
+interface MessageCodec<T> {
+  readonly type: protobuf.Type;
+  readonly name: string;
+  readonly validate?: (message: T) => void;
+  readonly fromDecoded: (m: Decoded) => T;
+}
+
+/** The validating encoder and decoder of one control message. */
+function defineCodec<T extends object>(codec: MessageCodec<T>): { encode(m: T): Uint8Array; decode(p: Uint8Array): T } {
+  return {
+    encode: (message) => {
+      codec.validate?.(message);
+      return encode(codec.type, message, codec.name);
+    },
+    decode: (payload) => {
+      const message = codec.fromDecoded(decode(codec.type, payload, codec.name));
+      codec.validate?.(message);
+      return message;
+    },
+  };
+}
+
 // ---- WatchAssignmentsRequest --------------------------------------------------------------------
 
-export function encodeWatchAssignmentsRequest(r: WatchAssignmentsRequest): Uint8Array {
-  validateWatchAssignmentsRequest(r);
-  return encode(FleetV1.WatchAssignmentsRequest, r, 'WatchAssignmentsRequest');
-}
-
-export function decodeWatchAssignmentsRequest(payload: Uint8Array): WatchAssignmentsRequest {
-  const m = decode(FleetV1.WatchAssignmentsRequest, payload, 'WatchAssignmentsRequest');
-  const r: WatchAssignmentsRequest = {
-    deviceId: str(m, 'deviceId'),
-    knownRevision: u64(m, 'knownRevision', 'known_revision'),
-    agentVersion: str(m, 'agentVersion'),
-    hardware: str(m, 'hardware'),
-    providers: strings(m, 'providers'),
-    cameras: ((m.cameras as Decoded[] | undefined) ?? []).map((c) => ({
-      cameraId: str(c, 'cameraId'),
-      source: str(c, 'source'),
-    })),
-  };
-  validateWatchAssignmentsRequest(r);
-  return r;
-}
+export const { encode: encodeWatchAssignmentsRequest, decode: decodeWatchAssignmentsRequest } =
+  defineCodec<WatchAssignmentsRequest>({
+    type: FleetV1.WatchAssignmentsRequest,
+    name: 'WatchAssignmentsRequest',
+    validate: validateWatchAssignmentsRequest,
+    fromDecoded: (m) => ({
+      deviceId: str(m, 'deviceId'),
+      knownRevision: u64(m, 'knownRevision', 'known_revision'),
+      agentVersion: str(m, 'agentVersion'),
+      hardware: str(m, 'hardware'),
+      providers: strings(m, 'providers'),
+      cameras: ((m.cameras as Decoded[] | undefined) ?? []).map((c) => ({
+        cameraId: str(c, 'cameraId'),
+        source: str(c, 'source'),
+      })),
+    }),
+  });
 
 // ---- DownloadModelRequest / ModelChunk ----------------------------------------------------------
 
-export function encodeDownloadModelRequest(r: DownloadModelRequest): Uint8Array {
-  validateDownloadModelRequest(r);
-  return encode(FleetV1.DownloadModelRequest, r, 'DownloadModelRequest');
-}
+export const { encode: encodeDownloadModelRequest, decode: decodeDownloadModelRequest } =
+  defineCodec<DownloadModelRequest>({
+    type: FleetV1.DownloadModelRequest,
+    name: 'DownloadModelRequest',
+    validate: validateDownloadModelRequest,
+    fromDecoded: (m) => ({
+      sha256: str(m, 'sha256'),
+      offset: u64(m, 'offset', 'offset'),
+      chunkBytes: num(m, 'chunkBytes'),
+    }),
+  });
 
-export function decodeDownloadModelRequest(payload: Uint8Array): DownloadModelRequest {
-  const m = decode(FleetV1.DownloadModelRequest, payload, 'DownloadModelRequest');
-  const r: DownloadModelRequest = {
-    sha256: str(m, 'sha256'),
-    offset: u64(m, 'offset', 'offset'),
-    chunkBytes: num(m, 'chunkBytes'),
-  };
-  validateDownloadModelRequest(r);
-  return r;
-}
-
-export function encodeModelChunk(c: ModelChunk): Uint8Array {
-  validateModelChunk(c);
-  return encode(FleetV1.ModelChunk, c, 'ModelChunk');
-}
-
-export function decodeModelChunk(payload: Uint8Array): ModelChunk {
-  const m = decode(FleetV1.ModelChunk, payload, 'ModelChunk');
+export const { encode: encodeModelChunk, decode: decodeModelChunk } = defineCodec<ModelChunk>({
+  type: FleetV1.ModelChunk,
+  name: 'ModelChunk',
+  validate: validateModelChunk,
   // The data is a view of the received message, not a copy: the chunk is nearly all of that buffer anyway.
-  const data = (m.data as Uint8Array | undefined) ?? new Uint8Array(0);
-  const c: ModelChunk = { offset: u64(m, 'offset', 'offset'), data, totalBytes: u64(m, 'totalBytes', 'total_bytes') };
-  validateModelChunk(c);
-  return c;
-}
+  fromDecoded: (m) => ({
+    offset: u64(m, 'offset', 'offset'),
+    data: (m.data as Uint8Array | undefined) ?? new Uint8Array(0),
+    totalBytes: u64(m, 'totalBytes', 'total_bytes'),
+  }),
+});
 
 // ---- ModelStatusReport / ModelStatusAck ---------------------------------------------------------
 
-export function encodeModelStatusReport(r: ModelStatusReport): Uint8Array {
-  validateModelStatusReport(r);
-  return encode(FleetV1.ModelStatusReport, r, 'ModelStatusReport');
-}
-
-export function decodeModelStatusReport(payload: Uint8Array): ModelStatusReport {
-  const m = decode(FleetV1.ModelStatusReport, payload, 'ModelStatusReport');
-  const r: ModelStatusReport = {
+export const { encode: encodeModelStatusReport, decode: decodeModelStatusReport } = defineCodec<ModelStatusReport>({
+  type: FleetV1.ModelStatusReport,
+  name: 'ModelStatusReport',
+  validate: validateModelStatusReport,
+  fromDecoded: (m) => ({
     deviceId: str(m, 'deviceId'),
     cameraId: str(m, 'cameraId'),
     sha256: str(m, 'sha256'),
@@ -220,16 +230,11 @@ export function decodeModelStatusReport(payload: Uint8Array): ModelStatusReport 
     atMs: u64(m, 'atMs', 'at_ms'),
     rolledBackTo: str(m, 'rolledBackTo'),
     bytesDone: u64(m, 'bytesDone', 'bytes_done'),
-  };
-  validateModelStatusReport(r);
-  return r;
-}
+  }),
+});
 
-export function encodeModelStatusAck(a: ModelStatusAck): Uint8Array {
-  return encode(FleetV1.ModelStatusAck, a, 'ModelStatusAck');
-}
-
-export function decodeModelStatusAck(payload: Uint8Array): ModelStatusAck {
-  const m = decode(FleetV1.ModelStatusAck, payload, 'ModelStatusAck');
-  return { accepted: (m.accepted as boolean | undefined) ?? false };
-}
+export const { encode: encodeModelStatusAck, decode: decodeModelStatusAck } = defineCodec<ModelStatusAck>({
+  type: FleetV1.ModelStatusAck,
+  name: 'ModelStatusAck',
+  fromDecoded: (m) => ({ accepted: (m.accepted as boolean | undefined) ?? false }),
+});
