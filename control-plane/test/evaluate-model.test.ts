@@ -14,61 +14,24 @@ import { tempDir } from '@edgefleet/service-kit/testing';
 
 const NAMES = ['person', 'bicycle', 'car', 'dog', 'horse', 'kite', 'giraffe', 'zebra', 'bird'];
 
-/** README table: image, size, [class, x1, y1, x2, y2] in source pixels. */
-const PHOTOS: [string, number, number, [string, number, number, number, number][]][] = [
-  [
-    'dog',
-    768,
-    576,
-    [
-      ['dog', 132, 220, 309, 542],
-      ['bicycle', 132, 139, 568, 421],
-      ['car', 467, 75, 693, 172],
-    ],
-  ],
-  [
-    'horses',
-    773,
-    512,
-    [
-      ['horse', 435, 213, 596, 349],
-      ['horse', 2, 193, 315, 410],
-      ['horse', 0, 187, 154, 280],
-    ],
-  ],
-  [
-    'person',
-    640,
-    424,
-    [
-      ['horse', 407, 139, 600, 345],
-      ['person', 191, 100, 275, 376],
-      ['dog', 64, 264, 203, 346],
-    ],
-  ],
-  [
-    'kite',
-    1352,
-    900,
-    [
-      ['kite', 595, 79, 671, 152],
-      ['person', 112, 614, 166, 764],
-      ['person', 216, 698, 273, 860],
-      ['kite', 280, 238, 304, 281],
-      ['person', 82, 507, 106, 567],
-    ],
-  ],
-  [
-    'giraffe',
-    500,
-    500,
-    [
-      ['giraffe', 166, 28, 450, 442],
-      ['zebra', 249, 205, 427, 432],
-    ],
-  ],
-  ['eagle', 773, 512, [['bird', 138, 84, 601, 448]]],
-];
+type Box = [string, number, number, number, number];
+
+/**
+ * The photos and their labels, read from the table in ../shared/models/README.md, the one place they are written:
+ * `| dog.jpg | 768x576 | dog 0.93 [132,220,309,542]; … |` gives image, size and [class, x1, y1, x2, y2] in source
+ * pixels (the scores are what the model found, not labels, and are dropped).
+ */
+function readPhotoLabels(): [string, number, number, Box[]][] {
+  const readme = readFileSync(sharedPath('models', 'README.md'), 'utf8');
+  const rows = [...readme.matchAll(/^\| (\w+)\.jpg \| (\d+)x(\d+) \| (.*) \|$/gm)];
+  if (rows.length === 0) throw new Error('no photo rows in ../shared/models/README.md');
+  return rows.map(([, name, w, h, found]) => {
+    const boxes = [...(found as string).matchAll(/(\w+) [\d.]+ \[(\d+),(\d+),(\d+),(\d+)\]/g)];
+    return [name as string, Number(w), Number(h), boxes.map(([, cls, ...xy]) => [cls, ...xy.map(Number)] as Box)];
+  });
+}
+
+const PHOTOS = readPhotoLabels();
 const INSTANCES = PHOTOS.reduce((n, p) => n + p[3].length, 0);
 
 function yoloLine(name: string, x1: number, y1: number, x2: number, y2: number, w: number, h: number): string {
