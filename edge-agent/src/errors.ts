@@ -3,9 +3,7 @@
  * (documented in README "Error codes"; a test checks that each code here is documented).
  */
 
-import { defineErrorCatalogue, type ErrorEntry } from '@edgefleet/service-kit';
-
-export type ErrorSpec = ErrorEntry;
+import { defineErrorCatalogue, type ErrorCatalogue } from '@edgefleet/service-kit';
 
 export const EDGE_ERRORS = {
   EDGE_ERR_CONFIG_INVALID: { message: 'configuration is invalid' },
@@ -34,15 +32,15 @@ export const EDGE_ERRORS = {
   EDGE_ERR_MODEL_DOWNGRADE: { message: 'model downgrade refused' },
   EDGE_ERR_MODEL_WARMUP: { message: 'model warm-up failed' },
   EDGE_ERR_MODEL_STATE: { message: 'model state storage failed' },
-} as const satisfies Record<string, ErrorSpec>;
+} as const satisfies ErrorCatalogue;
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
 
-const catalogue = defineErrorCatalogue({ name: 'EdgeError', catalogue: EDGE_ERRORS });
-
 /** An agent failure: `code`, message `catalogue text: detail`, optional `details` and `cause`. */
-export const EdgeError = catalogue.ErrorClass;
+export const { ErrorClass: EdgeError, isError: isEdgeError } = defineErrorCatalogue({
+  name: 'EdgeError',
+  catalogue: EDGE_ERRORS,
+});
 export type EdgeError = InstanceType<typeof EdgeError>;
-export const isEdgeError = catalogue.isError;
 
 export { describeError } from '@edgefleet/service-kit';

@@ -3,9 +3,7 @@
  * (the CLI, the control plane, the edge agent's synthetic source) can react without parsing text.
  */
 
-import { defineErrorCatalogue, type ErrorEntry } from '@edgefleet/service-kit';
-
-export type ErrorSpec = ErrorEntry;
+import { defineErrorCatalogue, type ErrorCatalogue } from '@edgefleet/service-kit';
 
 export const SCENES_ERRORS = {
   SCENES_ERR_ARGS: { message: 'invalid arguments' },
@@ -15,12 +13,12 @@ export const SCENES_ERRORS = {
   SCENES_ERR_PNG_DECODE: { message: 'PNG cannot be decoded' },
   SCENES_ERR_PNG_ENCODE: { message: 'PNG cannot be encoded' },
   SCENES_ERR_OUTPUT: { message: 'dataset output cannot be written' },
-} as const satisfies Record<string, ErrorSpec>;
+} as const satisfies ErrorCatalogue;
 
 export type ScenesErrorCode = keyof typeof SCENES_ERRORS;
 
-const catalogue = defineErrorCatalogue({ name: 'ScenesError', catalogue: SCENES_ERRORS });
-
-export const ScenesError = catalogue.ErrorClass;
+export const { ErrorClass: ScenesError, isError: isScenesError } = defineErrorCatalogue({
+  name: 'ScenesError',
+  catalogue: SCENES_ERRORS,
+});
 export type ScenesError = InstanceType<typeof ScenesError>;
-export const isScenesError = catalogue.isError;

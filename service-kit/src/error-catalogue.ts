@@ -47,8 +47,11 @@ export interface ErrorCatalogueOptions<T extends ErrorCatalogue> {
 /**
  * The error class and guard of one catalogue.
  * @example
- * const { ErrorClass, isError } = defineErrorCatalogue({ name: 'EdgeError', catalogue: EDGE_ERRORS });
- * export const EdgeError = ErrorClass;
+ * export const EDGE_ERRORS = { EDGE_ERR_USAGE: { message: 'invalid arguments' } } as const satisfies ErrorCatalogue;
+ * export const { ErrorClass: EdgeError, isError: isEdgeError } = defineErrorCatalogue({
+ *   name: 'EdgeError',
+ *   catalogue: EDGE_ERRORS,
+ * });
  * export type EdgeError = InstanceType<typeof EdgeError>;
  */
 export function defineErrorCatalogue<T extends ErrorCatalogue>(

@@ -3,9 +3,7 @@
  * callers (edge agent, control plane) translate codes once at their own boundary.
  */
 
-import { defineErrorCatalogue, type ErrorEntry } from '@edgefleet/service-kit';
-
-export type VisionErrorSpec = ErrorEntry;
+import { defineErrorCatalogue, type ErrorCatalogue } from '@edgefleet/service-kit';
 
 export const VISION_ERRORS = {
   VISION_ERR_MODEL_NOT_FOUND: { message: 'model file not found' },
@@ -19,13 +17,13 @@ export const VISION_ERRORS = {
   VISION_ERR_INFERENCE: { message: 'inference failed' },
   VISION_ERR_CLOSED: { message: 'detector is closed' },
   VISION_ERR_WORKER: { message: 'inference thread failed' },
-} as const satisfies Record<string, VisionErrorSpec>;
+} as const satisfies ErrorCatalogue;
 
 export type VisionErrorCode = keyof typeof VISION_ERRORS;
 
-const catalogue = defineErrorCatalogue({ name: 'VisionError', catalogue: VISION_ERRORS });
-
 /** A detection-core failure; `detail` is the specific part of the message, for callers that re-word it. */
-export const VisionError = catalogue.ErrorClass;
+export const { ErrorClass: VisionError, isError: isVisionError } = defineErrorCatalogue({
+  name: 'VisionError',
+  catalogue: VISION_ERRORS,
+});
 export type VisionError = InstanceType<typeof VisionError>;
-export const isVisionError = catalogue.isError;
