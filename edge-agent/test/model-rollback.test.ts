@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RollbackPolicy } from '@edgefleet/proto';
+import { type RollbackPolicy, ZERO_ROLLBACK_POLICY } from '@edgefleet/proto';
 import { setOnnxRuntimeLogLevel } from '@edgefleet/vision';
 import { runtimeFailingDetector } from '@edgefleet/vision/testing/onnx-builder';
 import { sharedModel } from '@edgefleet/service-kit/testing';
@@ -11,17 +11,9 @@ import { counter, metric, RolloutRig, tinyDetector } from './rollout-harness.js'
 
 setOnnxRuntimeLogLevel('fatal');
 
-/** A rollback policy with only the given triggers set; every other trigger is off (0). */
+/** A rollback policy with only the given triggers set; every other field is zero (the agent's default). */
 function rollbackPolicy(triggers: Partial<RollbackPolicy>): RollbackPolicy {
-  const off = {
-    maxErrorRate: 0,
-    errorWindowFrames: 0,
-    p95LatencyBudgetMs: 0,
-    latencyWindowFrames: 0,
-    crashLoopRestarts: 0,
-    crashLoopWindowS: 0,
-  };
-  return { ...off, ...triggers };
+  return { ...ZERO_ROLLBACK_POLICY, ...triggers };
 }
 
 /**

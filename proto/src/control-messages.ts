@@ -54,6 +54,16 @@ export interface RollbackPolicy {
   readonly crashLoopWindowS: number;
 }
 
+/** The policy with every field zero (all the agent's defaults); a partial policy is filled in from it. */
+export const ZERO_ROLLBACK_POLICY: RollbackPolicy = Object.freeze({
+  maxErrorRate: 0,
+  errorWindowFrames: 0,
+  p95LatencyBudgetMs: 0,
+  latencyWindowFrames: 0,
+  crashLoopRestarts: 0,
+  crashLoopWindowS: 0,
+});
+
 export interface CameraAssignment {
   readonly cameraId: string;
   readonly primary: ModelDescriptor;

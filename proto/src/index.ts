@@ -48,7 +48,7 @@ export {
 export { batchHeaderWireSize, detectionWireSize, frameWireSize } from './wire-size.js';
 export { TELEMETRY_PROTO_PATH } from './schema.js';
 export type * from './control-messages.js';
-export { FULL_SPLIT_BASIS_POINTS } from './control-messages.js';
+export { FULL_SPLIT_BASIS_POINTS, ZERO_ROLLBACK_POLICY } from './control-messages.js';
 export {
   decodeDownloadModelRequest,
   decodeModelChunk,

@@ -6,6 +6,7 @@ import {
   type ModelDescriptor,
   type ModelStatusReport,
   type RollbackPolicy,
+  ZERO_ROLLBACK_POLICY,
 } from '@edgefleet/proto';
 import { CpError } from '../errors.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -78,15 +79,6 @@ export interface AssignmentServiceDeps {
 
 /** Bound of the previous-primaries stack per camera. */
 export const MAX_PREVIOUS_PRIMARIES = 32;
-
-const ZERO_POLICY: RollbackPolicy = {
-  maxErrorRate: 0,
-  errorWindowFrames: 0,
-  p95LatencyBudgetMs: 0,
-  latencyWindowFrames: 0,
-  crashLoopRestarts: 0,
-  crashLoopWindowS: 0,
-};
 
 interface FieldProblem {
   readonly field: string;
@@ -228,7 +220,7 @@ export class AssignmentService {
     const candidate = spec.candidate === undefined ? null : await this.resolve(spec.candidate, 'body.candidate');
     if (candidate && candidate.serial === primary.serial)
       throw invalid([{ field: 'body.candidate', message: 'is the primary model itself' }]);
-    const policy = spec.policy === undefined ? null : { ...ZERO_POLICY, ...spec.policy };
+    const policy = spec.policy === undefined ? null : { ...ZERO_ROLLBACK_POLICY, ...spec.policy };
 
     return this.changed(deviceId, cameraId, actor, async (current) => {
       if (current && primary.serial < current.primarySerial) {
