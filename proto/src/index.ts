@@ -2,17 +2,7 @@
  * Public API of the fleet wire contract: message types, validating codecs and the MQTT topic layout,
  * shared by the edge agent and the control plane (see README.md).
  */
-export type {
-  Arm,
-  CameraMetrics,
-  CameraState,
-  CameraStatus,
-  Detection,
-  DetectionBatch,
-  DeviceMetrics,
-  DeviceStatus,
-  Frame,
-} from './telemetry-messages.js';
+export type * from './telemetry-messages.js';
 export { CAMERA_STATES } from './telemetry-messages.js';
 export {
   decodeDetectionBatch,
