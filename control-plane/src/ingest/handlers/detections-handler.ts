@@ -2,7 +2,8 @@ import { decodeDetectionBatch, type DetectionBatch, type Frame } from '@edgeflee
 import type { DetectionRow, FrameRow } from '../../storage/store.js';
 import type { BatchWriter } from '../batch-writer.js';
 import { rejected, STORED, type HandlerOutcome, type MessageHandler } from '../message-handler.js';
-import { hasNul, protoRejection } from '../proto-rejection.js';
+import { decodeDeviceMessage } from '../device-message.js';
+import { hasNul } from '../proto-rejection.js';
 
 /**
  * `{prefix}/{device}/detections`: a DetectionBatch becomes frame and detection rows, committed through
@@ -18,18 +19,12 @@ export class DetectionsHandler implements MessageHandler {
   constructor(private readonly deps: DetectionsHandlerDeps) {}
 
   async handle(deviceId: string, payload: Buffer): Promise<HandlerOutcome> {
-    let batch: DetectionBatch;
-    try {
-      batch = decodeDetectionBatch(payload, { maxBytes: this.deps.maxPayloadBytes });
-    } catch (err) {
-      return protoRejection(err);
-    }
-    if (batch.deviceId !== deviceId)
-      return rejected(
-        'device-mismatch',
-        `payload device_id ${JSON.stringify(batch.deviceId)} on the topic of ${deviceId}`,
-      );
-    const rows = batchToRows(batch);
+    const decoded = decodeDeviceMessage(decodeDetectionBatch, payload, {
+      deviceId,
+      maxPayloadBytes: this.deps.maxPayloadBytes,
+    });
+    if (!decoded.ok) return decoded.outcome;
+    const rows = batchToRows(decoded.message);
     if (typeof rows === 'string') return rejected('unstorable', rows);
     if (rows.detections.length === 0 && rows.frames.length === 0) return STORED;
     const outcome = await this.deps.writer.write(rows.frames, rows.detections);

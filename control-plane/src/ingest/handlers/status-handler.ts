@@ -1,8 +1,7 @@
 import { decodeDeviceStatus, type DeviceStatus } from '@edgefleet/proto';
-import { isDataError } from '../../storage/storage-errors.js';
 import type { Store } from '../../storage/store.js';
-import { rejected, STORED, type HandlerOutcome, type MessageHandler } from '../message-handler.js';
-import { protoRejection } from '../proto-rejection.js';
+import { rejected, type HandlerOutcome, type MessageHandler } from '../message-handler.js';
+import { decodeDeviceMessage, storeOrReject } from '../device-message.js';
 import type { Clock } from '@edgefleet/service-kit';
 
 /**
@@ -20,38 +19,31 @@ export class StatusHandler implements MessageHandler {
   constructor(private readonly deps: StatusHandlerDeps) {}
 
   async handle(deviceId: string, payload: Buffer): Promise<HandlerOutcome> {
-    let status: DeviceStatus;
-    try {
-      status = decodeDeviceStatus(payload, { maxBytes: this.deps.maxPayloadBytes });
-    } catch (err) {
-      return protoRejection(err);
-    }
-    if (status.deviceId !== deviceId)
-      return rejected(
-        'device-mismatch',
-        `payload device_id ${JSON.stringify(status.deviceId)} on the topic of ${deviceId}`,
-      );
+    const decoded = decodeDeviceMessage(decodeDeviceStatus, payload, {
+      deviceId,
+      maxPayloadBytes: this.deps.maxPayloadBytes,
+    });
+    if (!decoded.ok) return decoded.outcome;
+    const status = decoded.message;
     const json = JSON.stringify(status);
     if (json.includes('\\u0000')) return rejected('unstorable', 'NUL character in a text field');
-    try {
-      const seenAt = this.deps.clock.now();
-      await this.deps.store.updateDeviceStatus({ deviceId, online: status.online, status, seenAt });
-      // The last will (online = false) carries no cameras and no agent facts: it changes neither.
-      if (status.agentVersion !== '') {
-        await this.deps.store.registry.recordAgent({
-          deviceId,
-          agentVersion: status.agentVersion,
-          hardware: status.hardware,
-          providers: status.providers,
-          seenAt,
-        });
-      }
-      const cameras = status.cameras.map((c) => ({ cameraId: c.cameraId, status: c.state, lastError: c.lastError }));
-      await this.deps.store.registry.upsertCameras(deviceId, cameras, seenAt);
-    } catch (err) {
-      if (isDataError(err)) return rejected('db-rejected', (err as Error).message);
-      throw err;
+    return storeOrReject(() => this.store(deviceId, status));
+  }
+
+  private async store(deviceId: string, status: DeviceStatus): Promise<void> {
+    const seenAt = this.deps.clock.now();
+    await this.deps.store.updateDeviceStatus({ deviceId, online: status.online, status, seenAt });
+    // The last will (online = false) carries no cameras and no agent facts: it changes neither.
+    if (status.agentVersion !== '') {
+      await this.deps.store.registry.recordAgent({
+        deviceId,
+        agentVersion: status.agentVersion,
+        hardware: status.hardware,
+        providers: status.providers,
+        seenAt,
+      });
     }
-    return STORED;
+    const cameras = status.cameras.map((c) => ({ cameraId: c.cameraId, status: c.state, lastError: c.lastError }));
+    await this.deps.store.registry.upsertCameras(deviceId, cameras, seenAt);
   }
 }
