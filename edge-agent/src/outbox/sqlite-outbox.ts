@@ -49,8 +49,7 @@ export interface SqliteOutboxOptions {
   readonly maxFileBytes?: number;
 }
 
-/** The columns both tables carry: the row and the frame it belongs to. */
-interface FrameHeaderRow {
+interface FrameRow {
   row_id: number;
   device_id: string;
   camera_id: string;
@@ -60,18 +59,24 @@ interface FrameHeaderRow {
   model_id: string;
   model_version: string;
   arm: string;
-}
-
-interface FrameRow extends FrameHeaderRow {
   detection_count: number;
   first_seq: number | null;
   last_seq: number | null;
   bytes: number;
 }
 
-interface DetectionRow extends FrameHeaderRow {
+interface DetectionRow {
+  row_id: number;
   frame_row_id: number;
+  device_id: string;
+  camera_id: string;
   seq: number;
+  frame_seq: number;
+  frame_id: number;
+  ts_ms: number;
+  model_id: string;
+  model_version: string;
+  arm: string;
   class_id: number;
   label: string;
   score: number;
@@ -510,7 +515,10 @@ function mergeEvictions(events: readonly EvictionEvent[]): EvictionEvent | null 
   };
 }
 
-function toFrameHeader(r: FrameHeaderRow) {
+// toStoredFrame and toStoredDetection spell out the columns they share on purpose: the sync worker maps
+// every outbox row through them, and building the shared part once and spreading it into each row made
+// bench:sync's end-to-end ratio fall from about 0.8 to 0.55 and stalled outbox appends while syncing.
+function toStoredFrame(r: FrameRow): StoredFrame {
   return {
     rowId: r.row_id,
     deviceId: r.device_id,
@@ -521,12 +529,6 @@ function toFrameHeader(r: FrameHeaderRow) {
     modelId: r.model_id,
     modelVersion: r.model_version,
     arm: r.arm,
-  };
-}
-
-function toStoredFrame(r: FrameRow): StoredFrame {
-  return {
-    ...toFrameHeader(r),
     detectionCount: r.detection_count,
     firstSeq: r.first_seq,
     lastSeq: r.last_seq,
@@ -536,9 +538,17 @@ function toStoredFrame(r: FrameRow): StoredFrame {
 
 function toStoredDetection(r: DetectionRow): StoredDetection {
   return {
-    ...toFrameHeader(r),
+    rowId: r.row_id,
     frameRowId: r.frame_row_id,
+    deviceId: r.device_id,
+    cameraId: r.camera_id,
     seq: r.seq,
+    frameSeq: r.frame_seq,
+    frameId: r.frame_id,
+    timestampMs: r.ts_ms,
+    modelId: r.model_id,
+    modelVersion: r.model_version,
+    arm: r.arm,
     classId: r.class_id,
     label: r.label,
     score: r.score,
