@@ -3,7 +3,7 @@
  * shared by the edge agent and the control plane (see README.md).
  */
 export type * from './telemetry-messages.js';
-export { CAMERA_STATES } from './telemetry-messages.js';
+export { CAMERA_STATES, LUMA_GRID_CELLS } from './telemetry-messages.js';
 export {
   decodeDetectionBatch,
   decodeDeviceMetrics,

@@ -10,6 +10,7 @@ import type {
   DeviceMetrics,
   DeviceStatus,
   Frame,
+  ImageStats,
 } from './telemetry-messages.js';
 import { ProtoError } from './proto-error.js';
 import { FleetV1 } from './schema.js';
@@ -96,6 +97,16 @@ function items(m: Decoded, key: string): Decoded[] {
   return (m[key] as Decoded[] | undefined) ?? [];
 }
 
+function imageStatsOf(s: Decoded): ImageStats {
+  return {
+    brightness: num(s, 'brightness'),
+    contrast: num(s, 'contrast'),
+    sharpness: num(s, 'sharpness'),
+    saturation: num(s, 'saturation'),
+    lumaGrid: (s.lumaGrid as number[] | undefined) ?? [],
+  };
+}
+
 // ---- DetectionBatch ---------------------------------------------------------------------------
 
 export function encodeDetectionBatch(batch: DetectionBatch, options?: EncodeOptions): Uint8Array {
@@ -105,16 +116,21 @@ export function encodeDetectionBatch(batch: DetectionBatch, options?: EncodeOpti
 
 export function decodeDetectionBatch(payload: Uint8Array, options?: DecodeOptions): DetectionBatch {
   const m = decode(FleetV1.DetectionBatch, payload, 'DetectionBatch', options);
-  const frames: Frame[] = items(m, 'frames').map((f, i) => ({
-    cameraId: str(f, 'cameraId'),
-    frameSeq: u64(f, 'frameSeq', `frames[${i}].frame_seq`),
-    frameId: u64(f, 'frameId', `frames[${i}].frame_id`),
-    timestampMs: u64(f, 'timestampMs', `frames[${i}].timestamp_ms`),
-    modelId: str(f, 'modelId'),
-    modelVersion: str(f, 'modelVersion'),
-    arm: str(f, 'arm') as Arm,
-    detectionCount: num(f, 'detectionCount'),
-  }));
+  const frames: Frame[] = items(m, 'frames').map((f, i) => {
+    const frame: Frame = {
+      cameraId: str(f, 'cameraId'),
+      frameSeq: u64(f, 'frameSeq', `frames[${i}].frame_seq`),
+      frameId: u64(f, 'frameId', `frames[${i}].frame_id`),
+      timestampMs: u64(f, 'timestampMs', `frames[${i}].timestamp_ms`),
+      modelId: str(f, 'modelId'),
+      modelVersion: str(f, 'modelVersion'),
+      arm: str(f, 'arm') as Arm,
+      detectionCount: num(f, 'detectionCount'),
+    };
+    // A message field decodes as null/undefined when absent: no statistics (an older agent).
+    const stats = f.imageStats as Decoded | null | undefined;
+    return stats ? { ...frame, imageStats: imageStatsOf(stats) } : frame;
+  });
   const detections: Detection[] = items(m, 'detections').map((d, i) => {
     const base: Detection = {
       cameraId: str(d, 'cameraId'),

@@ -26,6 +26,25 @@ export interface Frame {
   readonly arm: Arm;
   /** Must equal the number of this frame's detections in the same batch. */
   readonly detectionCount: number;
+  /** Absent when the agent sends none (older agents). */
+  readonly imageStats?: ImageStats;
+}
+
+/** Cells of `ImageStats.lumaGrid`: a 4×4 grid, row-major. */
+export const LUMA_GRID_CELLS = 16;
+
+/** Image statistics of one frame, on BT.601 luma in [0, 1] (see telemetry.proto for each definition). */
+export interface ImageStats {
+  /** Mean luma, [0, 1]. */
+  readonly brightness: number;
+  /** Luma standard deviation, [0, 1]. */
+  readonly contrast: number;
+  /** Mean square of the 4-neighbour Laplacian of luma, [0, 16]. */
+  readonly sharpness: number;
+  /** Mean HSV saturation, [0, 1]. */
+  readonly saturation: number;
+  /** Mean luma of a 4×4 grid's cells, row-major: exactly LUMA_GRID_CELLS values in [0, 1]. */
+  readonly lumaGrid: readonly number[];
 }
 
 export interface Detection {

@@ -17,6 +17,8 @@ import {
   type DeviceMetrics,
   type DeviceStatus,
   type Frame,
+  type ImageStats,
+  LUMA_GRID_CELLS,
 } from './telemetry-messages.js';
 import { invalid } from './proto-error.js';
 import { assertUint32, assertUint64, render } from './uint64.js';
@@ -84,6 +86,20 @@ export function validateFrame(f: Frame, field = 'frame'): void {
   if (typeof f.arm !== 'string' || !ARM_SET.has(f.arm))
     throw invalid(`${field}.arm`, `expected one of ${ARMS.join(', ')}, got ${render(f.arm)}`);
   assertUint32(f.detectionCount, `${field}.detection_count`);
+  if (f.imageStats !== undefined && f.imageStats !== null) validateImageStats(f.imageStats, `${field}.image_stats`);
+}
+
+/** A frame's image statistics: every value finite and in its range, a grid of exactly LUMA_GRID_CELLS cells. */
+export function validateImageStats(s: ImageStats, field = 'image_stats'): void {
+  object(s, field);
+  finite(s.brightness, `${field}.brightness`, 0, 1);
+  finite(s.contrast, `${field}.contrast`, 0, 1);
+  finite(s.sharpness, `${field}.sharpness`, 0, 16);
+  finite(s.saturation, `${field}.saturation`, 0, 1);
+  list(s.lumaGrid, `${field}.luma_grid`, LUMA_GRID_CELLS);
+  if (s.lumaGrid.length !== LUMA_GRID_CELLS)
+    throw invalid(`${field}.luma_grid`, `must have exactly ${LUMA_GRID_CELLS} cells, got ${s.lumaGrid.length}`);
+  for (let i = 0; i < s.lumaGrid.length; i++) finite(s.lumaGrid[i], `${field}.luma_grid[${i}]`, 0, 1);
 }
 
 /** One detection on its own. */

@@ -1,4 +1,4 @@
-import type { Detection, Frame } from './telemetry-messages.js';
+import type { Detection, Frame, ImageStats } from './telemetry-messages.js';
 
 /**
  * Encoded sizes of DetectionBatch parts, so a producer can cut batches to a byte budget while it builds
@@ -41,8 +41,15 @@ export function frameWireSize(f: Frame): number {
       stringField(f.modelId) +
       stringField(f.modelVersion) +
       stringField(f.arm) +
-      uintField(f.detectionCount),
+      uintField(f.detectionCount) +
+      (f.imageStats ? embedded(imageStatsSize(f.imageStats)) : 0),
   );
+}
+
+/** An ImageStats message: four fixed32 floats (tag + 4 bytes each) and the packed luma grid (when not empty). */
+function imageStatsSize(s: ImageStats): number {
+  const grid = s.lumaGrid.length === 0 ? 0 : embedded(4 * s.lumaGrid.length);
+  return 4 * 5 + grid;
 }
 
 /** Bytes one detection adds to a DetectionBatch. */

@@ -15,7 +15,7 @@ import {
   encodeDeviceMetrics,
   encodeDeviceStatus,
 } from '../src/telemetry-codecs.js';
-import type { DetectionBatch, DeviceMetrics, DeviceStatus } from '../src/telemetry-messages.js';
+import type { DetectionBatch, DeviceMetrics, DeviceStatus, ImageStats } from '../src/telemetry-messages.js';
 import { FleetV1 } from '../src/schema.js';
 import { batch, detection, frame, metrics, prng, status } from './fixtures.js';
 
@@ -27,6 +27,18 @@ type Mutable<T> = {
       : T[K];
 };
 const copy = <T>(v: T): Mutable<T> => structuredClone(v) as Mutable<T>;
+
+/** Valid image statistics, with some values replaced. */
+function stats(overrides: Partial<ImageStats>): ImageStats {
+  return {
+    brightness: 0.5,
+    contrast: 0.2,
+    sharpness: 0.01,
+    saturation: 0.3,
+    lumaGrid: Array(16).fill(0.5),
+    ...overrides,
+  };
+}
 
 /** Encodes without validation, as a broken or hostile producer would. */
 function rawEncode(type: protobuf.Type, message: object): Uint8Array {
@@ -58,6 +70,23 @@ describe('DetectionBatch codec', () => {
     assert.deepEqual(decoded, b);
   });
 
+  it('roundtrips image statistics as 32-bit floats, and a frame without them decodes without them', () => {
+    const b = copy(batch());
+    const lumaGrid = Array.from({ length: 16 }, (_, i) => i / 15);
+    b.frames[1]!.imageStats = { brightness: 0.1, contrast: 0.25, sharpness: 15.9, saturation: 1, lumaGrid };
+    const decoded = decodeDetectionBatch(encodeDetectionBatch(b), { deviceId: 'dev-1' });
+    assert.deepEqual(decoded.frames[1]!.imageStats, {
+      brightness: Math.fround(0.1),
+      contrast: 0.25,
+      sharpness: Math.fround(15.9),
+      saturation: 1,
+      lumaGrid: lumaGrid.map(Math.fround),
+    });
+    // Absent stays absent (an older agent, or a frame the agent has no statistics for): no key at all.
+    assert.equal('imageStats' in decoded.frames[0]!, false);
+    assert.deepEqual(decoded.frames[0], b.frames[0]);
+  });
+
   it('carries scores and boxes as 32-bit floats', () => {
     const b = copy(batch());
     b.detections[0]!.score = 0.1;
@@ -76,7 +105,10 @@ describe('DetectionBatch codec', () => {
       for (let f = 1; f <= 1 + Math.floor(random() * 20); f++) {
         const count = Math.floor(random() * 5);
         const frameSeq = f * Math.floor(1 + random() * 1e9);
-        frames.push({ ...frame(random() < 0.5 ? 'cam-a' : 'gate_north', frameSeq, count), modelVersion: 'v-ü' });
+        const plain = { ...frame(random() < 0.5 ? 'cam-a' : 'gate_north', frameSeq, count), modelVersion: 'v-ü' };
+        const lumaGrid = Array.from({ length: 16 }, () => random());
+        const stats = { brightness: random(), contrast: 0, sharpness: random() * 16, saturation: random(), lumaGrid };
+        frames.push(random() < 0.5 ? { ...plain, imageStats: stats } : plain);
         for (let i = 0; i < count; i++)
           detections.push({ ...detection(frames[frames.length - 1]!.cameraId, ++seq, frameSeq), label: 'läbel' });
       }
@@ -150,6 +182,56 @@ describe('DetectionBatch codec', () => {
       ['x2 < x1', (b) => void (b.detections[1]!.x2 = 1), 'detections[1].x2'],
       ['y2 < y1', (b) => void (b.detections[1]!.y2 = 1), 'detections[1].y2'],
       ['label over 256 characters', (b) => void (b.detections[0]!.label = 'x'.repeat(257)), 'detections[0].label'],
+      [
+        'NaN brightness',
+        (b) => void (b.frames[0]!.imageStats = stats({ brightness: NaN })),
+        'frames[0].image_stats.brightness',
+      ],
+      [
+        'contrast above 1',
+        (b) => void (b.frames[0]!.imageStats = stats({ contrast: 1.5 })),
+        'frames[0].image_stats.contrast',
+      ],
+      [
+        'negative sharpness',
+        (b) => void (b.frames[1]!.imageStats = stats({ sharpness: -1 })),
+        'frames[1].image_stats.sharpness',
+      ],
+      [
+        'sharpness above 16',
+        (b) => void (b.frames[1]!.imageStats = stats({ sharpness: 17 })),
+        'frames[1].image_stats.sharpness',
+      ],
+      [
+        'infinite saturation',
+        (b) => void (b.frames[2]!.imageStats = stats({ saturation: Infinity })),
+        'frames[2].image_stats.saturation',
+      ],
+      [
+        'luma grid of 15 cells',
+        (b) => void (b.frames[0]!.imageStats = stats({ lumaGrid: Array(15).fill(0.5) })),
+        'frames[0].image_stats.luma_grid',
+      ],
+      [
+        'luma grid of 17 cells',
+        (b) => void (b.frames[0]!.imageStats = stats({ lumaGrid: Array(17).fill(0.5) })),
+        'frames[0].image_stats.luma_grid',
+      ],
+      [
+        'empty luma grid',
+        (b) => void (b.frames[0]!.imageStats = stats({ lumaGrid: [] })),
+        'frames[0].image_stats.luma_grid',
+      ],
+      [
+        'NaN luma cell',
+        (b) => void (b.frames[0]!.imageStats = stats({ lumaGrid: [...Array(15).fill(0.5), NaN] })),
+        'frames[0].image_stats.luma_grid[15]',
+      ],
+      [
+        'luma cell above 1',
+        (b) => void (b.frames[0]!.imageStats = stats({ lumaGrid: [2, ...Array(15).fill(0.5)] })),
+        'frames[0].image_stats.luma_grid[0]',
+      ],
       [
         'detection_count larger than carried',
         (b) => void (b.frames[0]!.detectionCount = 3),
