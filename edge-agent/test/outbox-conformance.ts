@@ -5,7 +5,7 @@
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EvictionEvent, Outbox, OutboxFrame } from '../src/outbox/outbox.js';
-import { estimateFrameBytes } from '../src/outbox/row-size.js';
+import { estimateFrameBytes, IMAGE_STATS_BYTES } from '../src/outbox/row-size.js';
 
 export interface OutboxBounds {
   readonly deviceId: string;
@@ -133,6 +133,7 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
         firstSeq: 1,
         lastSeq: 3,
         bytes: estimateFrameBytes('dev-1', frame),
+        imageStats: null,
       });
       assert.equal(detections.length, 3);
       detections.forEach((d, i) => {
@@ -149,6 +150,17 @@ export function outboxConformance(name: string, factory: OutboxHarnessFactory): 
         assert.equal(d.score, src.score);
         assert.deepEqual(d.box, src.box);
       });
+    });
+
+    it('stores image statistics (the grid at float32 precision) and frames without them as null', () => {
+      const { outbox } = setup();
+      const lumaGrid = Array.from({ length: 16 }, (_, i) => Math.fround(i / 16 + 0.01));
+      const imageStats = { brightness: 0.123456789, contrast: 0.2, sharpness: 0.0042, saturation: 1, lumaGrid };
+      outbox.append([makeFrame('cam-a', 1, 1, { imageStats }), makeFrame('cam-a', 2, 0)]);
+      const { frames } = outbox.peekFrames(10);
+      assert.deepEqual(frames[0]!.imageStats, imageStats);
+      assert.equal(frames[1]!.imageStats, null);
+      assert.equal(frames[0]!.bytes, estimateFrameBytes('dev-1', makeFrame('cam-a', 1, 1)) + IMAGE_STATS_BYTES);
     });
 
     it('stores and counts frames with zero detections', () => {

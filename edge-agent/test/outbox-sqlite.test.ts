@@ -67,9 +67,44 @@ describe('SqliteOutbox storage', () => {
       (err: unknown) => {
         assert.ok(err instanceof OutboxError);
         assert.equal(err.code, 'EDGE_ERR_OUTBOX');
-        assert.match(err.message, /schema version 2, newer than the 1/);
+        assert.match(
+          err.message,
+          new RegExp(`schema version ${OUTBOX_SCHEMA_VERSION + 1}, newer than the ${OUTBOX_SCHEMA_VERSION}`),
+        );
         return true;
       },
+    );
+  });
+
+  it('migrates a version-1 file: its rows keep flowing without image statistics, new rows carry them', () => {
+    const path = join(dir, 'v1.sqlite');
+    SqliteOutbox.open({ path, ...base }).close();
+    // Back to version 1 as an older agent left it, with one unsent frame.
+    const db = new Database(path);
+    for (const c of ['brightness', 'contrast', 'sharpness', 'saturation', 'luma_grid'])
+      db.exec(`ALTER TABLE frames DROP COLUMN ${c}`);
+    db.exec(`INSERT INTO frames (device_id, camera_id, frame_seq, frame_id, ts_ms, model_id, model_version, arm,
+               detection_count, first_seq, last_seq, bytes) VALUES ('dev-1', 'cam-a', 1, 7, 1700000000000, 'm', '1', 'primary', 0, NULL, NULL, 100)`);
+    db.exec("INSERT INTO camera_seq VALUES ('cam-a', 1, 0)");
+    db.pragma('user_version = 1');
+    db.close();
+    const outbox = SqliteOutbox.open({ path, ...base });
+    const imageStats = {
+      brightness: 0.5,
+      contrast: 0.25,
+      sharpness: 0.5,
+      saturation: 0,
+      lumaGrid: Array(16).fill(0.5),
+    };
+    outbox.append([makeFrame('cam-a', 8, 0, { imageStats })]);
+    const { frames } = outbox.peekFrames(10);
+    outbox.close();
+    assert.deepEqual(
+      frames.map((f) => [f.frameSeq, f.frameId, f.imageStats]),
+      [
+        [1, 7, null],
+        [2, 8, imageStats],
+      ],
     );
   });
 

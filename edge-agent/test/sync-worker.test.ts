@@ -407,6 +407,27 @@ describe('MQTT sync worker against an in-process aedes broker', () => {
     assert.deepEqual([...topics], [`${prefix}/${DEVICE}/detections`]);
   });
 
+  it('puts the image statistics of a row on its wire frame, and sends rows without them without', async () => {
+    const o = outbox();
+    const b = await broker();
+    const frames = new Map<number, unknown>();
+    b.broker.on('publish', (packet) => {
+      if (!isDetections(packet)) return;
+      for (const f of decodeDetectionBatch(packet.payload as Buffer, { deviceId: DEVICE }).frames)
+        frames.set(f.frameId, f.imageStats);
+    });
+    const lumaGrid = Array.from({ length: 16 }, (_, i) => i / 16);
+    const imageStats = { brightness: 0.5, contrast: 0.25, sharpness: 0.125, saturation: 0.75, lumaGrid };
+    o.outbox.append([frame('cam', 1, 1, { imageStats }), frame('cam', 2, 0)]);
+    const w = worker(o, { url: b.url, topicPrefix: uniquePrefix() });
+    await w.start();
+    await waitUntil(() => o.outbox.stats().frames === 0, 'the outbox to empty');
+    // Every value is exact in float32, so what arrives equals what was stored.
+    assert.deepEqual(frames.get(1), imageStats);
+    assert.equal(frames.get(2), undefined);
+    assert.equal(frames.size, 2);
+  });
+
   it('checkpoints the outbox before any row reaches the broker', async () => {
     const o = outbox();
     // A delegating view of the real outbox that notes what was appended and what a checkpoint made durable.

@@ -4,7 +4,7 @@ import type { FrameSource, CameraStatus } from '../capture/frame-source.js';
 import type { Outbox, OutboxDetection, OutboxFrame } from '../outbox/outbox.js';
 import type { Component, Logger } from '@edgefleet/service-kit';
 import { describeError } from '../errors.js';
-import { frameLuma, type LumaStats } from '../metrics/frame-luma.js';
+import { type ImageStatistics, imageStatistics } from '../metrics/image-statistics.js';
 import type { ActiveModel, CameraModels, ModelIdentity } from '../models/camera-models.js';
 
 /** What the worker reports per processed frame and per inference (metrics implement it). */
@@ -19,8 +19,8 @@ export interface FrameObserver {
     provider: string,
     outcome: { readonly timings: DetectTimings } | { readonly error: unknown },
   ): void;
-  /** Brightness and contrast of each captured frame (luma mean and std over a subsample). */
-  frameLuma?(cameraId: string, luma: LumaStats): void;
+  /** Image statistics of each captured frame (brightness, contrast, ...: see ImageStatistics). */
+  frameStatistics?(cameraId: string, stats: ImageStatistics): void;
 }
 
 export interface CameraWorkerDeps {
@@ -190,14 +190,16 @@ export class CameraWorker implements Component {
       if (this.stopping) break;
       const captured = await source.next();
       if (captured === null) break;
-      // Before detection: the frame's buffer is read here while nothing else can be using it.
-      this.deps.observer.frameLuma?.(this.cameraId, frameLuma(captured.frame));
+      // Before detection: the frame's buffer is read here while nothing else can be using it. Computed once,
+      // for the camera's metrics and for the frame's outbox row.
+      const stats = imageStatistics(captured.frame);
+      this.deps.observer.frameStatistics?.(this.cameraId, stats);
       const detected = this.detectFrame(models, captured);
       const previous = stored;
       stored = (async () => {
         const outcome = await detected;
         await previous;
-        if (outcome) this.store(captured, outcome);
+        if (outcome) this.store(captured, outcome, stats);
       })().catch((err: unknown) =>
         logger.error('frame handling failed', { error: describeError(err), frameId: captured.frameId }),
       );
@@ -251,7 +253,7 @@ export class CameraWorker implements Component {
   }
 
   /** One outbox transaction for the frame, then its counters, metrics and tap. */
-  private store(captured: CapturedFrame, outcome: FrameOutcome): void {
+  private store(captured: CapturedFrame, outcome: FrameOutcome, imageStats: ImageStatistics): void {
     const { outbox, observer, logger } = this.deps;
     const { model, arm, result, shadow } = outcome;
     const row: OutboxFrame = {
@@ -261,6 +263,7 @@ export class CameraWorker implements Component {
       modelId: model.modelId,
       modelVersion: model.version,
       arm,
+      imageStats,
       detections: [
         ...result.detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: d.box })),
         ...(shadow ?? []),

@@ -7,7 +7,7 @@ import type { CameraState, CameraStatus } from '../capture/frame-source.js';
 import type { EvictionEvent, OutboxStats } from '../outbox/outbox.js';
 import type { Clock } from '@edgefleet/service-kit';
 import { CameraMetricsWindow } from './camera-metrics-window.js';
-import type { LumaStats } from './frame-luma.js';
+import type { ImageStatistics } from './image-statistics.js';
 import { RateWindow } from './rate-window.js';
 
 /** Every CameraState, for the one-hot state gauge (the check below fails to compile if one is missing). */
@@ -319,9 +319,9 @@ export class AgentMetrics {
     this.syncAckRoundTripMs.observe(roundTripMs);
   }
 
-  /** FrameObserver: luma statistics of a captured frame (brightness and contrast). */
-  frameLuma(cameraId: string, luma: LumaStats): void {
-    this.windowOf(cameraId).addLuma(luma);
+  /** FrameObserver: image statistics of a captured frame (the window keeps brightness and contrast). */
+  frameStatistics(cameraId: string, stats: ImageStatistics): void {
+    this.windowOf(cameraId).addImageStatistics(stats);
   }
 
   /** The camera's entry of DeviceMetrics: fps, drops, recent timing percentiles, brightness and contrast. */

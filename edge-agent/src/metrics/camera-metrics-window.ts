@@ -1,6 +1,6 @@
 import type { CameraMetrics } from '@edgefleet/proto';
 import type { DetectTimings } from '@edgefleet/vision';
-import type { LumaStats } from './frame-luma.js';
+import type { ImageStatistics } from './image-statistics.js';
 import { SampleWindow } from './sample-window.js';
 
 /** Percentiles and means are over this many recent frames of the camera. */
@@ -23,9 +23,9 @@ export class CameraMetricsWindow {
     this.postMs.add(timings.postMs);
   }
 
-  addLuma(luma: LumaStats): void {
-    this.brightness.add(luma.mean);
-    this.contrast.add(luma.std);
+  addImageStatistics(stats: Pick<ImageStatistics, 'brightness' | 'contrast'>): void {
+    this.brightness.add(stats.brightness);
+    this.contrast.add(stats.contrast);
   }
 
   snapshot(cameraId: string, counts: { readonly fps: number; readonly framesDropped: number }): CameraMetrics {

@@ -61,6 +61,14 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT INTO counters (name, value) VALUES ('evicted_frames', 0), ('evicted_detections', 0);
   `,
+  // 2: image statistics of each frame; NULL on rows written before (no stats). luma_grid: 16 float32, little-endian.
+  `
+  ALTER TABLE frames ADD COLUMN brightness REAL;
+  ALTER TABLE frames ADD COLUMN contrast   REAL;
+  ALTER TABLE frames ADD COLUMN sharpness  REAL;
+  ALTER TABLE frames ADD COLUMN saturation REAL;
+  ALTER TABLE frames ADD COLUMN luma_grid  BLOB;
+  `,
 ];
 
 export const OUTBOX_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,4 +1,5 @@
 import type { Box } from '@edgefleet/vision';
+import type { ImageStatistics } from '../metrics/image-statistics.js';
 
 /** One detection row as it leaves the agent. */
 export interface OutboxDetection {
@@ -22,6 +23,8 @@ export interface OutboxFrame {
   readonly modelVersion: string;
   /** A/B arm that produced it: 'primary' or 'candidate' (a split's share of frames). */
   readonly arm: string;
+  /** What the frame looked like; absent when not computed (rows written before the stats existed). */
+  readonly imageStats?: ImageStatistics;
   readonly detections: readonly OutboxDetection[];
 }
 
@@ -53,6 +56,8 @@ export interface StoredFrame {
   readonly modelVersion: string;
   readonly arm: string;
   readonly detectionCount: number;
+  /** Null on rows written before image statistics were stored. */
+  readonly imageStats: ImageStatistics | null;
   /** Sequence number range of this frame's detections, or null when none. */
   readonly firstSeq: number | null;
   readonly lastSeq: number | null;

@@ -9,6 +9,8 @@ import type { OutboxFrame } from './outbox.js';
  */
 export const FRAME_ROW_OVERHEAD_BYTES = 64;
 export const DETECTION_ROW_OVERHEAD_BYTES = 96;
+/** A frame's image statistics: four REAL columns (8 bytes each) and the 16 float32 luma grid BLOB. */
+export const IMAGE_STATS_BYTES = 4 * 8 + 16 * 4;
 
 /** Accounted bytes of one frame row plus all its detection rows. */
 export function estimateFrameBytes(deviceId: string, frame: OutboxFrame): number {
@@ -18,7 +20,7 @@ export function estimateFrameBytes(deviceId: string, frame: OutboxFrame): number
     Buffer.byteLength(frame.modelId) +
     Buffer.byteLength(frame.modelVersion) +
     Buffer.byteLength(frame.arm);
-  let bytes = FRAME_ROW_OVERHEAD_BYTES + common;
+  let bytes = FRAME_ROW_OVERHEAD_BYTES + common + (frame.imageStats ? IMAGE_STATS_BYTES : 0);
   for (const d of frame.detections) {
     // A shadow detection stores its own model and arm instead of the frame's.
     const own =

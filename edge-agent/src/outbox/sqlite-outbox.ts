@@ -63,6 +63,11 @@ interface FrameRow {
   first_seq: number | null;
   last_seq: number | null;
   bytes: number;
+  brightness: number | null;
+  contrast: number | null;
+  sharpness: number | null;
+  saturation: number | null;
+  luma_grid: Buffer | null;
 }
 
 interface DetectionRow {
@@ -110,7 +115,8 @@ function statements(db: Database.Database) {
   return {
     insertFrame: db.prepare(
       `INSERT INTO frames (device_id, camera_id, frame_seq, frame_id, ts_ms, model_id, model_version, arm,
-         detection_count, first_seq, last_seq, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         detection_count, first_seq, last_seq, bytes, brightness, contrast, sharpness, saturation, luma_grid)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertDetection: db.prepare(
       `INSERT INTO detections (frame_row_id, device_id, camera_id, seq, frame_seq, frame_id, ts_ms, model_id,
@@ -281,6 +287,11 @@ export class SqliteOutbox implements Outbox {
       firstSeq,
       lastSeq,
       bytes,
+      f.imageStats?.brightness ?? null,
+      f.imageStats?.contrast ?? null,
+      f.imageStats?.sharpness ?? null,
+      f.imageStats?.saturation ?? null,
+      f.imageStats ? encodeLumaGrid(f.imageStats.lumaGrid) : null,
     );
     const rowId = Number(info.lastInsertRowid);
     let seq = prev.lastSeq;
@@ -533,7 +544,30 @@ function toStoredFrame(r: FrameRow): StoredFrame {
     firstSeq: r.first_seq,
     lastSeq: r.last_seq,
     bytes: r.bytes,
+    imageStats:
+      r.brightness === null || r.luma_grid === null
+        ? null
+        : {
+            brightness: r.brightness,
+            contrast: r.contrast ?? 0,
+            sharpness: r.sharpness ?? 0,
+            saturation: r.saturation ?? 0,
+            lumaGrid: decodeLumaGrid(r.luma_grid),
+          },
   };
+}
+
+/** The luma grid as a BLOB of float32 little-endian values (the precision it has on the wire). */
+function encodeLumaGrid(grid: readonly number[]): Buffer {
+  const buf = Buffer.allocUnsafe(grid.length * 4);
+  for (let i = 0; i < grid.length; i++) buf.writeFloatLE(grid[i]!, i * 4);
+  return buf;
+}
+
+function decodeLumaGrid(buf: Buffer): number[] {
+  const grid = new Array<number>(buf.length >> 2);
+  for (let i = 0; i < grid.length; i++) grid[i] = buf.readFloatLE(i * 4);
+  return grid;
 }
 
 function toStoredDetection(r: DetectionRow): StoredDetection {
