@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import {
+  encodeDetectionBatch,
   encodeDeviceMetrics,
   encodeDeviceStatus,
   metricsTopic,
@@ -14,6 +15,7 @@ import {
   lifo,
   detectionsTopic,
   encodedBatches,
+  makeBatch,
   openTestStore,
   publishAcked,
   startControlPlane,
@@ -65,6 +67,33 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(
         body.detections.map((d) => d.seq),
         [600, 599, 598, 597, 596],
+      );
+    });
+
+    test('image statistics are stored with their frames; frames without them (older agents) are stored without', async (tc) => {
+      const t = lifo(tc);
+      const { store } = await openTestStore(t, kind);
+      const cp = await startControlPlane(t, store);
+      const device = uniqueId('dev');
+      const client = await connectDevice(t, cp, device);
+      const batch = makeBatch(device, 'cam-1', { firstFrameSeq: 1, frames: 2, perFrame: 1 });
+      // Values exact in float32, so what is read back equals what was sent.
+      const imageStats = {
+        brightness: 0.5,
+        contrast: 0.25,
+        sharpness: 0.0625,
+        saturation: 0.75,
+        lumaGrid: Array(16).fill(0.5),
+      };
+      const withStats = { ...batch, frames: [{ ...batch.frames[0]!, imageStats }, batch.frames[1]!] };
+      await publishAcked(client, detectionsTopic(device), encodeDetectionBatch(withStats));
+      const stored = await store.recentFrames(device, 'cam-1', 10);
+      assert.deepEqual(
+        stored.map((f) => [f.frameSeq, f.imageStats]),
+        [
+          [2, undefined],
+          [1, imageStats],
+        ],
       );
     });
 

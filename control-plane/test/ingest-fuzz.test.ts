@@ -60,6 +60,18 @@ function plain(b: DetectionBatch): Mut {
   return structuredClone(b) as unknown as Mut;
 }
 
+/** Valid image statistics of a frame, with some values replaced. */
+function imageStats(overrides: Record<string, unknown>): Record<string, unknown> {
+  return {
+    brightness: 0.5,
+    contrast: 0.2,
+    sharpness: 0.01,
+    saturation: 0.3,
+    lumaGrid: Array(16).fill(0.5),
+    ...overrides,
+  };
+}
+
 /** Each turns a valid batch (2+ frames, 2 detections each) into one the ingest must refuse, and names the reason. */
 const CONTRACT_VIOLATIONS: { name: string; reason: string; apply: (b: Mut, other: string) => void }[] = [
   {
@@ -129,6 +141,22 @@ const CONTRACT_VIOLATIONS: { name: string; reason: string; apply: (b: Mut, other
     name: 'seq above 2^53',
     reason: 'invalid',
     apply: (b) => void ((b.detections[0] as Record<string, unknown>).seq = '9007199254740993'),
+  },
+  {
+    name: 'image statistics with NaN brightness',
+    reason: 'invalid',
+    apply: (b) => void ((b.frames[0] as Record<string, unknown>).imageStats = imageStats({ brightness: NaN })),
+  },
+  {
+    name: 'image statistics with sharpness above 16',
+    reason: 'invalid',
+    apply: (b) => void ((b.frames[1] as Record<string, unknown>).imageStats = imageStats({ sharpness: 100 })),
+  },
+  {
+    name: 'image statistics with a luma grid of 15 cells',
+    reason: 'invalid',
+    apply: (b) =>
+      void ((b.frames[0] as Record<string, unknown>).imageStats = imageStats({ lumaGrid: Array(15).fill(0.5) })),
   },
   {
     name: 'no frames',

@@ -22,7 +22,7 @@ registryConformance('PGlite (in memory)', async () => {
 test('PGlite store in a directory keeps its rows and migrations across reopening', async (t) => {
   const dir = tempDir(t);
   const first = await createPgliteStore({ dataDir: dir });
-  assert.deepEqual(await first.migrate(), [1, 2]);
+  assert.deepEqual(await first.migrate(), [1, 2, 3]);
   const rows = makeRows('dev-reopen', 'cam-1', { frames: 3, perFrame: 2, startMs: Date.UTC(2030, 0, 1) });
   await first.insertBatch(rows.frames, rows.detections);
   await first.close();

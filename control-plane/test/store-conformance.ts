@@ -168,6 +168,30 @@ export function storeConformance(label: string, open: () => Promise<OpenedTestSt
       assert.deepEqual(await store.recentDetections('dev-recent', 'cam-none', 10), []);
     });
 
+    test('recentFrames returns image statistics as stored (float4), and frames without them without', async () => {
+      const rows = makeRows('dev-stats', 'cam-1', { frames: 3, perFrame: 1, startMs: t0 });
+      // Float4 values (Math.fround), so the round trip compares with equal; one frame of an agent without stats.
+      const lumaGrid = Array.from({ length: 16 }, (_, i) => Math.fround(i / 15));
+      const imageStats = {
+        brightness: Math.fround(0.1),
+        contrast: 0.25,
+        sharpness: Math.fround(1e-3),
+        saturation: 1,
+        lumaGrid,
+      };
+      const dark = { ...imageStats, brightness: 0, lumaGrid: Array(16).fill(0) };
+      const frames = [{ ...rows.frames[0]!, imageStats }, rows.frames[1]!, { ...rows.frames[2]!, imageStats: dark }];
+      await store.insertBatch(frames, rows.detections);
+      const recent = await store.recentFrames('dev-stats', 'cam-1', 10);
+      assert.deepEqual(recent, [...frames].reverse());
+      assert.equal('imageStats' in recent[1]!, false);
+      assert.deepEqual(
+        (await store.recentFrames('dev-stats', 'cam-1', 1)).map((f) => f.frameSeq),
+        [3],
+      );
+      assert.deepEqual(await store.recentFrames('dev-stats', 'cam-none', 10), []);
+    });
+
     test('a row the database refuses fails the whole batch with CP_ERR_STORAGE and its SQLSTATE; nothing is written', async () => {
       const rows = makeRows('dev-poison', 'cam-1', { frames: 3, perFrame: 1, startMs: t0 });
       const poisoned = rows.detections.map((d, i) => (i === 2 ? { ...d, label: 'nul\u0000byte' } : d));

@@ -25,3 +25,26 @@ export function textArrayLiteral(values: readonly string[]): string {
 export function numberArrayLiteral(values: readonly number[]): string {
   return `{${values.join(',')}}`;
 }
+
+/** `{1,NULL,2.5}`: numbers or SQL NULLs; callers pass finite numbers only. */
+export function nullableNumberArrayLiteral(values: readonly (number | null)[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    parts[i] = v === null || v === undefined ? 'NULL' : String(v);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * An array of number arrays as a text[] literal, `{"{1,2}",NULL}`: one element per row (unnest() would
+ * flatten a two-dimensional array), cast to `real[]` per row in SQL. Null: the row has none.
+ */
+export function nestedNumberArrayLiteral(values: readonly (readonly number[] | null)[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    parts[i] = v === null || v === undefined ? 'NULL' : `"{${v.join(',')}}"`;
+  }
+  return `{${parts.join(',')}}`;
+}

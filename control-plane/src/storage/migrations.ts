@@ -221,6 +221,20 @@ CREATE TRIGGER audit_log_no_update_delete BEFORE UPDATE OR DELETE ON audit_log F
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 `,
   },
+  {
+    version: 3,
+    name: 'image statistics of frames (brightness, contrast, sharpness, saturation, 4x4 luma grid), NULL when not sent',
+    sql: `
+-- fleet.v1.ImageStats of each frame, as the agent computed them; NULL on frames from agents that send none
+-- (and on every row stored before). Added on the partitioned parent, so every partition has them.
+ALTER TABLE frames
+  ADD COLUMN brightness real,
+  ADD COLUMN contrast   real,
+  ADD COLUMN sharpness  real,
+  ADD COLUMN saturation real,
+  ADD COLUMN luma_grid  real[];
+`,
+  },
 ];
 
 /** The advisory lock key of schema changes (migrations and partition maintenance). */

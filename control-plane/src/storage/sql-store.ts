@@ -9,7 +9,12 @@ import {
   partitionName,
   type PartitionedTable,
 } from './day-partitions.js';
-import { numberArrayLiteral, textArrayLiteral } from './array-literal.js';
+import {
+  nestedNumberArrayLiteral,
+  nullableNumberArrayLiteral,
+  numberArrayLiteral,
+  textArrayLiteral,
+} from './array-literal.js';
 import { applyMigrations, SCHEMA_LOCK_KEY } from './migrations.js';
 import type { RegistryStore } from './registry-store.js';
 import type { SqlExecutor, SqlQueryable } from './sql-executor.js';
@@ -35,10 +40,14 @@ import type {
 
 const INSERT_BATCH_SQL = `
 WITH f AS (
-  INSERT INTO frames (device_id, camera_id, frame_seq, frame_id, ts, model_id, model_version, arm, detection_count)
-  SELECT device_id, camera_id, frame_seq, frame_id, to_timestamp(ts_ms / 1000), model_id, model_version, arm, detection_count
-    FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::int4[])
-      AS u(device_id, camera_id, frame_seq, frame_id, ts_ms, model_id, model_version, arm, detection_count)
+  INSERT INTO frames (device_id, camera_id, frame_seq, frame_id, ts, model_id, model_version, arm, detection_count,
+                      brightness, contrast, sharpness, saturation, luma_grid)
+  SELECT device_id, camera_id, frame_seq, frame_id, to_timestamp(ts_ms / 1000), model_id, model_version, arm, detection_count,
+         brightness, contrast, sharpness, saturation, luma_grid::real[]
+    FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::int4[],
+                $25::float4[], $26::float4[], $27::float4[], $28::float4[], $29::text[])
+      AS u(device_id, camera_id, frame_seq, frame_id, ts_ms, model_id, model_version, arm, detection_count,
+           brightness, contrast, sharpness, saturation, luma_grid)
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), d AS (
@@ -76,6 +85,52 @@ interface DetectionDbRow {
   y1: number;
   x2: number;
   y2: number;
+}
+
+const FRAME_COLUMNS = `device_id, camera_id, frame_seq::float8 AS frame_seq, frame_id::float8 AS frame_id,
+  (extract(epoch FROM ts) * 1000)::float8 AS ts_ms, model_id, model_version, arm, detection_count,
+  brightness::float8 AS brightness, contrast::float8 AS contrast, sharpness::float8 AS sharpness,
+  saturation::float8 AS saturation, luma_grid::float8[] AS luma_grid`;
+
+interface FrameDbRow {
+  device_id: string;
+  camera_id: string;
+  frame_seq: number;
+  frame_id: number;
+  ts_ms: number;
+  model_id: string;
+  model_version: string;
+  arm: string;
+  detection_count: number;
+  brightness: number | null;
+  contrast: number | null;
+  sharpness: number | null;
+  saturation: number | null;
+  luma_grid: number[] | null;
+}
+
+/** A stored frame; image statistics only when the row has them (all columns are written together). */
+function toFrameRow(r: FrameDbRow): FrameRow {
+  const row: FrameRow = {
+    deviceId: r.device_id,
+    cameraId: r.camera_id,
+    frameSeq: Number(r.frame_seq),
+    frameId: Number(r.frame_id),
+    tsMs: Number(r.ts_ms),
+    modelId: r.model_id,
+    modelVersion: r.model_version,
+    arm: r.arm,
+    detectionCount: Number(r.detection_count),
+  };
+  if (r.brightness === null || r.luma_grid === null) return row;
+  const imageStats = {
+    brightness: Number(r.brightness),
+    contrast: Number(r.contrast),
+    sharpness: Number(r.sharpness),
+    saturation: Number(r.saturation),
+    lumaGrid: r.luma_grid.map(Number),
+  };
+  return { ...row, imageStats };
 }
 
 interface DeviceDbRow {
@@ -168,6 +223,12 @@ export class SqlStore implements Store {
       numberArrayLiteral(detections.map((d) => d.y1)),
       numberArrayLiteral(detections.map((d) => d.x2)),
       numberArrayLiteral(detections.map((d) => d.y2)),
+      // Image statistics last ($25..$29), NULL for frames without them; the grid as one text element per frame.
+      nullableNumberArrayLiteral(frames.map((f) => f.imageStats?.brightness ?? null)),
+      nullableNumberArrayLiteral(frames.map((f) => f.imageStats?.contrast ?? null)),
+      nullableNumberArrayLiteral(frames.map((f) => f.imageStats?.sharpness ?? null)),
+      nullableNumberArrayLiteral(frames.map((f) => f.imageStats?.saturation ?? null)),
+      nestedNumberArrayLiteral(frames.map((f) => f.imageStats?.lumaGrid ?? null)),
     ];
     const nf = frames.length;
     const nd = detections.length;
@@ -209,6 +270,19 @@ export class SqlStore implements Store {
       }));
     } catch (err) {
       throw storageError('recent detections', err);
+    }
+  }
+
+  async recentFrames(deviceId: string, cameraId: string, limit: number): Promise<FrameRow[]> {
+    const n = Math.max(1, Math.min(10_000, Math.floor(limit)));
+    try {
+      const { rows } = await this.db.query<FrameDbRow>(
+        `SELECT ${FRAME_COLUMNS} FROM frames WHERE device_id = $1 AND camera_id = $2 ORDER BY frame_seq DESC, ts DESC LIMIT $3`,
+        [deviceId, cameraId, n],
+      );
+      return rows.map(toFrameRow);
+    } catch (err) {
+      throw storageError('recent frames', err);
     }
   }
 

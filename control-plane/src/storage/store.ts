@@ -1,3 +1,4 @@
+import type { ImageStats } from '@edgefleet/proto';
 import type { RegistryStore } from './registry-store.js';
 
 /**
@@ -18,6 +19,8 @@ export interface FrameRow {
   readonly modelVersion: string;
   readonly arm: string;
   readonly detectionCount: number;
+  /** What the frame looked like (see fleet.v1.ImageStats); absent or undefined: the agent sent none. */
+  readonly imageStats?: ImageStats | undefined;
 }
 
 /** One detection as stored (idempotency key: device, camera, seq); `tsMs` is its frame's capture time. */
@@ -112,6 +115,8 @@ export interface Store {
   insertBatch(frames: readonly FrameRow[], detections: readonly DetectionRow[]): Promise<InsertResult>;
   /** Most recent detections of one camera, newest first (by sequence number, i.e. capture order). */
   recentDetections(deviceId: string, cameraId: string, limit: number): Promise<DetectionRow[]>;
+  /** Most recent frames of one camera, newest first (by frame sequence number), with their image statistics. */
+  recentFrames(deviceId: string, cameraId: string, limit: number): Promise<FrameRow[]>;
   countDetections(filter?: CountFilter): Promise<number>;
   countFrames(filter?: CountFilter): Promise<number>;
   /** Audit of one camera's sequence numbers (loss and duplicate checks). */

@@ -51,6 +51,8 @@ export function batchToRows(batch: DetectionBatch): { frames: FrameRow[]; detect
       modelVersion: f.modelVersion,
       arm: f.arm,
       detectionCount: f.detectionCount,
+      // The codec validated them (ranges, a grid of 16); absent on frames of agents that send none.
+      imageStats: f.imageStats,
     };
   }
   const detections: DetectionRow[] = new Array(batch.detections.length);
