@@ -23,6 +23,7 @@ import { OnnxDetector } from '@edgefleet/vision';
 import { MAX_AUTO_REPLICAS, createOnnxSession, writeLetterboxTensor } from '@edgefleet/vision/testing';
 import { Agent, loadConfig } from '@edgefleet/edge-agent';
 import { decodeStillImage } from '@edgefleet/edge-agent/testing';
+import { timeImageStatistics } from './image-stats-cost.js';
 import { mean, median, percentile, progress, repoRoot, requireShared, round } from './bench-util.js';
 import { silentLogger } from '@edgefleet/service-kit';
 
@@ -107,7 +108,7 @@ async function agentFps(seqDir: string, round: number): Promise<number> {
   return (FRAMES * 1000) / (window[window.length - 1]! - window[0]!);
 }
 
-async function prePost(): Promise<{ pre: number[]; post: number[]; infer: number[] }> {
+async function prePost(): Promise<{ pre: number[]; post: number[]; infer: number[]; imageStats: number[] }> {
   const detector = await OnnxDetector.load(modelPath, { providers: ['cpu'] });
   const frame = await decodeStillImage(imagePath, {
     fit: (w, h) => detector.letterboxFor(w, h),
@@ -124,7 +125,9 @@ async function prePost(): Promise<{ pre: number[]; post: number[]; infer: number
     infer.push(timings.inferMs);
   }
   await detector.close();
-  return { pre, post, infer };
+  // On the frame the detector was just timed on, as the camera worker holds it before detection.
+  const imageStats = timeImageStatistics(frame, WARMUP + FRAMES).slice(WARMUP);
+  return { pre, post, infer, imageStats };
 }
 
 function vmHwmMb(pid: number): number {
@@ -233,6 +236,9 @@ async function main(): Promise<void> {
     prePostPctOfInfer: round((100 * (preMs + postMs)) / inferMs, 2),
     prePostTargetPct: 10,
     preMsMean: round(mean(t.pre)),
+    imageStatsMsMedian: round(median(t.imageStats)),
+    imageStatsPctOfInfer: round((100 * median(t.imageStats)) / inferMs, 2),
+    imageStatsTargetPct: 2,
     twoCameraPeakRssMb: round(rss.peakRssMb, 1),
     twoCameraFrames: rss.frames,
     twoCameraExitCode: rss.exitCode,

@@ -8,3 +8,4 @@ export type { OutboxFrame } from './outbox/outbox.js';
 export { SqliteOutbox } from './outbox/sqlite-outbox.js';
 export { MqttSyncWorker } from './sync/mqtt-sync-worker.js';
 export { DEFAULT_SYNC_OPTIONS } from './sync/sync-options.js';
+export { imageStatistics } from './metrics/image-statistics.js';
