@@ -36,25 +36,12 @@ export interface BatchLimits {
 const FIRST_PEEK_FRAMES = 64;
 
 /**
- * A frame on the wire, its image statistics only when the row has them (rows written before they existed
- * have none). Written field by field, twice, on purpose: every synced row goes through here (see
- * toStoredFrame in sqlite-outbox.ts for what a spread per row cost).
+ * A frame on the wire, with its image statistics when the row has them (rows written before they existed
+ * have none: the field stays undefined, which the encoder skips). Written field by field: every synced row
+ * goes through here (see toStoredFrame in sqlite-outbox.ts for what a spread per row cost).
  */
 export function toWireFrame(f: StoredFrame): Frame {
   const stats = f.imageStats;
-  if (stats === null) {
-    return {
-      cameraId: f.cameraId,
-      frameSeq: f.frameSeq,
-      frameId: f.frameId,
-      timestampMs: f.timestampMs,
-      modelId: f.modelId,
-      modelVersion: f.modelVersion,
-      // The contract validates it; a bad value is caught when the batch is encoded.
-      arm: f.arm as Arm,
-      detectionCount: f.detectionCount,
-    };
-  }
   return {
     cameraId: f.cameraId,
     frameSeq: f.frameSeq,
@@ -62,15 +49,19 @@ export function toWireFrame(f: StoredFrame): Frame {
     timestampMs: f.timestampMs,
     modelId: f.modelId,
     modelVersion: f.modelVersion,
+    // The contract validates it; a bad value is caught when the batch is encoded.
     arm: f.arm as Arm,
     detectionCount: f.detectionCount,
-    imageStats: {
-      brightness: stats.brightness,
-      contrast: stats.contrast,
-      sharpness: stats.sharpness,
-      saturation: stats.saturation,
-      lumaGrid: stats.lumaGrid,
-    },
+    imageStats:
+      stats === null
+        ? undefined
+        : {
+            brightness: stats.brightness,
+            contrast: stats.contrast,
+            sharpness: stats.sharpness,
+            saturation: stats.saturation,
+            lumaGrid: stats.lumaGrid,
+          },
   };
 }
 
