@@ -2,6 +2,7 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { it } from 'node:test';
 import { type CameraMetrics, decodeDeviceMetrics } from '@edgefleet/proto';
 import { Agent } from '../src/agent/agent.js';
@@ -37,6 +38,21 @@ it('the agent runs a synthetic camera through capture, the real YOLOv8n model an
       await agent.stop();
     }
     assert.equal(agent.status().cameras.street!.capture.state, 'stopped');
+    // Every stored frame carries the image statistics the worker computed from its pixels.
+    const db = new Database(join(dir, 'data', 'outbox.sqlite'), { readonly: true });
+    try {
+      const rows = db
+        .prepare('SELECT brightness, contrast, sharpness, saturation, length(luma_grid) AS grid FROM frames')
+        .all() as { brightness: number; contrast: number; sharpness: number; saturation: number; grid: number }[];
+      assert.ok(rows.length >= 3, `${rows.length} frames`);
+      for (const r of rows) {
+        assert.ok(r.brightness > 0.05 && r.brightness < 0.95, `brightness ${r.brightness}`);
+        assert.ok(r.contrast > 0 && r.sharpness > 0 && r.saturation > 0, JSON.stringify(r));
+        assert.equal(r.grid, 16 * 4, 'a 4×4 grid of float32');
+      }
+    } finally {
+      db.close();
+    }
   });
 });
 
