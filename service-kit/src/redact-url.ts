@@ -31,8 +31,10 @@ const SECRET_PARAMETER = /pass|secret|token|key|auth|cred|^sig$|signature|^x-amz
 // `scheme://userinfo@`: the user info runs to the last `@` before a path, query, fragment, space or `"`
 // (URL serialisers always percent-encode a space or `"` there, so these end a URI quoted in other text).
 const USER_INFO = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"@]*(?:@[^\s/?#"@]*)*)@/gi;
-// `?name=value`, `&name=value` or `#name=value` up to the next separator, space or `"`.
-const PARAMETER = /([?&#])([^=&#?\s"]+)=([^&#\s"]*)/g;
+// `?name=value`, `&name=value` or `#name=value` up to the next separator, space or `"`. A value also ends
+// at `?`: text-based matching can mistake a path's `&x=` for a parameter, whose value must not swallow the
+// real query behind it (`/&/=?token=…`). A `?` inside a real value only makes more text checked.
+const PARAMETER = /([?&#])([^=&#?\s"]+)=([^&#?\s"]*)/g;
 
 /** `text` with credentials masked; see the module comment for the rule. Never throws. */
 export function redactUrl(text: string, options: RedactUrlOptions = {}): string {

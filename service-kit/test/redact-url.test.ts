@@ -76,6 +76,9 @@ describe('redactUrl', () => {
       'rtspsrc location="rtsp://u:***@cam/live?token=redacted" latency=200 ! rtph264depay ! fakesink',
     );
     assert.equal(redactUrl('https://h/?%74oken=abc'), 'https://h/?%74oken=redacted');
+    // A path that looks like a parameter (`&/=`) must not hide the real query from the scan (found by fast-check).
+    assert.equal(redactUrl('http://a.aa/&/=?token=Zq++'), 'http://a.aa/&/=?token=redacted');
+    assert.equal(redactUrl('https://h/?next=/a?token=t'), 'https://h/?next=/a?token=redacted');
     assert.equal(redactUrl('https://h/?%E0%A4%A=1'), 'https://h/?%E0%A4%A=1');
   });
 
